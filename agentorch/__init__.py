@@ -1,0 +1,124 @@
+"""agentorch: a supervisor-agent runtime for business workflows.
+
+A supervisor plans a task, delegates steps to specialist agents, reviews their work and escalates
+to a person when a result is risky, with hard budgets, runtime-enforced tool permissions,
+crash-safe resume and a tamper-evident audit log.
+
+The public names below are imported lazily, so ``import agentorch`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS: dict[str, str] = {
+    # agents and orchestration
+    "Agent": "agentorch.agent",
+    "AgentResult": "agentorch.agent",
+    "Supervisor": "agentorch.supervisor",
+    "RunResult": "agentorch.supervisor",
+    "Plan": "agentorch.plan",
+    "Step": "agentorch.plan",
+    "Verdict": "agentorch.plan",
+    # tools, policy, approvals
+    "tool": "agentorch.tools.base",
+    "Tool": "agentorch.tools.base",
+    "ToolContext": "agentorch.tools.base",
+    "ToolRegistry": "agentorch.tools.registry",
+    "Policy": "agentorch.policy",
+    "Approver": "agentorch.approvals",
+    "ApprovalRequest": "agentorch.approvals",
+    "ApprovalDecision": "agentorch.approvals",
+    "CallbackApprover": "agentorch.approvals",
+    "AutoApprover": "agentorch.approvals",
+    "DeferredApprover": "agentorch.approvals",
+    "ApproveAll": "agentorch.approvals",
+    # budget
+    "Budget": "agentorch.budget",
+    "UsageReport": "agentorch.budget",
+    # models
+    "Model": "agentorch.models.base",
+    "infer_model": "agentorch.models",
+    "ScriptedModel": "agentorch.models.testing",
+    "FunctionModel": "agentorch.models.testing",
+    "Usage": "agentorch.models.types",
+    # store and events
+    "open_store": "agentorch.store",
+    "EventBus": "agentorch.events.bus",
+    # errors
+    "AgentOrchError": "agentorch.errors",
+    "UserError": "agentorch.errors",
+    "ConfigError": "agentorch.errors",
+    "RunError": "agentorch.errors",
+    "BudgetExceeded": "agentorch.errors",
+    "ModelBehaviorError": "agentorch.errors",
+    "ModelRetry": "agentorch.errors",
+    "ProviderError": "agentorch.errors",
+    "MaxTurnsExceeded": "agentorch.errors",
+    "MaxStepsExceeded": "agentorch.errors",
+    "PlanError": "agentorch.errors",
+    "UnknownAgentError": "agentorch.errors",
+    "UnknownToolError": "agentorch.errors",
+    "PolicyError": "agentorch.errors",
+    "ApprovalPending": "agentorch.errors",
+}
+
+__all__ = sorted([*_EXPORTS, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'agentorch' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from agentorch.agent import Agent, AgentResult
+    from agentorch.approvals import (
+        ApprovalDecision,
+        ApprovalRequest,
+        ApproveAll,
+        Approver,
+        AutoApprover,
+        CallbackApprover,
+        DeferredApprover,
+    )
+    from agentorch.budget import Budget, UsageReport
+    from agentorch.errors import (
+        AgentOrchError,
+        ApprovalPending,
+        BudgetExceeded,
+        ConfigError,
+        MaxStepsExceeded,
+        MaxTurnsExceeded,
+        ModelBehaviorError,
+        ModelRetry,
+        PlanError,
+        PolicyError,
+        ProviderError,
+        RunError,
+        UnknownAgentError,
+        UnknownToolError,
+        UserError,
+    )
+    from agentorch.events.bus import EventBus
+    from agentorch.models import infer_model
+    from agentorch.models.base import Model
+    from agentorch.models.testing import FunctionModel, ScriptedModel
+    from agentorch.models.types import Usage
+    from agentorch.plan import Plan, Step, Verdict
+    from agentorch.policy import Policy
+    from agentorch.store import open_store
+    from agentorch.supervisor import Supervisor, RunResult
+    from agentorch.tools.base import Tool, ToolContext, tool
+    from agentorch.tools.registry import ToolRegistry

@@ -1,0 +1,103 @@
+"""Token counting for budget reservations, offline.
+
+OpenAI models are counted exactly with tiktoken. tiktoken downloads its encodings on first use, so
+before loading one we point ``TIKTOKEN_CACHE_DIR`` at the encodings litellm's wheel bundles (found
+without importing litellm). Where no tokenizer is available for a model (Anthropic, most litellm
+providers) the count is an estimate from the cl100k encoding times a safety margin, so a
+reservation errs on the side of too much, never too little.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import tiktoken
+
+    from agentorch.models.types import ModelRequest
+
+#: Multiplier applied to cl100k counts for models whose own tokenizer is not available.
+ESTIMATE_MARGIN = 1.25
+#: Tokens a chat format adds per message and per request (OpenAI's documented overhead).
+PER_MESSAGE_OVERHEAD = 4
+PER_REQUEST_OVERHEAD = 3
+
+
+def _bundled_cache_dir() -> Path | None:
+    spec = importlib.util.find_spec("litellm")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(next(iter(spec.submodule_search_locations))) / "litellm_core_utils" / "tokenizers"
+    return folder if folder.is_dir() else None
+
+
+@functools.cache
+def get_encoding(name: str) -> tiktoken.Encoding | None:
+    """The tiktoken encoding ``name``, loaded offline; ``None`` if it cannot be had offline."""
+    import tiktoken
+
+    if "TIKTOKEN_CACHE_DIR" not in os.environ and "DATA_GYM_CACHE_DIR" not in os.environ:
+        bundled = _bundled_cache_dir()
+        if bundled is not None:
+            os.environ["TIKTOKEN_CACHE_DIR"] = str(bundled)
+    try:
+        return tiktoken.get_encoding(name)
+    except Exception:  # no cached file and no network: fall back to estimating
+        return None
+
+
+def encoding_for_openai_model(model: str) -> str:
+    """The tiktoken encoding name an OpenAI model uses (o200k for the 4o/4.1/o-series and later)."""
+    import tiktoken.model
+
+    try:
+        return tiktoken.model.encoding_name_for_model(model)
+    except KeyError:
+        legacy = ("gpt-3.5", "gpt-4-", "gpt-4")
+        if model.startswith(legacy) and not model.startswith(("gpt-4o", "gpt-4.1", "gpt-4.5")):
+            return "cl100k_base"
+        return "o200k_base"
+
+
+def count_text(text: str, encoding: str | None) -> int:
+    """Tokens in ``text``: exact with ``encoding``; an estimate with a margin when it is ``None``."""
+    if not text:
+        return 0
+    enc = get_encoding(encoding or "cl100k_base")
+    if enc is None:
+        # ~3 characters per token is a pessimistic ratio for English and code.
+        estimate = len(text) // 3 + 1
+        return int(estimate * ESTIMATE_MARGIN) + 1
+    n = len(enc.encode(text, disallowed_special=()))
+    if encoding is None:
+        return int(n * ESTIMATE_MARGIN) + 1
+    return n
+
+
+def _request_text(request: ModelRequest) -> tuple[list[str], int]:
+    parts: list[str] = []
+    for message in request.messages:
+        data: dict[str, Any] = message.model_dump(exclude={"kind"}, exclude_none=True)
+        for call in data.pop("tool_calls", ()) or ():
+            parts.append(call["name"])
+            parts.append(call.get("raw_arguments") or json.dumps(call.get("arguments", {})))
+        parts.extend(str(v) for v in data.values() if isinstance(v, str))
+    for tool in request.tools:
+        parts.append(tool.name)
+        parts.append(tool.description)
+        parts.append(json.dumps(tool.parameters, separators=(",", ":")))
+    if request.output_schema is not None:
+        parts.append(json.dumps(request.output_schema.json_schema, separators=(",", ":")))
+    return parts, len(request.messages)
+
+
+def count_request(request: ModelRequest, encoding: str | None) -> int:
+    """Prompt tokens of a whole request: messages, tool schemas and output schema."""
+    parts, n_messages = _request_text(request)
+    body = count_text("\n".join(parts), encoding)
+    return body + n_messages * PER_MESSAGE_OVERHEAD + PER_REQUEST_OVERHEAD

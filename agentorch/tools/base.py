@@ -1,0 +1,240 @@
+"""``@tool``: a typed Python function becomes a tool whose schema comes from its signature."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import json
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal, get_type_hints, overload
+
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model
+
+from agentorch.errors import ConfigError
+from agentorch.models.types import ToolSchema
+
+Risk = Literal["read", "write", "external", "destructive"]
+RISK_LEVELS: tuple[Risk, ...] = ("read", "write", "external", "destructive")
+
+
+def risk_rank(risk: str) -> int:
+    """Order of risk levels: read < write < external < destructive."""
+    return RISK_LEVELS.index(risk)  # type: ignore[arg-type]
+
+
+class ToolContext:
+    """What a tool that asks for it (a parameter annotated ``ToolContext``) can see of its call."""
+
+    def __init__(self, *, run_id: str, step_id: str | None, agent: str, idempotency_key: str,
+                 workdir: str | None = None, state: dict[str, Any] | None = None) -> None:
+        self.run_id = run_id
+        self.step_id = step_id
+        self.agent = agent
+        self.idempotency_key = idempotency_key
+        self.workdir = workdir
+        #: Run-scoped values the runtime shares with tools (e.g. the output folder).
+        self.state = state if state is not None else {}
+
+
+def _doc_parts(doc: str | None) -> tuple[str, dict[str, str]]:
+    """Split a Google-style docstring into its summary and per-argument descriptions."""
+    if not doc:
+        return "", {}
+    doc = inspect.cleandoc(doc)
+    summary_lines: list[str] = []
+    args: dict[str, str] = {}
+    section: str | None = None
+    current: str | None = None
+    for line in doc.splitlines():
+        stripped = line.strip()
+        header = re.fullmatch(r"(Args|Arguments|Parameters|Returns|Raises|Yields|Examples?):", stripped)
+        if header:
+            section = header.group(1)
+            current = None
+            continue
+        if section in ("Args", "Arguments", "Parameters"):
+            m = re.match(r"^\s*(\*{0,2}\w+)\s*(\([^)]*\))?\s*:\s*(.*)$", line)
+            if m and line.startswith((" ", "\t")) and not line.startswith(("        ", "\t\t")):
+                current = m.group(1).lstrip("*")
+                args[current] = m.group(3).strip()
+            elif current and stripped:
+                args[current] = f"{args[current]} {stripped}".strip()
+        elif section is None:
+            summary_lines.append(line)
+    return "\n".join(summary_lines).strip(), args
+
+
+@dataclass(eq=False)
+class Tool:
+    """A callable tool with its schema, risk and call rules. Build one with ``@tool``."""
+
+    function: Callable[..., Any]
+    name: str
+    description: str
+    args_model: type[BaseModel]
+    risk: Risk = "read"
+    requires_approval: bool = False
+    timeout: float | None = 60.0
+    idempotent: bool = False
+    tags: frozenset[str] = frozenset()
+    secret_args: frozenset[str] = frozenset()
+    context_param: str | None = None
+    is_async: bool = False
+    #: Where the tool came from: "code", a folder path, "mcp:<server>", "entry-point:<dist>".
+    source: str = "code"
+    _schema: ToolSchema | None = field(default=None, repr=False)
+
+    def schema(self) -> ToolSchema:
+        if self._schema is None:
+            params = self.args_model.model_json_schema()
+            params.pop("title", None)
+            self._schema = ToolSchema(name=self.name, description=self.description, parameters=params)
+        return self._schema
+
+    def validate(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        """Validate and coerce arguments; raises ``pydantic.ValidationError``."""
+        model = self.args_model.model_validate(arguments)
+        return {name: getattr(model, name) for name in type(model).model_fields}
+
+    async def invoke(self, arguments: dict[str, Any], context: ToolContext | None = None) -> Any:
+        """Run the function with validated arguments, within the tool's timeout."""
+        kwargs = dict(arguments)
+        if self.context_param is not None:
+            kwargs[self.context_param] = context
+        if self.is_async:
+            coro = self.function(**kwargs)
+        else:
+            coro = asyncio.to_thread(functools.partial(self.function, **kwargs))
+        if self.timeout is None:
+            return await coro
+        return await asyncio.wait_for(coro, self.timeout)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Calling the tool directly calls the function (handy in tests and plain Python)."""
+        return self.function(*args, **kwargs)
+
+
+def render_result(value: Any) -> str:
+    """What the model sees of a tool's return value."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, BaseModel):
+        return value.model_dump_json()
+    try:
+        return json.dumps(value, default=_json_default, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    return str(value)
+
+
+def make_tool(
+    function: Callable[..., Any],
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    risk: Risk = "read",
+    requires_approval: bool = False,
+    timeout: float | None = 60.0,
+    idempotent: bool | None = None,
+    tags: Iterable[str] = (),
+    secret_args: Iterable[str] = (),
+) -> Tool:
+    """Build a ``Tool`` from a typed function. Read tools are idempotent unless said otherwise."""
+    if risk not in RISK_LEVELS:
+        raise ConfigError(f"tool {name or function.__name__!r}: risk must be one of {RISK_LEVELS}, got {risk!r}")
+    summary, arg_docs = _doc_parts(function.__doc__)
+    signature = inspect.signature(function)
+    try:
+        hints = get_type_hints(function)
+    except Exception as exc:
+        raise ConfigError(f"tool {function.__name__!r}: cannot resolve type hints: {exc}") from exc
+    fields: dict[str, Any] = {}
+    context_param = None
+    from pydantic import Field
+
+    for pname, param in signature.parameters.items():
+        annotation = hints.get(pname, Any)
+        if annotation is ToolContext:
+            context_param = pname
+            continue
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            raise ConfigError(f"tool {function.__name__!r}: *args/**kwargs are not supported")
+        default = ... if param.default is param.empty else param.default
+        fields[pname] = (annotation, Field(default, description=arg_docs.get(pname)))
+    tool_name = name or function.__name__
+    args_model = create_model(  # type: ignore[call-overload]
+        f"{tool_name}_args",
+        __config__=ConfigDict(extra="forbid"),
+        **fields,
+    )
+    secrets = frozenset(secret_args)
+    unknown = secrets - set(fields)
+    if unknown:
+        raise ConfigError(f"tool {tool_name!r}: secret_args names unknown parameters {sorted(unknown)}")
+    return Tool(
+        function=function,
+        name=tool_name,
+        description=description or summary or tool_name,
+        args_model=args_model,
+        risk=risk,
+        requires_approval=requires_approval,
+        timeout=timeout,
+        idempotent=(risk == "read") if idempotent is None else idempotent,
+        tags=frozenset(tags),
+        secret_args=secrets,
+        context_param=context_param,
+        is_async=inspect.iscoroutinefunction(function),
+    )
+
+
+@overload
+def tool(function: Callable[..., Any], /) -> Tool: ...
+
+
+@overload
+def tool(
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    risk: Risk = "read",
+    requires_approval: bool = False,
+    timeout: float | None = 60.0,
+    idempotent: bool | None = None,
+    tags: Iterable[str] = (),
+    secret_args: Iterable[str] = (),
+) -> Callable[[Callable[..., Any]], Tool]: ...
+
+
+def tool(function: Callable[..., Any] | None = None, /, **options: Any) -> Any:
+    """Turn a typed function (sync or async) into a ``Tool``.
+
+    Use bare (``@tool``) or with options (``@tool(risk="write", requires_approval=True)``).
+    """
+    if function is not None:
+        return make_tool(function)
+
+    def decorate(fn: Callable[..., Any]) -> Tool:
+        return make_tool(fn, **options)
+
+    return decorate
+
+
+__all__ = [
+    "RISK_LEVELS",
+    "Risk",
+    "Tool",
+    "ToolContext",
+    "ValidationError",
+    "make_tool",
+    "render_result",
+    "risk_rank",
+    "tool",
+]
