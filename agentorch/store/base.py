@@ -67,6 +67,11 @@ class StepRecord(_Record):
     context_tokens: int = 0
     started_at: float | None = None
     finished_at: float | None = None
+    #: Orchestration state kept for resume: reviewers' feedback for the next revision, decisions
+    #: (verdicts, approvals) that bear on this step, and whether review/escalation has settled it.
+    feedback: list[str] = Field(default_factory=list)
+    decisions: list[str] = Field(default_factory=list)
+    settled: bool = False
 
 
 JournalKind = Literal["model", "tool"]
@@ -247,3 +252,7 @@ class Store(ABC):
 
     @abstractmethod
     def release_lease(self, run_id: str, owner: str) -> None: ...
+
+    @abstractmethod
+    def lease_holder(self, run_id: str) -> tuple[str | None, float | None]:
+        """Who holds the run's lease, and until when (``(None, None)`` when free)."""

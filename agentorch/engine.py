@@ -1,0 +1,396 @@
+"""The embedded runtime: the side-effect seam implemented with asyncio, the budget and the store.
+
+Model calls are reserved against the budget, sent, settled and journaled; tool calls run through
+the registry and are journaled before and after they run, so a resumed run replays what finished
+instead of doing it again. Approvals are kept in the store, which lets a run wait for a person.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from agentorch.approvals import ApprovalDecision, ApprovalRequest, Approver
+from agentorch.errors import (
+    ApprovalPending,
+    ConfigError,
+    InDoubtError,
+    ProviderError,
+    StoreError,
+    SyncInAsyncError,
+    UserError,
+)
+from agentorch.events.types import (
+    ApprovalDecided,
+    ApprovalRequested,
+    BaseEvent,
+    ModelCallFailed,
+    ModelCallFinished,
+    ModelCallStarted,
+    TextDeltaEvent,
+)
+from agentorch.models.types import ModelResponse, ResponseDone, TextDelta, ToolResultMessage, ToolSchema
+from agentorch.runtime import ModelCall, Runtime, ToolInvocation
+from agentorch.store.base import ApprovalRecord, JournalEntry, StepRecord, Store
+from agentorch.tools.registry import ToolRegistry, run_tool_guarded
+
+if TYPE_CHECKING:
+    from agentorch.agent import Agent, AgentResult
+    from agentorch.budget import Budget
+    from agentorch.events.bus import EventBus
+    from agentorch.models.base import Model
+    from agentorch.tools.base import Tool
+
+T = TypeVar("T")
+
+
+def run_sync(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion; refuse clearly inside a running event loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    coro.close()
+    raise SyncInAsyncError(
+        "run_sync() was called inside a running event loop",
+        hint="use `await supervisor.run(...)` (or `await agent.run(...)`) in async code",
+    )
+
+
+def request_hash(payload: Any) -> str:
+    data = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(data.encode()).hexdigest()[:16]
+
+
+class EmbeddedRuntime(Runtime):
+    """One run's runtime in this process."""
+
+    def __init__(
+        self,
+        *,
+        run_id: str,
+        budget: Budget,
+        bus: EventBus,
+        registry: ToolRegistry,
+        approver: Approver | None,
+        store: Store | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.run_id = run_id
+        self.budget = budget
+        self.bus = bus
+        self.registry = registry
+        self.approver = approver
+        self.store = store
+        self.clock = clock
+        self._approval_lock = asyncio.Lock()
+
+    # --- clock, ids, events --------------------------------------------------------------------
+
+    def now(self) -> float:
+        return self.clock()
+
+    def new_id(self, prefix: str = "") -> str:
+        return f"{prefix}{uuid.uuid4().hex[:12]}"
+
+    def emit(self, event: BaseEvent) -> None:
+        event.run_id = self.run_id
+        if not event.ts:
+            event.ts = self.clock()
+        self.bus.emit(event)
+
+    def add_secret(self, value: str) -> None:
+        self.bus.redactor.add(value)
+
+    def count_tokens(self, model: Model, text: str) -> int:
+        from agentorch.budget.tokens import count_text
+
+        return count_text(text, model.encoding)
+
+    # --- state ---------------------------------------------------------------------------------
+
+    def save_step(self, record: StepRecord) -> None:
+        if self.store is not None:
+            self.store.save_step(record)
+
+    def load_steps(self) -> dict[str, StepRecord]:
+        if self.store is None:
+            return {}
+        return {s.step_id: s for s in self.store.get_steps(self.run_id)}
+
+    def update_run(self, **fields: Any) -> None:
+        if self.store is not None:
+            self.store.update_run(self.run_id, updated_at=self.clock(), **fields)
+
+    # --- model calls ---------------------------------------------------------------------------
+
+    async def call_model(self, call: ModelCall) -> ModelResponse:
+        key = f"model:{call.key}"
+        model = call.model
+        if self.store is not None:
+            entry = self.store.journal_get(self.run_id, key)
+            if entry is not None and entry.status == "completed":
+                response = ModelResponse.model_validate(entry.result)
+                self.emit(ModelCallFinished(
+                    agent=call.agent, step_id=call.step_id, call_key=call.key, model=model.id,
+                    input_tokens=response.usage.input_tokens, output_tokens=response.usage.output_tokens,
+                    cached_input_tokens=response.usage.cached_input_tokens,
+                    cost_usd=response.usage.cost_usd, stop_reason=response.stop_reason, replayed=True,
+                ))
+                return response
+        candidates = [(m.id, m.price_key) for m in getattr(model, "candidates", ()) if m is not model]
+        reservation = self.budget.reserve(
+            agent=call.agent, model_id=model.id, price_key=model.price_key, encoding=model.encoding,
+            request=call.request, step_id=call.step_id, candidates=candidates,
+        )
+        request = call.request
+        if reservation.max_tokens < request.settings.max_tokens:
+            settings = request.settings.model_copy(update={"max_tokens": reservation.max_tokens})
+            request = request.model_copy(update={"settings": settings})
+        started = self.clock()
+        self.emit(ModelCallStarted(
+            agent=call.agent, step_id=call.step_id, call_key=call.key, model=model.id,
+            reserved_usd=reservation.usd, reserved_tokens=reservation.tokens, max_tokens=reservation.max_tokens,
+        ))
+        if self.store is not None:
+            self.store.journal_start(JournalEntry(
+                run_id=self.run_id, key=key, kind="model", step_id=call.step_id, name=model.id,
+                request_hash=request_hash(request.model_dump(mode="json")), status="started",
+                idempotent=True, started_at=started,
+                request={"agent": call.agent, "reserved_usd": reservation.usd, "reserved_tokens": reservation.tokens},
+            ))
+        t0 = time.perf_counter()
+        try:
+            if call.stream:
+                response = await self._stream(call, model, request)
+            else:
+                response = await model.request(request)
+        except asyncio.CancelledError:
+            raise  # the journal keeps the call "started": a resume charges its reservation
+        except Exception as exc:
+            self.budget.release(reservation)
+            message = str(exc)
+            if self.store is not None:
+                self.store.journal_finish(
+                    self.run_id, key, status="failed", error=f"{type(exc).__name__}: {message}",
+                    finished_at=self.clock(),
+                )
+            self.emit(ModelCallFailed(
+                agent=call.agent, step_id=call.step_id, call_key=call.key, model=model.id,
+                error_type=type(exc).__name__, message=message,
+            ))
+            if isinstance(exc, ProviderError | UserError):
+                raise
+            raise ProviderError(
+                f"{type(exc).__name__}: {message}", provider=model.provider, model=model.name
+            ) from exc
+        latency = (time.perf_counter() - t0) * 1000
+        usage = self.budget.settle(reservation, response.usage)
+        response = response.model_copy(update={"usage": usage})
+        if self.store is not None:
+            self.store.journal_finish(
+                self.run_id, key, status="completed", result=response.model_dump(mode="json"),
+                usage=usage.model_dump(), finished_at=self.clock(),
+            )
+        self.emit(ModelCallFinished(
+            agent=call.agent, step_id=call.step_id, call_key=call.key, model=model.id,
+            input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
+            cached_input_tokens=usage.cached_input_tokens, cost_usd=usage.cost_usd,
+            latency_ms=latency, stop_reason=response.stop_reason,
+        ))
+        return response
+
+    async def _stream(self, call: ModelCall, model: Model, request: Any) -> ModelResponse:
+        final: ModelResponse | None = None
+        async for chunk in model.stream(request):
+            if isinstance(chunk, TextDelta):
+                self.emit(TextDeltaEvent(agent=call.agent, step_id=call.step_id, text=chunk.text))
+            elif isinstance(chunk, ResponseDone):
+                final = chunk.response
+        if final is None:
+            raise ProviderError("stream ended without a final response", provider=model.provider, model=model.name)
+        return final
+
+    # --- tool calls ----------------------------------------------------------------------------
+
+    def visible_tools(self, agent: Agent) -> list[ToolSchema]:
+        allowed = tuple(agent.tools) if agent.tools is not None else None
+        return self.registry.schemas_for(agent.name, allowed)
+
+    async def call_tool(self, invocation: ToolInvocation) -> ToolResultMessage:
+        return await self.registry.call(invocation, self)
+
+    async def execute_journaled(
+        self, invocation: ToolInvocation, tool: Tool, arguments: dict[str, Any],
+        run: Callable[[], Awaitable[Any]],
+    ) -> tuple[str, bool, bool]:
+        key = f"tool:{invocation.key}"
+        if self.store is None:
+            content, is_error = await run_tool_guarded(tool, run)
+            return content, is_error, False
+        entry = self.store.journal_get(self.run_id, key)
+        if entry is not None and entry.status in ("completed", "failed") and entry.result is not None:
+            return entry.result["content"], bool(entry.result["is_error"]), True
+        if entry is not None and entry.status == "started" and not tool.idempotent:
+            outcome = await self._resolve_in_doubt(invocation, tool, arguments)
+            if outcome is not None:
+                self.store.journal_finish(
+                    self.run_id, key, status="completed", result={"content": outcome, "is_error": False},
+                    finished_at=self.clock(),
+                )
+                return outcome, False, True
+        self.store.journal_start(JournalEntry(
+            run_id=self.run_id, key=key, kind="tool", step_id=invocation.step_id, name=tool.name,
+            request_hash=request_hash(arguments), status="started", idempotent=tool.idempotent,
+            request={"agent": invocation.agent, "arguments": _redacted_args(tool, arguments)},
+            started_at=self.clock(),
+        ))
+        content, is_error = await run_tool_guarded(tool, run)
+        self.store.journal_finish(
+            self.run_id, key, status="failed" if is_error else "completed",
+            result={"content": content, "is_error": is_error}, error=content if is_error else None,
+            finished_at=self.clock(),
+        )
+        return content, is_error, False
+
+    async def _resolve_in_doubt(self, invocation: ToolInvocation, tool: Tool, arguments: dict[str, Any]) -> str | None:
+        """A side-effecting call started before a crash with no recorded outcome: ask a person."""
+        request = ApprovalRequest(
+            request_id=f"{self.run_id}:{invocation.key}:in_doubt", run_id=self.run_id, subject="in_doubt",
+            step_id=invocation.step_id, agent=invocation.agent, tool=tool.name,
+            arguments=_redacted_args(tool, arguments), risk=tool.risk,
+            reason=(f"{tool.name!r} started before the run stopped and its outcome is unknown: "
+                    "run it again, skip it, or mark it done"),
+        )
+        try:
+            decision = await self.request_approval(request)
+        except ApprovalPending as exc:
+            raise InDoubtError(
+                f"tool call {tool.name!r} ({invocation.key}) is in doubt and waits for a decision",
+                key=invocation.key,
+            ) from exc
+        if decision.decision == "run_again":
+            return None
+        if decision.decision == "mark_done":
+            return f"(a person marked this call as done: {decision.comment or 'no comment'})"
+        return f"(a person chose to skip this call: {decision.comment or 'no comment'})"
+
+    # --- approvals -----------------------------------------------------------------------------
+
+    async def request_approval(self, request: ApprovalRequest) -> ApprovalDecision:
+        async with self._approval_lock:
+            return await self._request_approval(request)
+
+    async def _request_approval(self, request: ApprovalRequest) -> ApprovalDecision:
+        existing: ApprovalRecord | None = None
+        if self.store is not None:
+            try:
+                existing = self.store.get_approval(request.request_id)
+            except (UserError, StoreError, KeyError):
+                existing = None
+        if existing is not None and existing.status != "pending":
+            return ApprovalDecision(
+                decision=existing.status, approver=existing.approver or "unknown",
+                comment=existing.comment, arguments=existing.decided_arguments,
+            )
+        if self.approver is None:
+            raise ConfigError(
+                f"{request.subject} approval needed ({request.reason}) but the supervisor has no approver",
+                hint="pass approver=... (TerminalApprover, CallbackApprover, DeferredApprover)",
+            )
+        if existing is None:
+            if self.store is not None:
+                self.store.create_approval(ApprovalRecord(
+                    request_id=request.request_id, run_id=self.run_id, step_id=request.step_id,
+                    agent=request.agent, subject=request.subject, tool=request.tool,
+                    arguments=request.arguments, risk=request.risk, reason=request.reason,
+                    created_at=self.clock(),
+                ))
+            self.emit(ApprovalRequested(
+                agent=request.agent, step_id=request.step_id, request_id=request.request_id,
+                subject=request.subject, tool=request.tool, arguments=request.arguments,
+                risk=request.risk, reason=request.reason,
+            ))
+        decision = await self.approver.decide(request)
+        if decision is None:
+            if self.store is None:
+                raise ConfigError(
+                    "a deferred approval needs a store to wait in",
+                    hint="pass store='sqlite:///runs.db' to the supervisor",
+                )
+            raise ApprovalPending(
+                f"waiting for a decision on {request.subject} {request.tool or request.step_id or ''}".strip(),
+                request_id=request.request_id,
+            )
+        self.record_decision(request, decision)
+        return decision
+
+    def record_decision(self, request: ApprovalRequest, decision: ApprovalDecision) -> None:
+        now = self.clock()
+        if self.store is not None:
+            self.store.decide_approval(
+                request.request_id, status=decision.decision, approver=decision.approver,
+                decided_arguments=decision.arguments, comment=decision.comment, decided_at=now,
+            )
+        self.emit(ApprovalDecided(
+            agent=request.agent, step_id=request.step_id, request_id=request.request_id,
+            decision=decision.decision, approver=decision.approver,
+            arguments=decision.arguments if decision.arguments is not None else request.arguments,
+            comment=decision.comment, decided_at=now,
+        ))
+
+
+def _redacted_args(tool: Tool, arguments: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for name, value in arguments.items():
+        if name in tool.secret_args:
+            out[name] = "[REDACTED]"
+        else:
+            try:
+                json.dumps(value)
+                out[name] = value
+            except (TypeError, ValueError):
+                out[name] = str(value)
+    return out
+
+
+async def run_agent_standalone(
+    agent: Agent,
+    prompt: str,
+    *,
+    model: str | Model | None = None,
+    budget: Budget | None = None,
+    tools: Any = None,
+    approver: Approver | None = None,
+    policy: Any = None,
+    state: dict[str, Any] | None = None,
+) -> AgentResult:
+    """Run one specialist outside a supervisor, with the same budget, permissions and events."""
+    from agentorch.agent import StepContext
+    from agentorch.budget import Budget
+    from agentorch.events.bus import EventBus
+    from agentorch.plan import Step
+    from agentorch.policy import Policy
+
+    registry = tools if isinstance(tools, ToolRegistry) else ToolRegistry(tools or ())
+    if policy is not None:
+        registry.policy = policy if isinstance(policy, Policy) else Policy.load(policy)
+    bus = EventBus()
+    runtime = EmbeddedRuntime(
+        run_id=uuid.uuid4().hex[:12], budget=budget or Budget(), bus=bus, registry=registry, approver=approver,
+    )
+    budget_obj = runtime.budget
+    budget_obj.on_event = runtime.emit
+    context = StepContext(
+        run_id=runtime.run_id, task=prompt, step=Step(id="main", agent=agent.name, instruction=prompt),
+        state=dict(state or {}),
+    )
+    try:
+        return await agent.execute(context, runtime, agent.resolve_model(model))
+    finally:
+        await bus.drain()

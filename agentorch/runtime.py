@@ -1,0 +1,96 @@
+"""The side-effect seam.
+
+Planning, scheduling, the agent loop and review never call a model, a tool, the clock, a random
+id or the store directly: they ask the ``Runtime`` they are given. The embedded runtime
+(``agentorch.engine``) implements it with asyncio, the budget and the store; a Temporal runtime
+implements the same methods with activities and signals, without touching the orchestration code.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from agentorch.approvals import ApprovalDecision, ApprovalRequest
+from agentorch.events.types import BaseEvent
+from agentorch.models.types import ModelRequest, ModelResponse, ToolCall, ToolResultMessage, ToolSchema
+from agentorch.store.base import StepRecord
+
+if TYPE_CHECKING:
+    from agentorch.agent import Agent
+    from agentorch.models.base import Model
+
+
+@dataclass(frozen=True)
+class ModelCall:
+    """One model call an agent asks for; ``key`` is deterministic (for journaling and replay)."""
+
+    key: str
+    agent: str
+    step_id: str | None
+    model: Model
+    request: ModelRequest
+    stream: bool = False
+
+
+@dataclass(frozen=True)
+class ToolInvocation:
+    """One tool call an agent asks for, with the agent's declared allow-list."""
+
+    key: str
+    agent: str
+    step_id: str | None
+    call: ToolCall
+    allowed: tuple[str, ...] | None
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+class Runtime(ABC):
+    """Everything with a side effect that a run does goes through here."""
+
+    run_id: str
+
+    @abstractmethod
+    def now(self) -> float:
+        """Wall-clock seconds since the epoch."""
+
+    @abstractmethod
+    def new_id(self, prefix: str = "") -> str:
+        """A fresh unique id."""
+
+    @abstractmethod
+    def emit(self, event: BaseEvent) -> None:
+        """Publish an event (the runtime fills ``run_id`` and ``ts``)."""
+
+    @abstractmethod
+    async def call_model(self, call: ModelCall) -> ModelResponse:
+        """Budget-checked, journaled model call (replayed from the journal on resume)."""
+
+    @abstractmethod
+    def visible_tools(self, agent: Agent) -> list[ToolSchema]:
+        """The tools ``agent`` may use: the only ones its model is shown."""
+
+    @abstractmethod
+    async def call_tool(self, invocation: ToolInvocation) -> ToolResultMessage:
+        """Permission check, validation, approval, journaled execution. Never raises for tool errors."""
+
+    @abstractmethod
+    async def request_approval(self, request: ApprovalRequest) -> ApprovalDecision:
+        """A person's decision; raises ``ApprovalPending`` when it is deferred to the store."""
+
+    @abstractmethod
+    def save_step(self, record: StepRecord) -> None:
+        """Checkpoint a step's state."""
+
+    @abstractmethod
+    def load_steps(self) -> dict[str, StepRecord]:
+        """The run's checkpointed steps (empty for a new run)."""
+
+    @abstractmethod
+    def update_run(self, **fields: Any) -> None:
+        """Checkpoint run-level fields (status, plan, output, error, usage)."""
+
+    @abstractmethod
+    def count_tokens(self, model: Model, text: str) -> int:
+        """Tokens ``text`` takes for ``model`` (for recording what each step was given)."""

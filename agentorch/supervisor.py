@@ -1,0 +1,580 @@
+"""The ``Supervisor``: plans a task, delegates steps to specialists, reviews, escalates, resumes."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from agentorch.agent import Agent, AgentResult, StepContext
+from agentorch.approvals import Approver
+from agentorch.budget import Budget, UsageReport
+from agentorch.engine import EmbeddedRuntime, run_sync
+from agentorch.errors import (
+    AgentOrchError,
+    BudgetExceeded,
+    ConfigError,
+    DelegationCycleError,
+    DuplicateNameError,
+    InputFileError,
+    PlanError,
+    UnknownAgentError,
+    UserError,
+)
+from agentorch.events.bus import EventBus
+from agentorch.events.types import BaseEvent, PlanMade, RunFinished, RunPaused, RunResumed, RunStarted
+from agentorch.models.base import Model
+from agentorch.orchestrator import EscalationPolicy, Limits, Orchestrator, Outcome, RunSpec
+from agentorch.plan import Plan, validate_plan
+from agentorch.runtime import Runtime
+from agentorch.store.base import RESUMABLE, ApprovalRecord, RunRecord, StepRecord, Store
+from agentorch.tools.registry import ToolRegistry
+
+if TYPE_CHECKING:
+    from agentorch.policy import Policy
+    from agentorch.tools.base import Tool
+
+
+
+@dataclass
+class StepResult:
+    step_id: str
+    agent: str
+    status: str
+    output: Any
+    error: str | None
+    revision: int
+    context_tokens: int
+
+
+@dataclass
+class RunResult:
+    """What a run produced: output, status, the plan with each step's result, usage, run id."""
+
+    run_id: str
+    status: str
+    output: Any
+    plan: Plan | None
+    steps: dict[str, StepResult]
+    usage: UsageReport
+    error: str | None = None
+    pending_approvals: list[ApprovalRecord] = field(default_factory=list)
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == "succeeded"
+
+
+def read_inputs(files: Iterable[str | Path]) -> dict[str, str]:
+    """Read input files to text (Markdown, text, PDF, DOCX); a missing or bad file is a clear error."""
+    inputs: dict[str, str] = {}
+    for file in files:
+        from agentorch.documents import read_document
+
+        path = Path(file)
+        inputs[path.name] = read_document(path)
+    return inputs
+
+
+class Supervisor:
+    """Plans a task into steps, runs each on its specialist, reviews, escalates, synthesizes."""
+
+    def __init__(
+        self,
+        agents: Sequence[Agent | type[Agent]] = (),
+        *,
+        model: str | Model | None = None,
+        router_model: str | Model | None = None,
+        budget: Budget | None = None,
+        store: str | Store | None = None,
+        approver: Approver | None = None,
+        tools: ToolRegistry | Iterable[Tool | Callable[..., Any]] | None = None,
+        policy: Policy | str | Path | None = None,
+        plan: Plan | None = None,
+        limits: Limits | None = None,
+        escalation: EscalationPolicy | None = None,
+        on_event: Callable[[BaseEvent], Any] | Sequence[Callable[[BaseEvent], Any]] | None = None,
+        engine: str = "models",
+        retries: int = 3,
+        stream: bool = False,
+        name: str = "supervisor",
+        description: str = "Plans a task and delegates it to specialists.",
+    ) -> None:
+        self.agents: dict[str, Agent] = {}
+        for item in agents:
+            agent = item() if isinstance(item, type) else item
+            if agent.name in self.agents:
+                raise DuplicateNameError(f"two specialists are named {agent.name!r}")
+            self.agents[agent.name] = agent
+        if engine not in ("models", "offline"):
+            raise ConfigError(f"engine must be 'models' or 'offline', not {engine!r}")
+        self.model = model
+        self.router_model = router_model
+        self.budget = budget
+        self.store_spec = store
+        self.approver = approver
+        self._tools = tools
+        self.policy_spec = policy
+        self.plan = plan
+        self.limits = limits or Limits()
+        self.escalation = escalation or EscalationPolicy()
+        callbacks = [on_event] if callable(on_event) else list(on_event or [])
+        self.callbacks: list[Callable[[BaseEvent], Any]] = callbacks
+        self.engine = engine
+        self.retries = retries
+        self.stream_text = stream
+        self.name = name
+        self.description = description
+        self._store: Store | None = None
+        self._registry: ToolRegistry | None = None
+        self._models: dict[str, Model] = {}
+
+    # --- wiring --------------------------------------------------------------------------------
+
+    def subscribe(self, callback: Callable[[BaseEvent], Any]) -> None:
+        self.callbacks.append(callback)
+
+    @property
+    def store(self) -> Store | None:
+        if self._store is None and self.store_spec is not None:
+            from agentorch.store import open_store
+
+            self._store = open_store(self.store_spec)
+        return self._store
+
+    def registry(self) -> ToolRegistry:
+        if self._registry is None:
+            if isinstance(self._tools, ToolRegistry):
+                registry = self._tools
+            elif self._tools is None:
+                from agentorch.discovery import discover_tools
+
+                registry = ToolRegistry(discover_tools())
+            else:
+                registry = ToolRegistry(self._tools)
+            if self.policy_spec is not None:
+                from agentorch.policy import Policy
+
+                policy = self.policy_spec if isinstance(self.policy_spec, Policy) else Policy.load(self.policy_spec)
+                policy.validate_names(self.agents, registry.names())
+                registry.policy = policy
+            for agent in self.agents.values():
+                for name in agent.tools or ():
+                    if ":" not in name and name not in registry and "*" not in name and "<=" not in name:
+                        raise ConfigError(
+                            f"agent {agent.name!r} lists unknown tool {name!r}",
+                            hint=f"registered tools: {', '.join(registry.names()) or 'none'}",
+                        )
+            self._registry = registry
+        return self._registry
+
+    def _resolve(self, spec: str | Model) -> Model:
+        from agentorch.models.wrappers import wrap_model
+
+        key = spec if isinstance(spec, str) else f"obj:{id(spec)}"
+        if key not in self._models:
+            from agentorch.models import infer_model
+
+            self._models[key] = wrap_model(infer_model(spec), retries=self.retries)
+        return self._models[key]
+
+    def model_for(self, agent: Agent, override: str | None = None) -> Model:
+        if isinstance(agent, SupervisorAgent):  # plans and routes with its own models
+            return agent.resolve_model()
+        if self.engine == "offline":
+            offline = agent.offline_model()
+            if offline is None:
+                raise ConfigError(
+                    f"agent {agent.name!r} has no offline model",
+                    hint="set a provider key (e.g. OPENAI_API_KEY) and choose a model with --model",
+                )
+            return offline
+        spec = override or agent.model or self.model
+        if spec is None:
+            raise ConfigError(
+                f"agent {agent.name!r} has no model and the supervisor has no default model",
+                hint="pass model='openai:gpt-4.1-mini' to the Supervisor or set `model` on the agent class",
+            )
+        return self._resolve(spec)
+
+    def _router(self) -> Model | None:
+        spec = self.router_model or self.model
+        if self.engine == "offline" or spec is None:
+            return None
+        return self._resolve(spec)
+
+    def _synthesizer(self) -> Model | None:
+        if self.engine == "offline" or self.model is None:
+            return None
+        return self._resolve(self.model)
+
+    # --- running -------------------------------------------------------------------------------
+
+    async def run(
+        self,
+        task: str,
+        *,
+        files: Sequence[str | Path] = (),
+        inputs: Mapping[str, str] | None = None,
+        plan: Plan | None = None,
+        state: Mapping[str, Any] | None = None,
+        run_id: str | None = None,
+        workflow: str | None = None,
+    ) -> RunResult:
+        """Run a task to a terminal state (succeeded, failed, waiting_approval, budget_exceeded, ...)."""
+        if not isinstance(task, str) or not task.strip():
+            raise UserError("the task is empty", hint="describe what the supervisor should do")
+        all_inputs = read_inputs(files)
+        all_inputs.update(inputs or {})
+        declared = plan or self.plan
+        if declared is not None:
+            errors = validate_plan(declared, self.agents, max_steps=self.limits.max_plan_steps)
+            if errors:
+                raise UnknownAgentError("the declared plan is invalid: " + "; ".join(errors)) if any(
+                    "unknown agent" in e for e in errors) else PlanError("the declared plan is invalid: " + "; ".join(errors))
+        registry = self.registry()
+        budget = self.budget or Budget()
+        run_id = run_id or uuid.uuid4().hex[:12]
+        spec = RunSpec(task=task, inputs=all_inputs, state=dict(state or {}))
+        spec.state.setdefault("files", {Path(f).name: str(Path(f).resolve()) for f in files})
+        store = self.store
+        runtime, bus = self._runtime(run_id, budget, registry, store)
+        policy_hash = registry.policy.hash if registry.policy is not None else None
+        if store is not None:
+            now = runtime.now()
+            store.create_run(RunRecord(
+                run_id=run_id, task=task, status="running", workflow=workflow,
+                spec={"files": [str(f) for f in files], "inputs": all_inputs, "state": _jsonable_state(spec.state),
+                      "engine": self.engine, "declared": declared is not None},
+                policy_hash=policy_hash, budget=budget.to_dict(), created_at=now, updated_at=now,
+                plan=declared.model_dump(mode="json") if declared else None,
+            ))
+        runtime.emit(RunStarted(
+            task=task, workflow=workflow, files=[str(f) for f in files], policy_hash=policy_hash,
+            budget=budget.to_dict(), agents=sorted(self.agents), engine=self.engine,
+        ))
+        return await self._drive(runtime, bus, budget, spec, declared, store)
+
+    def run_sync(self, task: str, **kwargs: Any) -> RunResult:
+        """``run`` for synchronous code; refuses inside a running event loop."""
+        return run_sync(self.run(task, **kwargs))
+
+    async def stream(self, task: str, **kwargs: Any) -> AsyncIterator[BaseEvent]:
+        """Run the task and yield its events as they happen; the last one is ``run_finished``."""
+        queue: asyncio.Queue[BaseEvent | None] = asyncio.Queue()
+        self.callbacks.append(queue.put_nowait)
+
+        async def go() -> RunResult:
+            try:
+                return await self.run(task, **kwargs)
+            finally:
+                queue.put_nowait(None)
+
+        runner = asyncio.create_task(go())
+        try:
+            while (event := await queue.get()) is not None:
+                yield event
+            await runner
+        finally:
+            self.callbacks.remove(queue.put_nowait)
+            if not runner.done():
+                runner.cancel()
+
+    async def resume(self, run_id: str, *, budget: Budget | None = None) -> RunResult:
+        """Continue a run that was killed, interrupted, waiting for approval or stopped by its budget."""
+        store = self.store
+        if store is None:
+            raise ConfigError("resume needs a store", hint="pass store='sqlite:///runs.db' to the Supervisor")
+        record = store.get_run(run_id)
+        if record.status == "succeeded":
+            raise UserError(f"run {record.run_id} already succeeded; nothing to resume")
+        if record.status not in RESUMABLE:
+            raise UserError(f"run {record.run_id} is {record.status} and cannot be resumed")
+        run_id = record.run_id
+        if budget is None:
+            budget = Budget.from_dict(record.budget) if record.budget else (self.budget or Budget())
+        _restore_spend(budget, store, run_id)
+        registry = self.registry()
+        runtime, bus = self._runtime(run_id, budget, registry, store)
+        spec = RunSpec(task=record.task, inputs=dict(record.spec.get("inputs", {})),
+                       state={**record.spec.get("state", {}), **_runtime_state(self.plan)})
+        declared = Plan.model_validate(record.plan) if record.plan else None
+        store.update_run(run_id, status="running", budget=budget.to_dict(), updated_at=runtime.now())
+        done = [s.step_id for s in store.get_steps(run_id) if s.status == "done"]
+        runtime.emit(RunResumed(completed_steps=done, budget=budget.to_dict()))
+        return await self._drive(runtime, bus, budget, spec, declared, store)
+
+    def resume_sync(self, run_id: str, **kwargs: Any) -> RunResult:
+        return run_sync(self.resume(run_id, **kwargs))
+
+    def approve(
+        self,
+        run_id: str,
+        request_id: str | None = None,
+        *,
+        step: str | None = None,
+        deny: bool = False,
+        reason: str = "",
+        approver: str = "python",
+        arguments: dict[str, Any] | None = None,
+        decision: str | None = None,
+    ) -> ApprovalRecord:
+        """Decide a pending approval of a waiting run (then ``resume`` it)."""
+        from agentorch.approvals_store import decide_pending
+
+        store = self.store
+        if store is None:
+            raise ConfigError("approve needs a store", hint="pass store='sqlite:///runs.db' to the Supervisor")
+        return decide_pending(
+            store, run_id, request_id=request_id, step=step, deny=deny, reason=reason, approver=approver,
+            arguments=arguments, decision=decision,
+        )
+
+    # --- internals -----------------------------------------------------------------------------
+
+    def _runtime(self, run_id: str, budget: Budget, registry: ToolRegistry, store: Store | None
+                 ) -> tuple[EmbeddedRuntime, EventBus]:
+        bus = EventBus()
+        if store is not None:
+            def persist(event: BaseEvent) -> None:
+                if not event.ephemeral:
+                    store.append_event(run_id, event.kind, event.ts, event.model_dump(mode="json"))
+
+            bus.subscribe(persist, name="store", critical=True)
+        for callback in self.callbacks:
+            bus.subscribe(callback)
+        runtime = EmbeddedRuntime(
+            run_id=run_id, budget=budget, bus=bus, registry=registry, approver=self.approver, store=store,
+        )
+        budget.on_event = runtime.emit
+        return runtime, bus
+
+    def _orchestrator(self, runtime: Runtime, plan: Plan, spec: RunSpec) -> Orchestrator:
+        models = {s.id: self.model_for(self.agents[s.agent], s.model) for s in plan.steps}
+        return Orchestrator(
+            runtime, agents=self.agents, models=models, router=self._router(), synthesizer=self._synthesizer(),
+            limits=self.limits, escalation=self.escalation, spec=spec,
+        )
+
+    async def _drive(self, runtime: EmbeddedRuntime, bus: EventBus, budget: Budget, spec: RunSpec,
+                     declared: Plan | None, store: Store | None) -> RunResult:
+        from agentorch import leases
+
+        async with leases.held(store, runtime.run_id, clock=runtime.now):
+            return await self._drive_leased(runtime, bus, budget, spec, declared, store)
+
+    async def _drive_leased(self, runtime: EmbeddedRuntime, bus: EventBus, budget: Budget, spec: RunSpec,
+                            declared: Plan | None, store: Store | None) -> RunResult:
+        outcome: Outcome | None = None
+        output: Any = None
+        status, error = "failed", None
+        plan = declared
+        try:
+            if plan is None:
+                planner = Orchestrator(
+                    runtime, agents=self.agents, models={}, router=self._router(), synthesizer=None,
+                    limits=self.limits, escalation=self.escalation, spec=spec,
+                )
+                plan = await planner.make_plan()
+                runtime.update_run(plan=plan.model_dump(mode="json"))
+            else:
+                runtime.emit(PlanMade(plan=plan.model_dump(mode="json"), source="declared"))
+            orchestrator = self._orchestrator(runtime, plan, spec)
+            outcome = await orchestrator.execute(plan)
+            if isinstance(outcome.exception, UserError):
+                raise outcome.exception
+            status, error = outcome.status, outcome.error
+            if status == "succeeded":
+                output = await orchestrator.synthesize(plan, outcome)
+        except asyncio.CancelledError:
+            runtime.update_run(status="interrupted", usage=budget.report().model_dump(mode="json"))
+            runtime.emit(RunPaused(reason="interrupted", message="interrupted; resume with the run id"))
+            await bus.drain(timeout=1.0)
+            raise
+        except BudgetExceeded as exc:
+            status, error = "budget_exceeded", f"BudgetExceeded: {exc}"
+        except UserError as exc:
+            runtime.update_run(status="failed", error=f"{type(exc).__name__}: {exc}")
+            await bus.drain(timeout=1.0)
+            raise
+        except AgentOrchError as exc:
+            status, error = "failed", f"{type(exc).__name__}: {exc}"
+        report = budget.report()
+        if status in ("waiting_approval", "budget_exceeded", "in_doubt"):
+            runtime.emit(RunPaused(reason=status, message=error or ""))  # type: ignore[arg-type]
+        runtime.update_run(status=status, output=_dump(output), error=error, usage=report.model_dump(mode="json"))
+        runtime.emit(RunFinished(status=status, error=error, usage=report.model_dump(mode="json")))
+        await bus.drain()
+        steps = {
+            sid: StepResult(sid, r.agent, r.status, _typed(self.agents.get(r.agent), r.output), r.error,
+                            r.revision, r.context_tokens)
+            for sid, r in (outcome.steps.items() if outcome else ())
+        }
+        pending = store.approvals(runtime.run_id, pending_only=True) if store is not None else []
+        return RunResult(run_id=runtime.run_id, status=status, output=_typed_final(self, plan, outcome, output),
+                         plan=plan, steps=steps, usage=report, error=error, pending_approvals=pending)
+
+    # --- nesting -------------------------------------------------------------------------------
+
+    def as_agent(self, name: str | None = None, description: str | None = None) -> Agent:
+        """This supervisor as a specialist of another: same budget, store and events as the parent."""
+        return SupervisorAgent(self, name=name or self.name, description=description or self.description)
+
+
+class SupervisorAgent(Agent):
+    """A supervisor used as a specialist: it plans and runs its own steps inside the parent's run."""
+
+    def __init__(self, inner: Supervisor, **overrides: Any) -> None:
+        super().__init__(**overrides)
+        self.inner = inner
+
+    def resolve_model(self, override: str | Model | None = None) -> Model:
+        return self.inner._router() or _NoModel()
+
+    def offline_model(self) -> Model | None:
+        return _NoModel()
+
+    async def execute(self, context: StepContext, runtime: Runtime, model: Model) -> AgentResult:
+        from agentorch.models.types import Usage
+
+        stack = context.state.setdefault("_delegation", [])
+        key = (self.name, context.instruction)
+        if list(key) in stack:
+            raise DelegationCycleError(
+                f"delegation cycle: {self.name!r} was asked to do the same thing it is already doing"
+            )
+        stack.append(list(key))
+        try:
+            prefix = f"{context.step.id}."
+            plan = self.inner.plan
+            spec = RunSpec(task=context.instruction, inputs=dict(context.inputs), state=context.state)
+            scoped = _PrefixedRuntime(runtime, prefix)
+            if plan is None:
+                planner = Orchestrator(scoped, agents=self.inner.agents, models={}, router=self.inner._router(),
+                                       synthesizer=None, limits=self.inner.limits,
+                                       escalation=self.inner.escalation, spec=spec)
+                plan = await planner.make_plan()
+            orchestrator = self.inner._orchestrator(scoped, plan, spec)
+            outcome = await orchestrator.execute(plan)
+            if outcome.status != "succeeded":
+                raise PlanError(f"nested supervisor {self.name!r} ended {outcome.status}: {outcome.error or ''}")
+            output = await orchestrator.synthesize(plan, outcome)
+            return AgentResult(output=output, usage=Usage(), messages=[], turns=0)
+        finally:
+            stack.pop()
+
+
+class _PrefixedRuntime(Runtime):
+    """A parent runtime seen by a nested supervisor: its step ids and call keys carry a prefix."""
+
+    def __init__(self, parent: Runtime, prefix: str) -> None:
+        self.parent = parent
+        self.prefix = prefix
+        self.run_id = parent.run_id
+
+    def now(self) -> float:
+        return self.parent.now()
+
+    def new_id(self, prefix: str = "") -> str:
+        return self.parent.new_id(prefix)
+
+    def emit(self, event: BaseEvent) -> None:
+        if event.step_id is not None and not event.step_id.startswith(self.prefix):
+            event.step_id = self.prefix + event.step_id
+        self.parent.emit(event)
+
+    async def call_model(self, call: Any) -> Any:
+        from dataclasses import replace
+
+        return await self.parent.call_model(replace(call, key=self.prefix + call.key))
+
+    def visible_tools(self, agent: Agent) -> Any:
+        return self.parent.visible_tools(agent)
+
+    async def call_tool(self, invocation: Any) -> Any:
+        from dataclasses import replace
+
+        return await self.parent.call_tool(replace(invocation, key=self.prefix + invocation.key))
+
+    async def request_approval(self, request: Any) -> Any:
+        return await self.parent.request_approval(request)
+
+    def save_step(self, record: StepRecord) -> None:
+        self.parent.save_step(record.model_copy(update={"step_id": self.prefix + record.step_id}))
+
+    def load_steps(self) -> dict[str, StepRecord]:
+        n = len(self.prefix)
+        return {sid[n:]: r.model_copy(update={"step_id": sid[n:]})
+                for sid, r in self.parent.load_steps().items() if sid.startswith(self.prefix)}
+
+    def update_run(self, **fields: Any) -> None:
+        return None
+
+    def count_tokens(self, model: Model, text: str) -> int:
+        return self.parent.count_tokens(model, text)
+
+
+class _NoModel(Model):
+    provider = "none"
+    name = "nested-supervisor"
+
+    async def request(self, request: Any) -> Any:  # never called: a nested supervisor has its own loop
+        raise ConfigError("a nested supervisor has no model of its own")
+
+
+def _restore_spend(budget: Budget, store: Store, run_id: str) -> None:
+    """On resume: charge what the journal says was spent, and what may have been (calls in doubt)."""
+    from agentorch.models.types import Usage
+
+    for entry in store.journal(run_id, kind="model"):
+        agent = (entry.request or {}).get("agent", "unknown")
+        if entry.status == "completed" and entry.usage:
+            budget.charge(agent=agent, model_id=entry.name, step_id=entry.step_id, usage=Usage.model_validate(entry.usage))
+        elif entry.status == "started":
+            reserved = (entry.request or {}).get("reserved_usd", 0.0)
+            tokens = (entry.request or {}).get("reserved_tokens", 0)
+            budget.charge(agent=agent, model_id=entry.name, step_id=entry.step_id,
+                          usage=Usage(input_tokens=tokens, cost_usd=reserved, requests=1))
+
+
+def _jsonable_state(state: Mapping[str, Any]) -> dict[str, Any]:
+    import json
+
+    out = {}
+    for key, value in state.items():
+        if key.startswith("_"):
+            continue
+        try:
+            json.dumps(value)
+            out[key] = value
+        except (TypeError, ValueError):
+            out[key] = str(value)
+    return out
+
+
+def _runtime_state(plan: Plan | None) -> dict[str, Any]:
+    return {}
+
+
+def _dump(value: Any) -> Any:
+    from pydantic import BaseModel
+
+    return value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+
+
+def _typed(agent: Agent | None, value: Any) -> Any:
+    if agent is None or value is None or not agent.structured:
+        return value
+    try:
+        return agent.output_type.model_validate(value)
+    except Exception:
+        return value
+
+
+def _typed_final(sup: Supervisor, plan: Plan | None, outcome: Outcome | None, output: Any) -> Any:
+    if plan is None or outcome is None or outcome.final_step is None:
+        return output
+    return _typed(sup.agents.get(plan.step(outcome.final_step).agent), output)

@@ -1,0 +1,235 @@
+"""The tool registry and the one path every tool call takes.
+
+``ToolRegistry.call`` is the only way an agent reaches a tool: it checks the calling agent's
+permission (the agent's allow-list composed with the policy; the stricter wins), validates the
+arguments, applies the approval rule, runs the tool through the host's journal (exactly once) with
+its timeout, and emits an event at each stage. Whatever goes wrong comes back to the model as a
+tool error: a refused, unknown, invalid or failing call never crashes the run and never executes
+a function it should not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+from pydantic import ValidationError
+
+from agentorch.approvals import ApprovalDecision, ApprovalRequest
+from agentorch.errors import ApprovalPending, DuplicateNameError, ModelRetry, UnknownToolError
+from agentorch.events.types import BaseEvent, PermissionRefused, ToolCallFinished, ToolCallStarted
+from agentorch.models.types import ToolResultMessage, ToolSchema
+from agentorch.tools.base import Tool, ToolContext, make_tool, render_result
+
+if TYPE_CHECKING:
+    from agentorch.policy import Policy
+    from agentorch.runtime import ToolInvocation
+
+
+class ToolHost(Protocol):
+    """What the registry needs from the runtime around a call."""
+
+    run_id: str
+
+    def emit(self, event: BaseEvent) -> None: ...
+
+    async def request_approval(self, request: ApprovalRequest) -> ApprovalDecision: ...
+
+    async def execute_journaled(
+        self, invocation: ToolInvocation, tool: Tool, arguments: dict[str, Any],
+        run: Callable[[], Awaitable[Any]],
+    ) -> tuple[str, bool, bool]:
+        """Run ``run`` exactly once across crashes; return (rendered result, is_error, replayed)."""
+        ...
+
+    def add_secret(self, value: str) -> None: ...
+
+
+def _format_validation(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or '(arguments)'}: {e['msg']}" for e in exc.errors()[:10]
+    )
+
+
+class ToolRegistry:
+    """Holds tools by name; lists what an agent may see; runs calls through one checked path."""
+
+    def __init__(self, tools: Iterable[Tool | Callable[..., Any]] = (), *, policy: Policy | None = None) -> None:
+        self._tools: dict[str, Tool] = {}
+        self.policy = policy
+        self.register(*tools)
+
+    # --- registration --------------------------------------------------------------------------
+
+    def register(self, *items: Tool | Callable[..., Any], prefix: str | None = None, replace: bool = False) -> None:
+        for item in items:
+            tool = item if isinstance(item, Tool) else make_tool(item)
+            if prefix:
+                from dataclasses import replace as dc_replace
+
+                tool = dc_replace(tool, name=f"{prefix}_{tool.name}", _schema=None)
+            existing = self._tools.get(tool.name)
+            if existing is not None and existing is not tool and not replace:
+                raise DuplicateNameError(
+                    f"two tools are named {tool.name!r} (from {existing.source} and {tool.source})",
+                    hint="rename one of them (@tool(name=...)) or register under a prefix",
+                )
+            self._tools[tool.name] = tool
+
+    def get(self, name: str) -> Tool:
+        try:
+            return self._tools[name]
+        except KeyError:
+            raise UnknownToolError(
+                f"unknown tool {name!r}", hint=f"registered tools: {', '.join(sorted(self._tools)) or 'none'}"
+            ) from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._tools
+
+    def __iter__(self) -> Iterator[Tool]:
+        return iter(self._tools.values())
+
+    def __len__(self) -> int:
+        return len(self._tools)
+
+    def names(self) -> list[str]:
+        return sorted(self._tools)
+
+    # --- permissions ---------------------------------------------------------------------------
+
+    def _policy(self) -> Policy:
+        if self.policy is None:
+            from agentorch.policy import Policy
+
+            self.policy = Policy.empty()
+        return self.policy
+
+    def refusal(self, agent: str, tool: Tool, allowed: Sequence[str] | None) -> str | None:
+        """Why ``agent`` may not call ``tool`` (``None`` when it may)."""
+        return self._policy().check_permission(agent, tool, declared=allowed)
+
+    def permitted(self, agent: str, allowed: Sequence[str] | None) -> list[Tool]:
+        return [t for t in self._tools.values() if self.refusal(agent, t, allowed) is None]
+
+    def schemas_for(self, agent: str, allowed: Sequence[str] | None) -> list[ToolSchema]:
+        """The only tools the agent's model is shown."""
+        return [t.schema() for t in self.permitted(agent, allowed)]
+
+    # --- the one call path ---------------------------------------------------------------------
+
+    async def call(self, invocation: ToolInvocation, host: ToolHost) -> ToolResultMessage:
+        call = invocation.call
+        agent = invocation.agent
+
+        def result(content: str, *, is_error: bool) -> ToolResultMessage:
+            return ToolResultMessage(tool_call_id=call.id, name=call.name, content=content, is_error=is_error)
+
+        def refuse(reason: str) -> ToolResultMessage:
+            host.emit(PermissionRefused(
+                agent=agent, step_id=invocation.step_id, tool=call.name, call_id=call.id,
+                reason=reason, arguments=call.arguments,
+            ))
+            return result(f"Error: {reason}", is_error=True)
+
+        tool = self._tools.get(call.name)
+        if tool is None:
+            return refuse(f"tool {call.name!r} does not exist; it is not available to agent {agent!r}")
+        reason = self.refusal(agent, tool, invocation.allowed)
+        if reason is not None:
+            return refuse(reason)
+        for name in tool.secret_args:
+            value = call.arguments.get(name)
+            if isinstance(value, str) and value:
+                host.add_secret(value)
+
+        def failed(message: str) -> ToolResultMessage:
+            host.emit(ToolCallFinished(
+                agent=agent, step_id=invocation.step_id, tool=tool.name, call_id=call.id,
+                idempotency_key=invocation.key, is_error=True, error=message,
+            ))
+            return result(f"Error: {message}", is_error=True)
+
+        if call.arguments_error:
+            return failed(f"the arguments for {tool.name!r} are not valid JSON ({call.arguments_error}); send them again")
+        try:
+            arguments = tool.validate(call.arguments)
+        except ValidationError as exc:
+            return failed(f"invalid arguments for {tool.name!r}: {_format_validation(exc)}")
+
+        approval = self._policy().approval_reason(agent, tool, call.arguments)
+        if approval is not None:
+            request = ApprovalRequest(
+                request_id=f"{host.run_id}:{invocation.key}", run_id=host.run_id, subject="tool",
+                step_id=invocation.step_id, agent=agent, tool=tool.name,
+                arguments=call.arguments, risk=tool.risk, reason=approval,
+                details={"secret_args": sorted(tool.secret_args)} if tool.secret_args else {},
+            )
+            if self._policy().auto_approves(agent, tool, call.arguments) and not tool.requires_approval:
+                decision: ApprovalDecision | None = ApprovalDecision(
+                    decision="approved", approver="policy:auto", comment="auto-approved by policy"
+                )
+            else:
+                decision = None
+            if decision is None:
+                try:
+                    decision = await host.request_approval(request)
+                except ApprovalPending:
+                    raise
+            if not decision.approved:
+                why = decision.comment or "no reason given"
+                return failed(f"a reviewer denied calling {tool.name!r}: {why}")
+            if decision.arguments is not None and decision.arguments != call.arguments:
+                try:
+                    arguments = tool.validate(decision.arguments)
+                except ValidationError as exc:
+                    return failed(f"the reviewer's edited arguments are invalid: {_format_validation(exc)}")
+
+        context = ToolContext(
+            run_id=host.run_id, step_id=invocation.step_id, agent=agent,
+            idempotency_key=invocation.key, state=invocation.state,
+        )
+
+        async def run() -> Any:
+            return await tool.invoke(arguments, context)
+
+        host.emit(ToolCallStarted(
+            agent=agent, step_id=invocation.step_id, tool=tool.name, call_id=call.id,
+            idempotency_key=invocation.key, arguments=_jsonable(arguments), risk=tool.risk,
+        ))
+        started = time.perf_counter()
+        content, is_error, replayed = await host.execute_journaled(invocation, tool, arguments, run)
+        host.emit(ToolCallFinished(
+            agent=agent, step_id=invocation.step_id, tool=tool.name, call_id=call.id,
+            idempotency_key=invocation.key, result_size=len(content),
+            duration_ms=(time.perf_counter() - started) * 1000, is_error=is_error,
+            error=content if is_error else None, replayed=replayed,
+        ))
+        return result(content, is_error=is_error)
+
+
+async def run_tool_guarded(tool: Tool, run: Callable[[], Awaitable[Any]]) -> tuple[str, bool]:
+    """Run a tool; turn its exceptions and timeouts into an error text for the model."""
+    try:
+        value = await run()
+    except asyncio.TimeoutError:
+        return f"Error: tool {tool.name!r} timed out after {tool.timeout} s", True
+    except ModelRetry as exc:
+        return f"Error: {exc}", True
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        return f"Error: tool {tool.name!r} failed: {type(exc).__name__}: {exc}", True
+    return render_result(value), False
+
+
+def _jsonable(arguments: dict[str, Any]) -> dict[str, Any]:
+    import json
+
+    try:
+        json.dumps(arguments)
+        return arguments
+    except (TypeError, ValueError):
+        return json.loads(json.dumps(arguments, default=str))

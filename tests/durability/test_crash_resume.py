@@ -1,0 +1,101 @@
+"""Kill a run with SIGKILL at distinct points, resume it, and check nothing ran or was paid twice."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+APP = Path(__file__).with_name("crash_app.py")
+
+
+def run_app(tmp_path: Path, *args: str, crash_at: str = "", **extra: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CRASH_AT": crash_at, **extra}
+    store = f"sqlite:///{tmp_path}/runs.db"
+    return subprocess.run(
+        [sys.executable, str(APP), store, str(tmp_path), *args], capture_output=True, text=True,
+        env=env, timeout=120,
+    )
+
+
+def lines(path: Path) -> list[str]:
+    return path.read_text().splitlines() if path.exists() else []
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory: pytest.TempPathFactory) -> dict[str, float]:
+    tmp = tmp_path_factory.mktemp("clean")
+    done = run_app(tmp, "run")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.splitlines()[-1])
+    assert result["status"] == "succeeded"
+    assert lines(tmp / "ledger.txt") == ["invoice 42"]
+    return result  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("point", ["in_model", "between_steps", "in_tool", "after_tool", "at_approval"])
+def test_killed_run_resumes_without_rerunning_or_repaying(tmp_path: Path, point: str, clean: dict[str, float]) -> None:
+    killed = run_app(tmp_path, "run", crash_at=point)
+    assert killed.returncode == -9, (killed.returncode, killed.stderr[-2000:])
+    assert (tmp_path / "crashed").read_text() == point
+    run_id = (tmp_path / "run_id").read_text()
+    calls_before = lines(tmp_path / "calls.txt")
+
+    resumed = run_app(tmp_path, "resume", run_id)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    result = json.loads(resumed.stdout.splitlines()[-1])
+    assert result["status"] == "succeeded", result
+    assert result["output"] == "all done"
+
+    # the side effect happened exactly once, whatever the crash point
+    assert lines(tmp_path / "ledger.txt") == ["invoice 42"]
+    calls = lines(tmp_path / "calls.txt")
+    # a step that completed before the crash never runs again
+    if point in ("between_steps", "in_tool", "after_tool", "at_approval"):
+        assert calls.count("research") == 1
+    # model calls that completed are replayed, not repeated
+    assert calls.count("summary") == 1
+    assert calls.count("bookkeeper:0") == 1 + (point == "in_model") * 0
+    new_calls = calls[len(calls_before):]
+    assert "research" not in new_calls or point == "in_model"
+    # cost is never double-counted: a resumed run pays for as many model calls as a clean run, except
+    # that a call killed mid-flight is charged at its reservation (it may have been billed)
+    if point == "in_model":
+        assert result["requests"] == clean["requests"] + 1
+        assert result["cost"] > clean["cost"]
+    elif point == "in_tool":  # the person's "mark done" changes what the model sees next, not what is paid
+        assert result["requests"] == clean["requests"]
+    else:
+        assert result["requests"] == clean["requests"]
+        assert result["cost"] == pytest.approx(clean["cost"])
+
+
+def test_second_resume_of_a_finished_run_is_refused(tmp_path: Path) -> None:
+    done = run_app(tmp_path, "run")
+    assert done.returncode == 0
+    again = run_app(tmp_path, "resume", (tmp_path / "run_id").read_text())
+    assert again.returncode != 0
+    assert "already succeeded" in again.stderr
+
+
+def test_two_processes_resuming_one_run_one_wins(tmp_path: Path) -> None:
+    killed = run_app(tmp_path, "run", crash_at="between_steps")
+    assert killed.returncode == -9
+    run_id = (tmp_path / "run_id").read_text()
+    store = f"sqlite:///{tmp_path}/runs.db"
+    env = {**os.environ, "SUMMARY_DELAY": "1.5"}
+    procs = [
+        subprocess.Popen([sys.executable, str(APP), store, str(tmp_path), "resume", run_id],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        for _ in range(2)
+    ]
+    outs = [p.communicate(timeout=120) for p in procs]
+    codes = sorted(p.returncode for p in procs)
+    assert codes[0] == 0 and codes[1] != 0, outs
+    loser = next(err for p, (_, err) in zip(procs, outs, strict=True) if p.returncode != 0)
+    assert "being resumed by another process" in loser or "already succeeded" in loser
+    assert lines(tmp_path / "ledger.txt") == ["invoice 42"]
