@@ -190,6 +190,7 @@ class EmbeddedRuntime(Runtime):
                 f"{type(exc).__name__}: {message}", provider=model.provider, model=model.name
             ) from exc
         latency = (time.perf_counter() - t0) * 1000
+        self._learn_secrets(response)
         usage = self.budget.settle(reservation, response.usage)
         response = response.model_copy(update={"usage": usage})
         if self.store is not None:
@@ -204,6 +205,17 @@ class EmbeddedRuntime(Runtime):
             latency_ms=latency, stop_reason=response.stop_reason,
         ))
         return response
+
+    def _learn_secrets(self, response: ModelResponse) -> None:
+        """Values the model put in secret tool arguments are redacted from here on, journal included."""
+        for call in response.tool_calls:
+            tool = self.registry.find(call.name)
+            if tool is None:
+                continue
+            for name in tool.secret_args:
+                value = call.arguments.get(name)
+                if isinstance(value, str) and value:
+                    self.add_secret(value)
 
     async def _stream(self, call: ModelCall, model: Model, request: Any) -> ModelResponse:
         final: ModelResponse | None = None

@@ -129,6 +129,10 @@ class Supervisor:
         self.name = name
         self.description = description
         self._store: Store | None = None
+        from agentorch.events.redact import Redactor
+
+        #: One redactor for the supervisor's runs: the bus and the store both pass through it.
+        self.redactor = Redactor()
         self._registry: ToolRegistry | None = None
         self._models: dict[str, Model] = {}
 
@@ -141,8 +145,9 @@ class Supervisor:
     def store(self) -> Store | None:
         if self._store is None and self.store_spec is not None:
             from agentorch.store import open_store
+            from agentorch.store.redacting import RedactingStore
 
-            self._store = open_store(self.store_spec)
+            self._store = RedactingStore(open_store(self.store_spec), self.redactor)
         return self._store
 
     def registry(self) -> ToolRegistry:
@@ -337,7 +342,7 @@ class Supervisor:
 
     def _runtime(self, run_id: str, budget: Budget, registry: ToolRegistry, store: Store | None
                  ) -> tuple[EmbeddedRuntime, EventBus]:
-        bus = EventBus()
+        bus = EventBus(redactor=self.redactor)
         if store is not None:
             def persist(event: BaseEvent) -> None:
                 if not event.ephemeral:

@@ -86,6 +86,9 @@ class ToolRegistry:
                 f"unknown tool {name!r}", hint=f"registered tools: {', '.join(sorted(self._tools)) or 'none'}"
             ) from None
 
+    def find(self, name: str) -> Tool | None:
+        return self._tools.get(name)
+
     def __contains__(self, name: object) -> bool:
         return name in self._tools
 

@@ -1,0 +1,239 @@
+"""``TerminalApprover``: a person answers approval requests at a terminal prompt (rich)."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from rich.console import Console, Group, RenderableType
+from rich.json import JSON
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from agentorch.approvals import ApprovalDecision, ApprovalRequest, Approver
+
+MASK = "***"
+_RISK_STYLES = {
+    "read": "green",
+    "write": "yellow",
+    "external": "magenta",
+    "destructive": "bold red",
+}
+_TITLES = {
+    "tool": "Approval needed: tool call",
+    "escalation": "Review needed: escalated result",
+    "plan": "Approval needed: plan",
+    "in_doubt": "Decision needed: tool call with unknown outcome",
+}
+_SHOWN_DETAILS = {"secret_args", "reasons", "preview", "result_preview", "verdicts"}
+
+#: Per subject: (answer words -> action, the prompt line).
+_CHOICES: dict[str, tuple[dict[str, str], str]] = {
+    "tool": (
+        {"a": "approve", "approve": "approve", "y": "approve", "yes": "approve",
+         "d": "deny", "deny": "deny", "n": "deny", "no": "deny",
+         "e": "edit", "edit": "edit"},
+        "[a]pprove / [d]eny / [e]dit arguments",
+    ),
+    "escalation": (
+        {"a": "approve", "approve": "approve", "y": "approve", "yes": "approve",
+         "d": "deny", "deny": "deny", "n": "deny", "no": "deny"},
+        "[a]pprove / [d]eny",
+    ),
+    "plan": (
+        {"a": "approve", "approve": "approve", "y": "approve", "yes": "approve",
+         "c": "cancel", "cancel": "cancel", "n": "cancel", "no": "cancel"},
+        "[a]pprove / [c]ancel",
+    ),
+    "in_doubt": (
+        {"r": "run_again", "run": "run_again", "run again": "run_again",
+         "s": "skip", "skip": "skip", "m": "mark_done", "mark": "mark_done",
+         "mark done": "mark_done", "done": "mark_done"},
+        "[r]un again / [s]kip / [m]ark done",
+    ),
+}  # fmt: skip
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers
+        return "user"
+
+
+def mask_arguments(arguments: Mapping[str, Any], secret_args: Any) -> dict[str, Any]:
+    """A copy of ``arguments`` with the secret ones replaced by ``***``."""
+    secrets = set(secret_args or ())
+    return {k: (MASK if k in secrets and v not in (None, "") else v) for k, v in arguments.items()}
+
+
+class TerminalApprover(Approver):
+    """Asks at the terminal: shows the exact arguments, the risk and the reason, then asks.
+
+    Args:
+        console: where to draw (inject a ``Console(file=StringIO())`` in tests).
+        input: reads one answer given a prompt (defaults to ``console.input``); runs in a thread
+            so the event loop keeps going while the person thinks.
+        name: recorded as the approver (default ``terminal:<login name>``).
+
+    End of input (EOF) defers the decision: the run waits in the store for ``agentorch approve``.
+    """
+
+    def __init__(
+        self,
+        console: Console | None = None,
+        input: Callable[[str], str] | None = None,
+        *,
+        name: str | None = None,
+    ) -> None:
+        self.console = console if console is not None else Console()
+        self._input = input if input is not None else self._console_input
+        self.name = name or f"terminal:{_user()}"
+        self._lock = asyncio.Lock()  # one prompt at a time when steps run concurrently
+
+    def _console_input(self, prompt: str) -> str:
+        return self.console.input(prompt, markup=False)
+
+    async def decide(self, request: ApprovalRequest) -> ApprovalDecision | None:
+        async with self._lock:
+            return await asyncio.to_thread(self._decide, request)
+
+    # --- the conversation (runs in a worker thread) ----------------------------------------------
+
+    def _decide(self, request: ApprovalRequest) -> ApprovalDecision | None:
+        self.console.print(self._render(request))
+        words, menu = _CHOICES[request.subject]
+        try:
+            while True:
+                action = self._choose(words, menu)
+                if action == "approve":
+                    return self._decision("approved")
+                if action in ("deny", "cancel"):
+                    default = "plan cancelled" if action == "cancel" else "denied"
+                    reason = self._ask("Reason (the agent sees it): ").strip()
+                    return self._decision("denied", comment=reason or f"{default} at the terminal")
+                if action == "edit":
+                    edited = self._edit(request)
+                    if edited is not None:
+                        return edited
+                    continue
+                decision = {"run_again": "run_again", "skip": "skipped", "mark_done": "mark_done"}
+                return self._decision(decision[action])
+        except EOFError:
+            self.console.print(Text("No answer: the decision is deferred.", style="dim"))
+            return None
+
+    def _ask(self, prompt: str) -> str:
+        return self._input(prompt)
+
+    def _choose(self, words: Mapping[str, str], menu: str) -> str:
+        while True:
+            answer = self._ask(f"{menu}: ").strip().lower()
+            if answer in words:
+                return words[answer]
+            self.console.print(Text(f"Please answer one of: {menu}", style="yellow"))
+
+    def _edit(self, request: ApprovalRequest) -> ApprovalDecision | None:
+        """Ask for new arguments as a JSON object; ``None`` (empty answer) goes back to the menu."""
+        secrets = set(request.details.get("secret_args") or ())
+        while True:
+            text = self._ask("New arguments as one JSON object (empty: back): ").strip()
+            if not text:
+                return None
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError as exc:
+                self.console.print(Text(f"That is not valid JSON: {exc}", style="red"))
+                continue
+            if not isinstance(value, dict):
+                self.console.print(
+                    Text(f"Expected a JSON object, got {type(value).__name__}", style="red")
+                )
+                continue
+            for key in secrets:  # "***" left in place keeps the original secret
+                if value.get(key) == MASK and key in request.arguments:
+                    value[key] = request.arguments[key]
+            if value == request.arguments:
+                return self._decision("approved", comment="arguments unchanged")
+            self.console.print(Text("Approved with edited arguments:", style="bold"))
+            self.console.print(
+                JSON.from_data(mask_arguments(value, secrets), indent=2, default=str)
+            )
+            return self._decision("edited", arguments=value)
+
+    def _decision(
+        self, decision: Any, *, comment: str = "", arguments: dict[str, Any] | None = None
+    ) -> ApprovalDecision:
+        return ApprovalDecision(
+            decision=decision, approver=self.name, comment=comment, arguments=arguments
+        )
+
+    # --- rendering ------------------------------------------------------------------------------
+
+    def _render(self, request: ApprovalRequest) -> RenderableType:
+        facts = Table.grid(padding=(0, 2))
+        facts.add_column(style="bold")
+        facts.add_column()
+        rows: list[tuple[str, Text | None]] = [
+            ("Run", Text(request.run_id)),
+            ("Step", Text(request.step_id) if request.step_id else None),
+            ("Agent", Text(request.agent) if request.agent else None),
+            ("Tool", Text(request.tool) if request.tool else None),
+            ("Risk", self._risk(request.risk) if request.risk else None),
+            ("Reason", Text(request.reason) if request.reason else None),
+        ]
+        for label, value in rows:
+            if value is not None:
+                facts.add_row(label, value)
+        parts: list[RenderableType] = [facts]
+        details = request.details
+        if request.subject in ("tool", "in_doubt") or request.arguments:
+            masked = mask_arguments(request.arguments, details.get("secret_args"))
+            parts += [
+                Text("\nArguments", style="bold"),
+                JSON.from_data(masked, indent=2, default=str),
+            ]
+        if request.subject == "in_doubt":
+            parts.append(Text(
+                "\nThis call started before the run stopped and its outcome was not recorded: it "
+                "may or may not have happened.", style="yellow",
+            ))  # fmt: skip
+        if request.subject == "escalation":
+            parts += self._escalation(details)
+        rest = {k: v for k, v in details.items() if k not in _SHOWN_DETAILS}
+        if rest:
+            parts += [Text("\nDetails", style="bold"), JSON.from_data(rest, indent=2, default=str)]
+        return Panel(Group(*parts), title=_TITLES[request.subject], title_align="left")
+
+    @staticmethod
+    def _risk(risk: str) -> Text:
+        return Text(risk, style=_RISK_STYLES.get(risk, ""))
+
+    @staticmethod
+    def _escalation(details: Mapping[str, Any]) -> list[RenderableType]:
+        parts: list[RenderableType] = []
+        reasons = details.get("reasons")
+        if reasons:
+            items = [reasons] if isinstance(reasons, str) else list(reasons)
+            parts.append(Text("\nWhy it was escalated", style="bold"))
+            parts += [Text(f"  - {item}") for item in items]
+        verdicts = details.get("verdicts")
+        if verdicts:
+            parts += [Text("\nReviewers' verdicts", style="bold"), _as_renderable(verdicts)]
+        preview = details.get("preview", details.get("result_preview"))
+        if preview is not None:
+            parts += [Text("\nResult (preview)", style="bold"), _as_renderable(preview)]
+        return parts
+
+
+def _as_renderable(value: Any) -> RenderableType:
+    if isinstance(value, str):
+        return Text(value)
+    return JSON.from_data(value, indent=2, default=str)
+
+
+__all__ = ["MASK", "TerminalApprover", "mask_arguments"]
