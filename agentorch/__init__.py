@@ -66,7 +66,52 @@ _EXPORTS: dict[str, str] = {
     "ApprovalPending": "agentorch.errors",
 }
 
-__all__ = sorted([*_EXPORTS, "__version__"])
+__all__ = [
+    "Agent",
+    "AgentOrchError",
+    "AgentResult",
+    "ApprovalDecision",
+    "ApprovalPending",
+    "ApprovalRequest",
+    "ApproveAll",
+    "Approver",
+    "AutoApprover",
+    "Budget",
+    "BudgetExceeded",
+    "CallbackApprover",
+    "ConfigError",
+    "DeferredApprover",
+    "EventBus",
+    "FunctionModel",
+    "MaxStepsExceeded",
+    "MaxTurnsExceeded",
+    "Model",
+    "ModelBehaviorError",
+    "ModelRetry",
+    "Plan",
+    "PlanError",
+    "Policy",
+    "PolicyError",
+    "ProviderError",
+    "RunError",
+    "RunResult",
+    "ScriptedModel",
+    "Step",
+    "Supervisor",
+    "Tool",
+    "ToolContext",
+    "ToolRegistry",
+    "UnknownAgentError",
+    "UnknownToolError",
+    "Usage",
+    "UsageReport",
+    "UserError",
+    "Verdict",
+    "__version__",
+    "infer_model",
+    "open_store",
+    "tool",
+]
 
 
 def __getattr__(name: str) -> Any:
@@ -119,6 +164,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from agentorch.plan import Plan, Step, Verdict
     from agentorch.policy import Policy
     from agentorch.store import open_store
-    from agentorch.supervisor import Supervisor, RunResult
+    from agentorch.supervisor import RunResult, Supervisor
     from agentorch.tools.base import Tool, ToolContext, tool
     from agentorch.tools.registry import ToolRegistry

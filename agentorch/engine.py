@@ -34,7 +34,13 @@ from agentorch.events.types import (
     ModelCallStarted,
     TextDeltaEvent,
 )
-from agentorch.models.types import ModelResponse, ResponseDone, TextDelta, ToolResultMessage, ToolSchema
+from agentorch.models.types import (
+    ModelResponse,
+    ResponseDone,
+    TextDelta,
+    ToolResultMessage,
+    ToolSchema,
+)
 from agentorch.runtime import ModelCall, Runtime, ToolInvocation
 from agentorch.store.base import ApprovalRecord, JournalEntry, StepRecord, Store
 from agentorch.tools.registry import ToolRegistry, run_tool_guarded
@@ -80,8 +86,11 @@ class EmbeddedRuntime(Runtime):
         approver: Approver | None,
         store: Store | None = None,
         clock: Callable[[], float] = time.time,
+        stream: bool = False,
     ) -> None:
         self.run_id = run_id
+        #: Stream every model call (text deltas become ``text_delta`` events for live views).
+        self.stream = stream
         self.budget = budget
         self.bus = bus
         self.registry = registry
@@ -166,7 +175,7 @@ class EmbeddedRuntime(Runtime):
             ))
         t0 = time.perf_counter()
         try:
-            if call.stream:
+            if call.stream or self.stream:
                 response = await self._stream(call, model, request)
             else:
                 response = await model.request(request)

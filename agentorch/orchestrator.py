@@ -7,6 +7,7 @@ the embedded runtime and, later, as a durable workflow on Temporal.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,14 +23,11 @@ from agentorch.errors import (
     DelegationCycleError,
     InDoubtError,
     MaxStepsExceeded,
-    PlanError,
     RunError,
     UserError,
 )
 from agentorch.events.types import (
     Escalated,
-    PlanMade,
-    PlanRejected,
     ReviewVerdictEvent,
     RevisionRequested,
     StepFailed,
@@ -39,13 +37,17 @@ from agentorch.events.types import (
     StepWaiting,
 )
 from agentorch.models.base import Model
-from agentorch.models.types import ModelRequest, ModelSettings, OutputSchema, SystemMessage, UserMessage
-from agentorch.plan import Plan, Step, Verdict, validate_plan
+from agentorch.models.types import (
+    ModelRequest,
+    SystemMessage,
+    UserMessage,
+)
+from agentorch.plan import Plan, Step, Verdict
 from agentorch.runtime import ModelCall, Runtime
 from agentorch.store.base import StepRecord
 
 if TYPE_CHECKING:
-    from agentorch.models.types import Message
+    pass
 
 
 class EscalationPolicy(BaseModel):
@@ -85,14 +87,6 @@ class Outcome:
     exception: BaseException | None = None
 
 
-PLANNER_INSTRUCTIONS = """You are the supervisor of a team of specialist agents. Break the task into steps and \
-assign each step to exactly one specialist from the list, by name. Give each step a short id, a clear \
-instruction, the ids of the steps whose outputs it needs (depends_on), its risk (low, medium, high: high for \
-anything that commits money, legal terms or external actions), and the input files it needs (inputs). A \
-reviewer step sets `reviews` to the id of the step it checks. Use as few steps as the task needs. Set \
-final_step to the step whose output is the final result. Answer with the JSON plan only."""
-
-
 class Orchestrator:
     """Runs one plan to a terminal state through a ``Runtime``."""
 
@@ -121,45 +115,6 @@ class Orchestrator:
         self.total_revisions = 0
         self._last_outputs: dict[str, str] = {}
 
-    # --- planning ------------------------------------------------------------------------------
-
-    async def make_plan(self) -> Plan:
-        if self.router is None:
-            raise PlanError("no plan was declared and there is no router model to make one")
-        roster = "\n".join(f"- {a.name}: {a.description or a.instructions[:200]}" for a in self.agents.values())
-        files = ", ".join(self.spec.inputs) or "none"
-        messages: list[Message] = [
-            SystemMessage(content=PLANNER_INSTRUCTIONS),
-            UserMessage(content=f"## Task\n{self.spec.task}\n\n## Specialists\n{roster}\n\n## Input files\n{files}"),
-        ]
-        schema = OutputSchema(name="plan", description="The plan.", json_schema=Plan.model_json_schema())
-        for attempt in range(1, self.limits.max_plan_attempts + 1):
-            request = ModelRequest(messages=tuple(messages), output_schema=schema, settings=ModelSettings(max_tokens=4096))
-            response = await self.rt.call_model(ModelCall(
-                key=f"plan/a{attempt}", agent="supervisor", step_id=None, model=self.router, request=request,
-            ))
-            errors: list[str]
-            try:
-                text = response.text.strip()
-                if text.startswith("```"):
-                    text = text.strip("`").removeprefix("json").strip()
-                plan = Plan.model_validate_json(text)
-            except ValidationError as exc:
-                errors = [f"invalid plan JSON: {e['msg']} at {'.'.join(map(str, e['loc'])) or 'root'}"
-                          for e in exc.errors()[:8]]
-            else:
-                errors = validate_plan(plan, self.agents, max_steps=self.limits.max_plan_steps)
-                if not errors:
-                    self.rt.emit(PlanMade(plan=plan.model_dump(mode="json"), attempt=attempt, source="router"))
-                    return plan
-            self.rt.emit(PlanRejected(errors=errors, attempt=attempt))
-            messages += [response.message, UserMessage(
-                content="The plan was rejected:\n" + "\n".join(f"- {e}" for e in errors) + "\nSend a corrected plan."
-            )]
-        raise PlanError(
-            f"the router gave no valid plan in {self.limits.max_plan_attempts} attempts: {'; '.join(errors)}"
-        )
-
     # --- scheduling ----------------------------------------------------------------------------
 
     async def execute(self, plan: Plan) -> Outcome:
@@ -177,10 +132,8 @@ class Orchestrator:
         stop: BaseException | None = None
         for step in plan.steps:  # resumed: settle what finished but was waiting for review or a person
             if not step.reviews and self.records[step.id].status == "done" and not self.records[step.id].settled:
-                try:
+                with contextlib.suppress(ApprovalPending):
                     await self._review(plan, step)
-                except ApprovalPending:
-                    pass
         try:
             while True:
                 if stop is None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agentorch.agent import Agent, AgentResult, StepContext
+from agentorch.agent import Agent
 from agentorch.approvals import Approver
 from agentorch.budget import Budget, UsageReport
 from agentorch.engine import EmbeddedRuntime, run_sync
@@ -17,20 +17,26 @@ from agentorch.errors import (
     AgentOrchError,
     BudgetExceeded,
     ConfigError,
-    DelegationCycleError,
     DuplicateNameError,
-    InputFileError,
     PlanError,
     UnknownAgentError,
     UserError,
 )
 from agentorch.events.bus import EventBus
-from agentorch.events.types import BaseEvent, PlanMade, RunFinished, RunPaused, RunResumed, RunStarted
+from agentorch.events.types import (
+    BaseEvent,
+    PlanMade,
+    RunFinished,
+    RunPaused,
+    RunResumed,
+    RunStarted,
+)
 from agentorch.models.base import Model
 from agentorch.orchestrator import EscalationPolicy, Limits, Orchestrator, Outcome, RunSpec
 from agentorch.plan import Plan, validate_plan
+from agentorch.planner import make_plan
 from agentorch.runtime import Runtime
-from agentorch.store.base import RESUMABLE, ApprovalRecord, RunRecord, StepRecord, Store
+from agentorch.store.base import RESUMABLE, ApprovalRecord, RunRecord, Store
 from agentorch.tools.registry import ToolRegistry
 
 if TYPE_CHECKING:
@@ -187,6 +193,8 @@ class Supervisor:
         return self._models[key]
 
     def model_for(self, agent: Agent, override: str | None = None) -> Model:
+        from agentorch.nesting import SupervisorAgent
+
         if isinstance(agent, SupervisorAgent):  # plans and routes with its own models
             return agent.resolve_model()
         if self.engine == "offline":
@@ -353,6 +361,7 @@ class Supervisor:
             bus.subscribe(callback)
         runtime = EmbeddedRuntime(
             run_id=run_id, budget=budget, bus=bus, registry=registry, approver=self.approver, store=store,
+            stream=self.stream_text,
         )
         budget.on_event = runtime.emit
         return runtime, bus
@@ -379,11 +388,8 @@ class Supervisor:
         plan = declared
         try:
             if plan is None:
-                planner = Orchestrator(
-                    runtime, agents=self.agents, models={}, router=self._router(), synthesizer=None,
-                    limits=self.limits, escalation=self.escalation, spec=spec,
-                )
-                plan = await planner.make_plan()
+                plan = await make_plan(runtime, router=self._router(), agents=self.agents, spec=spec,
+                                       limits=self.limits)
                 runtime.update_run(plan=plan.model_dump(mode="json"))
             else:
                 runtime.emit(PlanMade(plan=plan.model_dump(mode="json"), source="declared"))
@@ -426,108 +432,9 @@ class Supervisor:
 
     def as_agent(self, name: str | None = None, description: str | None = None) -> Agent:
         """This supervisor as a specialist of another: same budget, store and events as the parent."""
+        from agentorch.nesting import SupervisorAgent
+
         return SupervisorAgent(self, name=name or self.name, description=description or self.description)
-
-
-class SupervisorAgent(Agent):
-    """A supervisor used as a specialist: it plans and runs its own steps inside the parent's run."""
-
-    def __init__(self, inner: Supervisor, **overrides: Any) -> None:
-        super().__init__(**overrides)
-        self.inner = inner
-
-    def resolve_model(self, override: str | Model | None = None) -> Model:
-        return self.inner._router() or _NoModel()
-
-    def offline_model(self) -> Model | None:
-        return _NoModel()
-
-    async def execute(self, context: StepContext, runtime: Runtime, model: Model) -> AgentResult:
-        from agentorch.models.types import Usage
-
-        stack = context.state.setdefault("_delegation", [])
-        key = (self.name, context.instruction)
-        if list(key) in stack:
-            raise DelegationCycleError(
-                f"delegation cycle: {self.name!r} was asked to do the same thing it is already doing"
-            )
-        stack.append(list(key))
-        try:
-            prefix = f"{context.step.id}."
-            plan = self.inner.plan
-            spec = RunSpec(task=context.instruction, inputs=dict(context.inputs), state=context.state)
-            scoped = _PrefixedRuntime(runtime, prefix)
-            if plan is None:
-                planner = Orchestrator(scoped, agents=self.inner.agents, models={}, router=self.inner._router(),
-                                       synthesizer=None, limits=self.inner.limits,
-                                       escalation=self.inner.escalation, spec=spec)
-                plan = await planner.make_plan()
-            orchestrator = self.inner._orchestrator(scoped, plan, spec)
-            outcome = await orchestrator.execute(plan)
-            if outcome.status != "succeeded":
-                raise PlanError(f"nested supervisor {self.name!r} ended {outcome.status}: {outcome.error or ''}")
-            output = await orchestrator.synthesize(plan, outcome)
-            return AgentResult(output=output, usage=Usage(), messages=[], turns=0)
-        finally:
-            stack.pop()
-
-
-class _PrefixedRuntime(Runtime):
-    """A parent runtime seen by a nested supervisor: its step ids and call keys carry a prefix."""
-
-    def __init__(self, parent: Runtime, prefix: str) -> None:
-        self.parent = parent
-        self.prefix = prefix
-        self.run_id = parent.run_id
-
-    def now(self) -> float:
-        return self.parent.now()
-
-    def new_id(self, prefix: str = "") -> str:
-        return self.parent.new_id(prefix)
-
-    def emit(self, event: BaseEvent) -> None:
-        if event.step_id is not None and not event.step_id.startswith(self.prefix):
-            event.step_id = self.prefix + event.step_id
-        self.parent.emit(event)
-
-    async def call_model(self, call: Any) -> Any:
-        from dataclasses import replace
-
-        return await self.parent.call_model(replace(call, key=self.prefix + call.key))
-
-    def visible_tools(self, agent: Agent) -> Any:
-        return self.parent.visible_tools(agent)
-
-    async def call_tool(self, invocation: Any) -> Any:
-        from dataclasses import replace
-
-        return await self.parent.call_tool(replace(invocation, key=self.prefix + invocation.key))
-
-    async def request_approval(self, request: Any) -> Any:
-        return await self.parent.request_approval(request)
-
-    def save_step(self, record: StepRecord) -> None:
-        self.parent.save_step(record.model_copy(update={"step_id": self.prefix + record.step_id}))
-
-    def load_steps(self) -> dict[str, StepRecord]:
-        n = len(self.prefix)
-        return {sid[n:]: r.model_copy(update={"step_id": sid[n:]})
-                for sid, r in self.parent.load_steps().items() if sid.startswith(self.prefix)}
-
-    def update_run(self, **fields: Any) -> None:
-        return None
-
-    def count_tokens(self, model: Model, text: str) -> int:
-        return self.parent.count_tokens(model, text)
-
-
-class _NoModel(Model):
-    provider = "none"
-    name = "nested-supervisor"
-
-    async def request(self, request: Any) -> Any:  # never called: a nested supervisor has its own loop
-        raise ConfigError("a nested supervisor has no model of its own")
 
 
 def _restore_spend(budget: Budget, store: Store, run_id: str) -> None:

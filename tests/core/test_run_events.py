@@ -134,3 +134,23 @@ async def test_raising_and_blocking_subscribers_do_not_change_the_result() -> No
     assert result.status == baseline.status == "succeeded"
     assert result.output == baseline.output
     assert events[-1].kind == "run_finished"
+
+
+async def test_streaming_supervisor_emits_text_deltas_that_are_not_persisted(tmp_path: Path) -> None:
+    from agentorch import Plan as P
+    from agentorch import Step as S
+    from agentorch import Supervisor as Sup
+
+    class Plain(Agent):
+        name = "plain"
+
+    events: list[BaseEvent] = []
+    sup = Sup([Plain(model=ScriptedModel(["streamed words"]))], tools=[], stream=True,
+              plan=P(steps=[S(id="s", agent="plain", instruction="x")], final_step="s"),
+              on_event=events.append, store=f"sqlite:///{tmp_path}/r.db")
+    result = await sup.run("task")
+    deltas = [e for e in events if e.kind == "text_delta"]
+    assert "".join(e.text for e in deltas) == "streamed words"  # type: ignore[attr-defined]
+    store = open_store(f"sqlite:///{tmp_path}/r.db")
+    assert "text_delta" not in {r.kind for r in store.events(result.run_id)}
+    store.close()
