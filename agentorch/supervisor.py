@@ -190,7 +190,18 @@ class Supervisor:
             from agentorch.models import infer_model
 
             self._models[key] = wrap_model(infer_model(spec), retries=self.retries)
+            self._learn_key(self._models[key])
         return self._models[key]
+
+    def _learn_key(self, model: Model) -> None:
+        """An API key given to a model object directly is redacted like one from the environment."""
+        from agentorch.models.wrappers import model_candidates
+
+        for candidate in (model, *model_candidates(model)):
+            for attr in ("api_key", "_api_key"):
+                value = getattr(candidate, attr, None)
+                if isinstance(value, str) and value:
+                    self.redactor.add(value)
 
     def model_for(self, agent: Agent, override: str | None = None) -> Model:
         from agentorch.nesting import SupervisorAgent

@@ -1,0 +1,20 @@
+"""Input documents as text: Markdown, plain text, PDF and DOCX read to one normalised form.
+
+The same document saved as .md, .pdf or .docx reads to the same text, so whatever runs on it
+downstream (requirement extraction, a model's prompt) does not depend on the file format. The
+supervisor reads ``files=`` with it, and the bundled ``read_document`` tool calls it too.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from agentorch.documents.reader import SUPPORTED_SUFFIXES, read_text
+
+
+def read_document(path: str | Path) -> str:
+    """The document's normalised text; ``InputFileError`` when missing, empty or unreadable."""
+    return read_text(path)
+
+
+__all__ = ["SUPPORTED_SUFFIXES", "read_document", "read_text"]

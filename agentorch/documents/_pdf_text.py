@@ -1,0 +1,207 @@
+"""PDF text with layout hints: which lines are headings and where paragraphs start.
+
+pypdf gives text lines; its ``visitor_text`` callback also gives each fragment's position and font
+size. From those: lines in a clearly larger font than the body are headings (largest = level 1), a
+vertical gap wider than the usual line spacing starts a new paragraph, and lines repeated at the
+top or bottom of most pages (running headers, "Page 3 of 9") are dropped.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agentorch.documents._blocks import MARKER, RawLine
+from agentorch.errors import InputFileError
+
+_HEADING_RATIO = 1.12  # a font this much larger than the body text marks a heading
+_GAP_RATIO = 1.3  # a vertical gap this much wider than the usual line spacing starts a paragraph
+_SHORT_RATIO = 0.7  # a line this much shorter than a full line, ending a sentence, ends a paragraph
+
+
+@dataclass(slots=True)
+class _Line:
+    text: str
+    y: float
+    size: float
+
+
+def pdf_lines(file: Path) -> list[RawLine]:
+    """Read a PDF's text as raw lines with heading levels and paragraph starts."""
+    reader = _open(file)
+    try:
+        pages = [_page_lines(page) for page in reader.pages]
+    except InputFileError:
+        raise
+    except Exception as exc:
+        # pypdf raises many types on damaged content streams; all mean "corrupt" to the user.
+        raise _corrupt(file, exc) from exc
+    _drop_running_lines(pages)
+    return _raw_lines(pages)
+
+
+def _corrupt(file: Path, exc: Exception) -> InputFileError:
+    return InputFileError(
+        f"PDF file is corrupt or not a PDF: {file} ({type(exc).__name__}: {exc})",
+        hint="Re-export the PDF from its source application.",
+    )
+
+
+def _open(file: Path) -> Any:
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError
+
+    try:
+        reader = PdfReader(str(file))
+        encrypted = reader.is_encrypted
+    except Exception as exc:
+        raise _corrupt(file, exc) from exc
+    if encrypted:
+        try:
+            # Many PDFs are encrypted with an empty user password (owner restrictions only).
+            opened = reader.decrypt("")
+        except DependencyError as exc:
+            raise InputFileError(
+                f"PDF file is encrypted with AES and cannot be opened: {file}",
+                hint="pip install cryptography, or export an unprotected copy.",
+            ) from exc
+        except Exception as exc:
+            raise _corrupt(file, exc) from exc
+        if not opened:
+            raise InputFileError(
+                f"PDF file is encrypted (password-protected): {file}",
+                hint="Export an unprotected copy of the PDF and use that.",
+            )
+    return reader
+
+
+def _page_lines(page: Any) -> list[_Line]:
+    fragments: list[tuple[str, float, float]] = []
+
+    def visit(text: str, cm: list[float], tm: list[float], _font: Any, font_size: float) -> None:
+        if text:
+            m = _multiply(tm, cm)
+            fragments.append((text, m[5], float(font_size) * math.hypot(m[2], m[3])))
+
+    page.extract_text(visitor_text=visit)
+    lines: list[_Line] = []
+    parts: list[str] = []
+    y: float | None = None
+    size = 0.0
+    for text, frag_y, frag_size in fragments:
+        pieces = text.split("\n")
+        for index, piece in enumerate(pieces):
+            if index > 0:
+                _flush(lines, parts, y, size)
+                parts, y, size = [], None, 0.0
+            if piece.strip():
+                if y is None:
+                    y = frag_y
+                size = max(size, frag_size)
+            parts.append(piece)
+    _flush(lines, parts, y, size)
+    return lines
+
+
+def _flush(lines: list[_Line], parts: list[str], y: float | None, size: float) -> None:
+    text = " ".join("".join(parts).split())
+    if text and y is not None:
+        lines.append(_Line(text, y, size))
+
+
+def _multiply(a: list[float], b: list[float]) -> list[float]:
+    return [
+        a[0] * b[0] + a[1] * b[2],
+        a[0] * b[1] + a[1] * b[3],
+        a[2] * b[0] + a[3] * b[2],
+        a[2] * b[1] + a[3] * b[3],
+        a[4] * b[0] + a[5] * b[2] + b[4],
+        a[4] * b[1] + a[5] * b[3] + b[5],
+    ]
+
+
+def _drop_running_lines(pages: list[list[_Line]]) -> None:
+    """Remove headers/footers: the same line (digits aside) at a page edge on most pages."""
+    if len(pages) < 2:
+        return
+
+    def key(line: _Line) -> str:
+        return re.sub(r"\d+", "#", line.text.lower())
+
+    def edges(lines: list[_Line]) -> list[_Line]:
+        return lines[:2] + lines[-2:] if len(lines) > 4 else list(lines)
+
+    counts: Counter[str] = Counter()
+    for lines in pages:
+        counts.update({key(line) for line in edges(lines)})
+    needed = max(2, math.ceil(len(pages) / 2))
+    running = {k for k, n in counts.items() if n >= needed}
+    if not running:
+        return
+    for lines in pages:
+        drop = {id(line) for line in edges(lines) if key(line) in running}
+        lines[:] = [line for line in lines if id(line) not in drop]
+
+
+def _raw_lines(pages: list[list[_Line]]) -> list[RawLine]:
+    all_lines = [line for lines in pages for line in lines]
+    if not all_lines:
+        return []
+    weights: Counter[float] = Counter()
+    for line in all_lines:
+        weights[round(line.size, 1)] += len(line.text)
+    body = weights.most_common(1)[0][0]
+    heading_sizes = sorted({s for s in weights if s >= body * _HEADING_RATIO}, reverse=True)
+    levels = {s: min(i + 1, 6) for i, s in enumerate(heading_sizes)}
+
+    body_lines = [line for line in all_lines if round(line.size, 1) not in levels]
+    full = _percentile([len(line.text) for line in body_lines], 0.9)
+    gaps = [
+        prev.y - line.y
+        for lines in pages
+        for prev, line in itertools.pairwise(lines)
+        if round(prev.size, 1) == body and round(line.size, 1) == body and prev.y > line.y
+    ]
+    # Line spacing as a multiple of the font size, so headings' wider spacing is judged fairly.
+    leading = statistics.median(gaps) / body if gaps and body > 0 else 0.0
+
+    raw: list[RawLine] = []
+    previous: _Line | None = None
+    previous_level = -1
+    for lines in pages:
+        for index, line in enumerate(lines):
+            level = levels.get(round(line.size, 1), 0)
+            if level and len(line.text) > 150:
+                level = 0  # a long run of large text is emphasis, not a heading
+            new_block = previous is None or level != previous_level
+            if previous is not None:
+                if index == 0:  # across a page break only the text itself can tell
+                    new_block = new_block or bool(level)
+                else:
+                    gap = previous.y - line.y
+                    usual = leading * max(line.size, previous.size)
+                    new_block = new_block or gap <= 0 or (usual > 0 and gap > usual * _GAP_RATIO)
+                if not level:
+                    new_block = new_block or _ends_paragraph(previous.text, full)
+            if not level and MARKER.match(line.text):
+                new_block = True
+            raw.append(RawLine(line.text, heading=level, new_block=new_block))
+            previous, previous_level = line, level
+    return raw
+
+
+def _ends_paragraph(text: str, full: float) -> bool:
+    return len(text) < full * _SHORT_RATIO and text[-1:] in '.:;!?)"'
+
+
+def _percentile(values: list[int], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return float(ordered[min(len(ordered) - 1, int(q * len(ordered)))])

@@ -1,0 +1,129 @@
+"""write_file stays inside the output folder; submit_response files one receipted submission."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import make_ctx, tools_module
+
+from agentorch.errors import ModelRetry, ToolError
+
+files = tools_module("files")
+
+
+@pytest.fixture
+def ctx(tmp_path: Path):
+    return make_ctx(output_dir=str(tmp_path / "out"))
+
+
+async def write(ctx, path: str, content: str = "text") -> str:
+    return await files.write_file.invoke({"path": path, "content": content}, ctx)
+
+
+def test_tool_metadata() -> None:
+    assert files.write_file.risk == "write" and not files.write_file.requires_approval
+    submit = files.submit_response.risk, files.submit_response.requires_approval
+    assert submit == ("external", True)
+    assert files.submit_response.idempotent is False
+    assert set(files.submit_response.schema().parameters["properties"]) == {"path", "recipient"}
+
+
+async def test_write_file_writes_inside_the_output_folder(ctx, tmp_path: Path) -> None:
+    written = await write(ctx, "drafts/response.md", "# Response\n\nCaf\u00e9 \u2014 ok\n")
+    target = tmp_path / "out" / "drafts" / "response.md"
+    assert Path(written) == target
+    assert target.read_text(encoding="utf-8") == "# Response\n\nCaf\u00e9 \u2014 ok\n"
+    await write(ctx, "drafts/response.md", "v2")  # replaces, leaves no temp files behind
+    assert target.read_text() == "v2"
+    assert [p.name for p in target.parent.iterdir()] == ["response.md"]
+    assert Path(await write(ctx, "./a/../b.md")) == tmp_path / "out" / "b.md"
+
+
+@pytest.mark.parametrize("path", ["../escape.md", "drafts/../../escape.md", "", "  "])
+async def test_write_file_refuses_paths_outside_the_output_folder(
+    ctx, tmp_path: Path, path: str
+) -> None:
+    with pytest.raises(ModelRetry, match="refused"):
+        await write(ctx, path)
+    assert not (tmp_path / "escape.md").exists()
+
+
+async def test_write_file_refuses_a_symlink_out(ctx, tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "out" / "link").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(ModelRetry, match="outside the output folder"):
+        await write(ctx, "link/x.md")
+
+
+async def test_write_file_absolute_path_is_left_to_the_policy(ctx, tmp_path: Path) -> None:
+    target = tmp_path / "shared" / "final.md"
+    assert Path(await write(ctx, str(target), "approved elsewhere")) == target
+    assert target.read_text() == "approved elsewhere"
+
+
+async def test_write_file_default_output_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    written = await files.write_file.invoke({"path": "r.md", "content": "x"}, make_ctx())
+    assert Path(written) == Path("out", "r.md")
+    assert (tmp_path / "out" / "r.md").read_text() == "x"
+
+
+async def test_write_file_refuses_a_folder_and_huge_content(ctx, tmp_path: Path) -> None:
+    (tmp_path / "out" / "dir").mkdir(parents=True)
+    with pytest.raises(ModelRetry, match="is a folder"):
+        await write(ctx, "dir")
+    with pytest.raises(ModelRetry, match="the limit is"):
+        await write(ctx, "big.md", "x" * (files.MAX_BYTES + 1))
+
+
+async def test_submit_response_files_a_receipt(ctx, tmp_path: Path) -> None:
+    await write(ctx, "response.md", "# Our response\n")
+    receipt = await files.submit_response.invoke(
+        {"path": "response.md", "recipient": " bids.riverton.gov  portal "}, ctx
+    )
+    outbox = tmp_path / "submissions"
+    assert receipt["status"] == "submitted"
+    assert receipt["recipient"] == "bids.riverton.gov portal"
+    assert receipt["receipt_id"].startswith("SUB-")
+    assert receipt["run_id"] == "run-test"
+    assert Path(receipt["submitted_copy"]).read_text() == "# Our response\n"
+    assert Path(receipt["submitted_copy"]).parent == outbox
+    assert json.loads(Path(receipt["receipt_file"]).read_text()) == receipt
+    assert sorted(p.name for p in outbox.iterdir()) == sorted(
+        [f"{receipt['receipt_id']}.json", f"{receipt['receipt_id']}-response.md"]
+    )
+
+
+async def test_receipt_id_depends_on_content_and_recipient(tmp_path: Path) -> None:
+    ids = set()
+    for n, (content, recipient) in enumerate([("a", "x"), ("a", "y"), ("b", "x")]):
+        ctx = make_ctx(output_dir=str(tmp_path / f"out{n}"), outbox_dir=str(tmp_path / "box"))
+        await write(ctx, "r.md", content)
+        receipt = await files.submit_response.invoke({"path": "r.md", "recipient": recipient}, ctx)
+        ids.add(receipt["receipt_id"])
+    assert len(ids) == 3
+
+
+async def test_submitting_the_same_document_twice_is_refused(ctx, tmp_path: Path) -> None:
+    await write(ctx, "response.md", "final")
+    args = {"path": "response.md", "recipient": "procurement@riverton.gov"}
+    first = await files.submit_response.invoke(args, ctx)
+    with pytest.raises(ToolError, match="already submitted") as info:
+        await files.submit_response.invoke(args, ctx)
+    assert info.value.kind == "duplicate"
+    assert info.value.details["receipt_id"] == first["receipt_id"]
+
+
+async def test_submit_response_bad_arguments(ctx) -> None:
+    with pytest.raises(ModelRetry, match="no such document"):
+        await files.submit_response.invoke({"path": "missing.md", "recipient": "x"}, ctx)
+    await write(ctx, "r.md")
+    with pytest.raises(ModelRetry, match="recipient"):
+        await files.submit_response.invoke({"path": "r.md", "recipient": "   "}, ctx)
+    with pytest.raises(ModelRetry, match="outside the output folder"):
+        await files.submit_response.invoke({"path": "../r.md", "recipient": "x"}, ctx)

@@ -1,0 +1,153 @@
+"""``write_file`` and ``submit_response``: the run's output folder and its submissions outbox.
+
+Relative paths live under ``ToolContext.state["output_dir"]`` (default ``./out``) and may not
+escape it. Absolute paths are accepted as given: the policy decides whether they need a person's
+approval (see ``examples/rfp/policy.toml``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from agentorch import ToolContext, tool
+from agentorch.errors import ModelRetry, ToolError
+
+MAX_BYTES = 10 * 1024 * 1024
+
+
+@tool(risk="write", idempotent=True)
+def write_file(ctx: ToolContext, path: str, content: str) -> str:
+    """Write a text file (UTF-8) into the run's output folder, replacing any earlier version.
+
+    Args:
+        path: File path relative to the output folder, e.g. "response.md" or "drafts/3.1.md".
+        content: The full text of the file.
+    """
+    target = resolve_output(ctx, path)
+    data = content.encode("utf-8")
+    if len(data) > MAX_BYTES:
+        raise ModelRetry(f"refused: content is {len(data)} bytes; the limit is {MAX_BYTES}")
+    if target.is_dir():
+        raise ModelRetry(f"refused: {path} is a folder; give a file name")
+    atomic_write(target, data)
+    return str(target)
+
+
+@tool(risk="external", requires_approval=True, idempotent=False)
+def submit_response(ctx: ToolContext, path: str, recipient: str) -> dict[str, Any]:
+    """Submit a finished response document to the buyer. This cannot be undone.
+
+    The document is filed in the submissions outbox with a receipt. Only submit a response a
+    person has approved; submitting the same document to the same recipient twice is refused.
+
+    Args:
+        path: The response document in the output folder, e.g. "response.md".
+        recipient: Who receives it: the buyer's submission address or portal named in the RFP.
+    """
+    document = resolve_output(ctx, path)
+    if not document.is_file():
+        raise ModelRetry(f"no such document to submit: {path}; write it with write_file first")
+    recipient = " ".join(recipient.split())
+    if not recipient or len(recipient) > 200:
+        raise ModelRetry("recipient must be a non-empty address or portal name (max 200 chars)")
+    data = document.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    receipt_id = "SUB-" + hashlib.sha256(f"{digest}\n{recipient}".encode()).hexdigest()[:12]
+    outbox = outbox_dir(ctx)
+    receipt_path = outbox / f"{receipt_id}.json"
+    copy_path = outbox / f"{receipt_id}-{document.name}"
+    receipt: dict[str, Any] = {
+        "receipt_id": receipt_id,
+        "status": "submitted",
+        "recipient": recipient,
+        "document": document.name,
+        "sha256": digest,
+        "bytes": len(data),
+        "submitted_copy": str(copy_path),
+        "receipt_file": str(receipt_path),
+        "run_id": ctx.run_id if ctx is not None else None,
+    }
+    if receipt_path.exists():
+        raise _duplicate(receipt_path)
+    atomic_write(copy_path, data)
+    body = (json.dumps(receipt, indent=2, sort_keys=True) + "\n").encode()
+    if not atomic_write(receipt_path, body, exclusive=True):
+        raise _duplicate(receipt_path)
+    return receipt
+
+
+def _duplicate(receipt_path: Path) -> ToolError:
+    existing = json.loads(receipt_path.read_text(encoding="utf-8"))
+    return ToolError(
+        f"refused: this document was already submitted to {existing.get('recipient')} "
+        f"(receipt {existing.get('receipt_id')}); it is not sent twice",
+        tool="submit_response",
+        kind="duplicate",
+        details=existing,
+    )
+
+
+def output_dir(ctx: ToolContext | None) -> Path:
+    """The run's output folder: ``state["output_dir"]``, default ``./out``."""
+    state = ctx.state if ctx is not None else {}
+    return Path(state.get("output_dir") or "out")
+
+
+def outbox_dir(ctx: ToolContext | None) -> Path:
+    """Where submissions go: ``state["outbox_dir"]``, default ``submissions/`` beside the output."""
+    state = ctx.state if ctx is not None else {}
+    configured = state.get("outbox_dir")
+    return Path(configured) if configured else output_dir(ctx).resolve().parent / "submissions"
+
+
+def resolve_output(ctx: ToolContext | None, path: str) -> Path:
+    """An absolute path as given, or a relative one inside the output folder (no escaping it)."""
+    if not path.strip() or "\x00" in path:
+        raise ModelRetry("refused: give a file name, e.g. 'response.md'")
+    given = Path(path)
+    if given.is_absolute():
+        return given
+    root = output_dir(ctx)
+    target = root / given
+    if not target.resolve().is_relative_to(root.resolve()):
+        raise ModelRetry(
+            f"refused: {path} points outside the output folder {root}/; "
+            "use a path inside it, e.g. 'response.md'"
+        )
+    return Path(os.path.normpath(target))
+
+
+def atomic_write(path: Path, data: bytes, *, exclusive: bool = False) -> bool:
+    """Write via a temp file and a rename, so readers never see half a file.
+
+    With ``exclusive`` the file is only created if it does not exist yet; returns False if it did.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if not exclusive:
+            os.replace(tmp, path)
+            return True
+        try:
+            os.link(tmp, path)  # atomic create-if-absent
+        except FileExistsError:
+            return False
+        except OSError:  # no hard links on this filesystem
+            if path.exists():
+                return False
+            os.replace(tmp, path)
+        return True
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
