@@ -39,6 +39,7 @@ _EXPORTS: dict[str, str] = {
     # budget
     "Budget": "agentorch.budget",
     "UsageReport": "agentorch.budget",
+    "AgentCap": "agentorch.budget",
     # models
     "Model": "agentorch.models.base",
     "infer_model": "agentorch.models",
@@ -67,6 +68,7 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = [
+    "AgentCap",
     "Agent",
     "AgentOrchError",
     "AgentResult",
@@ -138,7 +140,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         CallbackApprover,
         DeferredApprover,
     )
-    from agentorch.budget import Budget, UsageReport
+    from agentorch.budget import AgentCap, Budget, UsageReport
     from agentorch.errors import (
         AgentOrchError,
         ApprovalPending,

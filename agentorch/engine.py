@@ -200,7 +200,8 @@ class EmbeddedRuntime(Runtime):
             ) from exc
         latency = (time.perf_counter() - t0) * 1000
         self._learn_secrets(response)
-        usage = self.budget.settle(reservation, response.usage)
+        answered = _answering_model(model, response)
+        usage = self.budget.settle(reservation, response.usage, model_id=answered.id, price_key=answered.price_key)
         response = response.model_copy(update={"usage": usage})
         if self.store is not None:
             self.store.journal_finish(
@@ -364,6 +365,14 @@ class EmbeddedRuntime(Runtime):
             arguments=decision.arguments if decision.arguments is not None else request.arguments,
             comment=decision.comment, decided_at=now,
         ))
+
+
+def _answering_model(model: Model, response: ModelResponse) -> Model:
+    """The model of a fallback chain that actually answered (priced at its own rates)."""
+    for candidate in getattr(model, "candidates", ()) or ():
+        if candidate.provider == response.provider and candidate.name == response.model_name:
+            return candidate  # type: ignore[no-any-return]
+    return model
 
 
 def _redacted_args(tool: Tool, arguments: dict[str, Any]) -> dict[str, Any]:

@@ -260,7 +260,7 @@ class Supervisor:
                 raise UnknownAgentError("the declared plan is invalid: " + "; ".join(errors)) if any(
                     "unknown agent" in e for e in errors) else PlanError("the declared plan is invalid: " + "; ".join(errors))
         registry = self.registry()
-        budget = self.budget or Budget()
+        budget = self.budget.fresh() if self.budget is not None else Budget()  # each run its own spend
         run_id = run_id or uuid.uuid4().hex[:12]
         spec = RunSpec(task=task, inputs=all_inputs, state=dict(state or {}))
         spec.state.setdefault("files", {Path(f).name: str(Path(f).resolve()) for f in files})
@@ -319,7 +319,9 @@ class Supervisor:
             raise UserError(f"run {record.run_id} is {record.status} and cannot be resumed")
         run_id = record.run_id
         if budget is None:
-            budget = Budget.from_dict(record.budget) if record.budget else (self.budget or Budget())
+            budget = Budget.from_dict(record.budget) if record.budget else Budget()
+        else:
+            budget = budget.fresh()
         _restore_spend(budget, store, run_id)
         registry = self.registry()
         runtime, bus = self._runtime(run_id, budget, registry, store)

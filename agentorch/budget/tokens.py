@@ -65,7 +65,7 @@ def encoding_for_openai_model(model: str) -> str:
 
 
 def count_text(text: str, encoding: str | None) -> int:
-    """Tokens in ``text``: exact with ``encoding``; an estimate with a margin when it is ``None``."""
+    """Tokens in ``text``: exact with ``encoding``; a margin-padded estimate when ``None``."""
     if not text:
         return 0
     enc = get_encoding(encoding or "cl100k_base")
