@@ -1,0 +1,210 @@
+"""The SQL machinery both stores share: one connection behind a lock, re-entrant transactions,
+schema creation and migration, and error translation.
+
+A dialect subclass provides the connection and a handful of hooks (how to begin, commit and roll
+back, how to spell a placeholder, which exceptions mean what). Every public method runs in one
+transaction: a write takes the write lock up front (SQLite ``BEGIN IMMEDIATE``; PostgreSQL row
+locks), so read-modify-write sequences such as the audit chain cannot interleave across processes.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Literal
+
+from agentorch.errors import AgentOrchError, RunNotFoundError, StoreError, UserError
+from agentorch.store import schema
+from agentorch.store.base import Store
+
+TxMode = Literal["read", "write", "snapshot"]
+
+
+class SQLStore(Store):
+    """Shared implementation of the transaction and migration logic over a DB-API connection."""
+
+    dialect: str
+    #: Appended to a SELECT that must lock the row against concurrent writers (PostgreSQL).
+    for_update: str = ""
+    for_share: str = ""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._closed = False
+
+    # --- dialect hooks ---------------------------------------------------------------------------
+
+    def _sql(self, sql: str) -> str:
+        """The statement in the driver's placeholder style (written with ``?``)."""
+        return sql
+
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        raise NotImplementedError
+
+    def _begin(self, mode: TxMode) -> None:
+        raise NotImplementedError
+
+    def _commit(self, mode: TxMode) -> None:
+        raise NotImplementedError
+
+    def _rollback(self) -> None:
+        raise NotImplementedError
+
+    def _close_connection(self) -> None:
+        raise NotImplementedError
+
+    def _driver_errors(self) -> tuple[type[BaseException], ...]:
+        raise NotImplementedError
+
+    def _is_fk_violation(self, exc: BaseException) -> bool:
+        raise NotImplementedError
+
+    def _wrap(self, exc: BaseException) -> AgentOrchError:
+        """Turn a driver error into a ``StoreError`` that names the store."""
+        return StoreError(f"store {self.url}: {exc}")
+
+    def _migration_lock(self) -> None:
+        """Serialise concurrent migrators (SQLite's write lock already does)."""
+
+    # --- transactions ----------------------------------------------------------------------------
+
+    def _x(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self._execute(self._sql(sql), params)
+
+    @contextmanager
+    def _tx(self, mode: TxMode = "write") -> Iterator[None]:
+        """One transaction per public method; joins an enclosing ``transaction()``."""
+        with self._lock:
+            if self._closed:
+                raise StoreError(f"store {self.url} is closed")
+            if self._depth:
+                try:
+                    yield
+                except self._driver_errors() as exc:
+                    raise self._wrap(exc) from exc
+                return
+            try:
+                self._begin(mode)
+            except self._driver_errors() as exc:
+                raise self._wrap(exc) from exc
+            self._depth = 1
+            try:
+                yield
+            except BaseException as exc:
+                self._depth = 0
+                self._safe_rollback()
+                if isinstance(exc, self._driver_errors()):
+                    raise self._wrap(exc) from exc
+                raise
+            self._depth = 0
+            try:
+                self._commit(mode)
+            except self._driver_errors() as exc:
+                self._safe_rollback()
+                raise self._wrap(exc) from exc
+
+    def _safe_rollback(self) -> None:
+        try:
+            self._rollback()
+        except self._driver_errors():
+            pass  # the connection is gone; the server discards the transaction
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group writes atomically. Nested calls join the outer transaction through a savepoint,
+        so an exception caught inside the outer block undoes only the inner block's writes.
+
+        Do not ``await`` inside: the store's lock is held for the whole block.
+        """
+        with self._lock:
+            if not self._depth:
+                with self._tx("write"):
+                    yield
+                return
+            name = f"agentorch_sp{self._depth}"
+            with self._tx("write"):
+                self._x(f"SAVEPOINT {name}")
+            self._depth += 1
+            try:
+                yield
+            except BaseException:
+                self._depth -= 1
+                with self._tx("write"):
+                    self._x(f"ROLLBACK TO SAVEPOINT {name}")
+                    self._x(f"RELEASE SAVEPOINT {name}")
+                raise
+            self._depth -= 1
+            with self._tx("write"):
+                self._x(f"RELEASE SAVEPOINT {name}")
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            if self._depth:
+                self._safe_rollback()
+                self._depth = 0
+            try:
+                self._close_connection()
+            except self._driver_errors():
+                pass
+
+    # --- schema ----------------------------------------------------------------------------------
+
+    def _migrate(self, found: int) -> None:
+        """Create or upgrade the schema; a newer one is refused before anything is written."""
+        schema.check_not_newer(found, self.url)
+        if found == schema.SCHEMA_VERSION:
+            return
+        real = schema.DIALECTS[self.dialect]["real"]
+        with self._tx("write"):
+            self._migration_lock()
+            self._x(schema.CREATE_VERSION_TABLE.format(real=real))
+            current = self._x("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0]
+            schema.check_not_newer(current, self.url)
+            for version, statements in schema.pending(current, self.dialect):
+                for statement in statements:
+                    self._x(statement)
+                self._x(
+                    "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
+                    (version, time.time()),
+                )
+
+    # --- shared helpers for the record methods ---------------------------------------------------
+
+    def _insert_child(self, sql: str, params: Sequence[Any], run_id: str) -> Any:
+        """Insert a row that references a run; a missing run is a ``RunNotFoundError``."""
+        try:
+            return self._x(sql, params)
+        except self._driver_errors() as exc:
+            if self._is_fk_violation(exc):
+                raise _run_not_found(run_id, self.url) from exc
+            raise
+
+    def _by_id_or_prefix(self, table: str, id_col: str, cols: str, value: str, what: str) -> Any:
+        """The row whose id is ``value`` or uniquely starts with it (like git's short hashes)."""
+        row = self._x(f"SELECT {cols} FROM {table} WHERE {id_col} = ?", (value,)).fetchone()
+        if row is not None or not value:
+            return row
+        rows = self._x(
+            f"SELECT {cols} FROM {table} WHERE substr({id_col}, 1, ?) = ? "
+            f"ORDER BY {id_col} LIMIT 6",
+            (len(value), value),
+        ).fetchall()
+        if len(rows) > 1:
+            ids = ", ".join(r[0] for r in rows[:5]) + (", ..." if len(rows) > 5 else "")
+            raise UserError(
+                f"{what} id prefix {value!r} is ambiguous: it matches {ids}",
+                hint="type more characters of the id",
+            )
+        return rows[0] if rows else None
+
+
+def _run_not_found(run_id: str, url: str) -> RunNotFoundError:
+    return RunNotFoundError(
+        f"no run {run_id!r} in the store {url}", hint="list runs with `agentorch runs`"
+    )

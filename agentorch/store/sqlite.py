@@ -1,0 +1,172 @@
+"""The embedded store: one SQLite file, safe for several processes.
+
+WAL mode lets readers run beside one writer; ``synchronous=NORMAL`` makes a commit cheap (durable
+at the next checkpoint; a power loss can drop the last commits, never corrupt the file); every write
+takes the write lock up front (``BEGIN IMMEDIATE``) and waits up to ``busy_timeout`` for it.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from agentorch.errors import AgentOrchError, StoreError
+from agentorch.store import schema
+from agentorch.store._ledger import SQLLedgerStore
+from agentorch.store._sql import TxMode
+
+_HEADER = b"SQLite format 3\x00"
+MEMORY = ":memory:"
+
+
+class SQLiteStore(SQLLedgerStore):
+    """A store in one SQLite file (or in memory, for tests and throwaway runs).
+
+    Args:
+        path: The database file (created with its parent folders if missing) or ``":memory:"``.
+        busy_timeout: Seconds a write waits for another process's write lock before failing.
+    """
+
+    dialect = "sqlite"
+
+    def __init__(
+        self, path: str | os.PathLike[str] = MEMORY, *, busy_timeout: float = 10.0
+    ) -> None:
+        super().__init__()
+        memory = str(path) == MEMORY
+        if memory:
+            self.url = "sqlite://:memory:"
+            target = MEMORY
+        else:
+            file = Path(path).expanduser().resolve()
+            self.url = f"sqlite:///{file}"
+            _check_header(file)
+            try:
+                file.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create the folder for the store {file}: {exc}") from exc
+            target = str(file)
+        self.path = target
+        try:
+            self._conn = sqlite3.connect(
+                target,
+                timeout=busy_timeout,
+                isolation_level=None,  # we issue BEGIN/COMMIT ourselves
+                check_same_thread=False,  # guarded by self._lock
+                cached_statements=256,
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the store {self.url}: {exc}") from exc
+        try:
+            self._open(busy_timeout, memory)
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def _open(self, busy_timeout: float, memory: bool) -> None:
+        conn = self._conn
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+            found = self._inspect()
+            # Nothing above wrote to the file; refuse a newer schema before anything does.
+            schema.check_not_newer(found, self.url)
+            if not memory:
+                conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+        except sqlite3.Error as exc:
+            raise self._wrap(exc) from exc
+        self._migrate(found)
+
+    def _inspect(self) -> int:
+        """The schema version of the file (0 if empty); refuses a database of someone else."""
+        try:
+            tables = {
+                r[0]
+                for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+                if not r[0].startswith("sqlite_")
+            }
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"{self.path} is not an agentorch store: the file is not a SQLite database or is "
+                f"damaged ({exc})",
+                hint="point the store at another file; this one was left untouched",
+            ) from exc
+        if not tables:
+            return 0
+        ours = set(schema.TABLES)
+        if "schema_version" in tables and tables <= ours:
+            try:
+                row = self._conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(f"{self.path} has a damaged agentorch schema ({exc})") from exc
+            found = int(row[0] or 0)
+            if found >= 1 and not ours <= tables:
+                missing = ", ".join(sorted(ours - tables))
+                raise StoreError(
+                    f"{self.path} is a damaged agentorch store (missing tables: {missing})"
+                )
+            return found
+        raise StoreError(
+            f"{self.path} is a SQLite database of another application, not an agentorch store "
+            f"(tables: {', '.join(sorted(tables)[:8])})",
+            hint="point the store at another file; this one was left untouched",
+        )
+
+    # --- dialect hooks ---------------------------------------------------------------------------
+
+    def _execute(self, sql: str, params: Any = ()) -> Any:
+        return self._conn.execute(sql, params)
+
+    def _begin(self, mode: TxMode) -> None:
+        if mode == "write":
+            self._conn.execute("BEGIN IMMEDIATE")
+        elif mode == "snapshot":
+            self._conn.execute("BEGIN")
+
+    def _commit(self, mode: TxMode) -> None:
+        if self._conn.in_transaction:
+            self._conn.execute("COMMIT")
+
+    def _rollback(self) -> None:
+        if self._conn.in_transaction:
+            self._conn.execute("ROLLBACK")
+
+    def _close_connection(self) -> None:
+        self._conn.close()
+
+    def _driver_errors(self) -> tuple[type[BaseException], ...]:
+        return (sqlite3.Error,)
+
+    def _is_fk_violation(self, exc: BaseException) -> bool:
+        return isinstance(exc, sqlite3.IntegrityError) and "FOREIGN KEY" in str(exc)
+
+    def _wrap(self, exc: BaseException) -> AgentOrchError:
+        text = str(exc)
+        if "locked" in text or "busy" in text:
+            return StoreError(
+                f"the store {self.url} is busy: another process held its write lock too long",
+                hint="retry, or raise busy_timeout; for many writers on many machines, "
+                "use PostgreSQL",
+            )
+        return StoreError(f"store {self.url}: {text}")
+
+
+def _check_header(file: Path) -> None:
+    """Refuse a file that is not SQLite before sqlite3 gets a chance to touch it."""
+    try:
+        with file.open("rb") as fh:
+            head = fh.read(len(_HEADER))
+    except FileNotFoundError:
+        return
+    except IsADirectoryError as exc:
+        raise StoreError(f"{file} is a folder, not a store file") from exc
+    except OSError as exc:
+        raise StoreError(f"cannot read the store {file}: {exc}") from exc
+    if head and head != _HEADER:
+        raise StoreError(
+            f"{file} is not an agentorch store: the file is not a SQLite database",
+            hint="point the store at another file; this one was left untouched",
+        )
