@@ -18,6 +18,10 @@ _EXPORTS: dict[str, str] = {
     # agents and orchestration
     "Agent": "agentorch.agent",
     "AgentResult": "agentorch.agent",
+    "StepContext": "agentorch.agent",
+    "Workflow": "agentorch.workflow",
+    "EscalationPolicy": "agentorch.orchestrator",
+    "Limits": "agentorch.orchestrator",
     "Supervisor": "agentorch.supervisor",
     "RunResult": "agentorch.supervisor",
     "Plan": "agentorch.plan",
@@ -68,8 +72,8 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = [
-    "AgentCap",
     "Agent",
+    "AgentCap",
     "AgentOrchError",
     "AgentResult",
     "ApprovalDecision",
@@ -83,8 +87,10 @@ __all__ = [
     "CallbackApprover",
     "ConfigError",
     "DeferredApprover",
+    "EscalationPolicy",
     "EventBus",
     "FunctionModel",
+    "Limits",
     "MaxStepsExceeded",
     "MaxTurnsExceeded",
     "Model",
@@ -99,6 +105,7 @@ __all__ = [
     "RunResult",
     "ScriptedModel",
     "Step",
+    "StepContext",
     "Supervisor",
     "Tool",
     "ToolContext",
@@ -109,6 +116,7 @@ __all__ = [
     "UsageReport",
     "UserError",
     "Verdict",
+    "Workflow",
     "__version__",
     "infer_model",
     "open_store",
@@ -130,7 +138,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from agentorch.agent import Agent, AgentResult
+    from agentorch.agent import Agent, AgentResult, StepContext
     from agentorch.approvals import (
         ApprovalDecision,
         ApprovalRequest,
@@ -163,9 +171,11 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from agentorch.models.base import Model
     from agentorch.models.testing import FunctionModel, ScriptedModel
     from agentorch.models.types import Usage
+    from agentorch.orchestrator import EscalationPolicy, Limits
     from agentorch.plan import Plan, Step, Verdict
     from agentorch.policy import Policy
     from agentorch.store import open_store
     from agentorch.supervisor import RunResult, Supervisor
     from agentorch.tools.base import Tool, ToolContext, tool
     from agentorch.tools.registry import ToolRegistry
+    from agentorch.workflow import Workflow

@@ -390,8 +390,13 @@ class Supervisor:
                      declared: Plan | None, store: Store | None) -> RunResult:
         from agentorch import leases
 
-        async with leases.held(store, runtime.run_id, clock=runtime.now):
-            return await self._drive_leased(runtime, bus, budget, spec, declared, store)
+        from agentorch.models.wrappers import close_model
+
+        try:
+            async with leases.held(store, runtime.run_id, clock=runtime.now):
+                return await self._drive_leased(runtime, bus, budget, spec, declared, store)
+        finally:  # SDK clients belong to this event loop: close them with the run
+            await close_model(*self._models.values())
 
     async def _drive_leased(self, runtime: EmbeddedRuntime, bus: EventBus, budget: Budget, spec: RunSpec,
                             declared: Plan | None, store: Store | None) -> RunResult:
@@ -500,6 +505,12 @@ def _typed(agent: Agent | None, value: Any) -> Any:
 
 
 def _typed_final(sup: Supervisor, plan: Plan | None, outcome: Outcome | None, output: Any) -> Any:
-    if plan is None or outcome is None or outcome.final_step is None:
+    if plan is None or outcome is None:
         return output
-    return _typed(sup.agents.get(plan.step(outcome.final_step).agent), output)
+    final = outcome.final_step
+    if final is None:
+        sinks = [s.id for s in plan.sinks() if s.id in outcome.outputs]
+        if len(sinks) != 1:
+            return output
+        final = sinks[0]
+    return _typed(sup.agents.get(plan.step(final).agent), output)

@@ -28,6 +28,14 @@ from agentorch.models.types import (
     Usage,
     UserMessage,
 )
+from agentorch.models.wrappers import (
+    AllModelsFailedError,
+    ConcurrencyLimitedModel,
+    ConcurrencyLimiter,
+    FallbackModel,
+    RetryModel,
+    wrap_model,
+)
 
 # provider prefix -> (module, class, pip extra that brings its SDK)
 _PROVIDERS: dict[str, tuple[str, str, str]] = {
@@ -77,7 +85,11 @@ def infer_model(model: str | Model, **options: Any) -> Model:
 
 
 __all__ = [
+    "AllModelsFailedError",
     "AssistantMessage",
+    "ConcurrencyLimitedModel",
+    "ConcurrencyLimiter",
+    "FallbackModel",
     "Message",
     "Model",
     "ModelRequest",
@@ -85,6 +97,7 @@ __all__ = [
     "ModelSettings",
     "OutputSchema",
     "ResponseDone",
+    "RetryModel",
     "StreamChunk",
     "SystemMessage",
     "TextDelta",
@@ -95,4 +108,5 @@ __all__ = [
     "UserMessage",
     "infer_model",
     "known_providers",
+    "wrap_model",
 ]

@@ -42,5 +42,8 @@ class Model(ABC):
             yield TextDelta(text=response.text)
         yield ResponseDone(response=response)
 
+    async def aclose(self) -> None:
+        """Release network clients held for the running event loop (nothing to do by default)."""
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.id}>"

@@ -168,7 +168,7 @@ class FunctionModel(Model):
         price_key: str | None = None,
     ) -> None:
         self.function = function
-        self.name = name or getattr(function, "__name__", "function")
+        self.name = name or str(getattr(function, "__name__", "function"))
         self.delay = delay
         self.calls = 0
         self._price_key = price_key

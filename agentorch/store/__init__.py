@@ -57,7 +57,7 @@ __all__ = [
 ]
 
 #: Where runs go when no store is named (and ``AGENTORCH_STORE`` is not set).
-DEFAULT_STORE_URL = "sqlite:///.agentorch/runs.db"
+DEFAULT_STORE_URL = "sqlite:///runs.db"
 
 _ACCEPTED = (
     "sqlite:///relative/path.db, sqlite:////absolute/path.db, path/to/file.db, "

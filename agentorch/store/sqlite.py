@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -73,12 +74,27 @@ class SQLiteStore(SQLLedgerStore):
             # Nothing above wrote to the file; refuse a newer schema before anything does.
             schema.check_not_newer(found, self.url)
             if not memory:
-                conn.execute("PRAGMA journal_mode = WAL")
+                self._enable_wal(busy_timeout)
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
         except sqlite3.Error as exc:
             raise self._wrap(exc) from exc
         self._migrate(found)
+
+    def _enable_wal(self, busy_timeout: float) -> None:
+        """Switch to WAL. SQLite does not call the busy handler for this pragma, so when several
+        processes open a new file at once it is retried here until ``busy_timeout``."""
+        deadline = time.monotonic() + busy_timeout
+        delay = 0.005
+        while True:
+            try:
+                self._conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 0.2)
 
     def _inspect(self) -> int:
         """The schema version of the file (0 if empty); refuses a database of someone else."""

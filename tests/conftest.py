@@ -1,0 +1,124 @@
+"""Session-wide guards: no real network, no real provider keys.
+
+Any connection to a non-loopback address (or a DNS lookup of a non-local host) raises
+``NetworkBlocked`` and fails the test, even if library code swallows the exception, unless the
+test is marked ``@pytest.mark.network``. Sub-folders add their own fixtures in their own conftest.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+from typing import Any
+
+import pytest
+
+# Before anything imports litellm: never download its cost map.
+os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
+for _key in (
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "OPENAI_ORG_ID",
+    "ANTHROPIC_API_KEY",
+    "ANTHROPIC_AUTH_TOKEN",
+    "ANTHROPIC_BASE_URL",
+    "AZURE_API_KEY",
+    "AZURE_OPENAI_API_KEY",
+    "GEMINI_API_KEY",
+    "GOOGLE_API_KEY",
+    "GROQ_API_KEY",
+    "MISTRAL_API_KEY",
+    "COHERE_API_KEY",
+    "TOGETHER_API_KEY",
+    "OPENROUTER_API_KEY",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+):
+    os.environ.pop(_key, None)
+
+
+class NetworkBlocked(RuntimeError):
+    """A test tried to reach a non-local host (not an ``OSError``: never mistaken for one)."""
+
+
+class _Guard:
+    def __init__(self) -> None:
+        self.allowed = False
+        self.violations: list[str] = []
+
+    def check(self, host: Any, what: str) -> None:
+        if self.allowed or _is_local(host):
+            return
+        self.violations.append(f"{what} {host!r}")
+        raise NetworkBlocked(f"network access blocked in tests: {what} {host!r}")
+
+
+def _is_local(host: Any) -> bool:
+    if host is None:
+        return True
+    if isinstance(host, bytes):
+        host = host.decode(errors="replace")
+    host = str(host).strip("[]").split("%")[0].lower()
+    if host in ("", "localhost", "ip6-localhost") or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+GUARD = _Guard()
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+_real_create_connection = socket.create_connection
+_real_getaddrinfo = socket.getaddrinfo
+
+
+def _host_of(address: Any) -> Any:
+    return address[0] if isinstance(address, tuple) and address else None  # AF_UNIX: a path
+
+
+def _connect(self: socket.socket, address: Any) -> None:
+    GUARD.check(_host_of(address), "connect to")
+    _real_connect(self, address)
+
+
+def _connect_ex(self: socket.socket, address: Any) -> int:
+    GUARD.check(_host_of(address), "connect to")
+    return _real_connect_ex(self, address)
+
+
+def _create_connection(address: Any, *args: Any, **kwargs: Any) -> socket.socket:
+    GUARD.check(_host_of(address), "connect to")
+    return _real_create_connection(address, *args, **kwargs)
+
+
+def _getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+    GUARD.check(host, "resolve")
+    return _real_getaddrinfo(host, *args, **kwargs)
+
+
+socket.socket.connect = _connect  # type: ignore[method-assign]
+socket.socket.connect_ex = _connect_ex  # type: ignore[method-assign]
+socket.create_connection = _create_connection
+socket.getaddrinfo = _getaddrinfo
+
+
+@pytest.fixture(autouse=True)
+def _network_guard(request: pytest.FixtureRequest) -> Any:
+    """Fail the test if it tried to reach the network (unless marked ``network``)."""
+    GUARD.allowed = request.node.get_closest_marker("network") is not None
+    GUARD.violations.clear()
+    yield GUARD
+    violations, GUARD.violations = list(GUARD.violations), []
+    GUARD.allowed = False
+    if violations:
+        pytest.fail("test tried to reach the network: " + "; ".join(violations), pytrace=False)
+
+
+@pytest.fixture
+def network_guard(_network_guard: _Guard) -> _Guard:
+    """The active guard, for tests that check it (they must clear ``violations`` themselves)."""
+    return _network_guard
