@@ -8,6 +8,7 @@ runtime seam, until the model gives a final answer that validates against ``outp
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -143,7 +144,7 @@ class Agent:
     def output_schema(self) -> OutputSchema | None:
         if not self.structured:
             return None
-        schema = self.output_type.model_json_schema()
+        schema = _json_schema(self.output_type)
         return OutputSchema(
             name="final_result",
             description=f"Return the final {self.output_type.__name__}.",
@@ -237,6 +238,12 @@ class Agent:
         from agentorch.engine import run_sync
 
         return run_sync(self.run(prompt, **kwargs))
+
+
+@functools.lru_cache(maxsize=256)
+def _json_schema(output_type: type[BaseModel]) -> dict[str, Any]:
+    """An output type's JSON schema, built once per type: generating it costs milliseconds."""
+    return output_type.model_json_schema()
 
 
 def _strip_fence(text: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -33,6 +34,11 @@ reviewer step sets `reviews` to the id of the step it checks. Use as few steps a
 final_step to the step whose output is the final result. Answer with the JSON plan only."""
 
 
+@functools.cache
+def plan_schema() -> OutputSchema:
+    """The plan's output schema, built once: pydantic's schema generation costs milliseconds."""
+    return OutputSchema(name="plan", description="The plan.", json_schema=Plan.model_json_schema())
+
 
 async def make_plan(
     rt: Runtime, *, router: Model | None, agents: Mapping[str, Agent], spec: RunSpec, limits: Limits
@@ -46,7 +52,7 @@ async def make_plan(
         SystemMessage(content=PLANNER_INSTRUCTIONS),
         UserMessage(content=f"## Task\n{spec.task}\n\n## Specialists\n{roster}\n\n## Input files\n{files}"),
     ]
-    schema = OutputSchema(name="plan", description="The plan.", json_schema=Plan.model_json_schema())
+    schema = plan_schema()
     for attempt in range(1, limits.max_plan_attempts + 1):
         request = ModelRequest(messages=tuple(messages), output_schema=schema, settings=ModelSettings(max_tokens=4096))
         response = await rt.call_model(ModelCall(

@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from agentorch.approvals import ApprovalDecision, ApprovalRequest
 from agentorch.events.types import BaseEvent
-from agentorch.models.types import ModelRequest, ModelResponse, ToolCall, ToolResultMessage, ToolSchema
+from agentorch.models.types import (
+    ModelRequest,
+    ModelResponse,
+    ToolCall,
+    ToolResultMessage,
+    ToolSchema,
+)
 from agentorch.store.base import StepRecord
 
 if TYPE_CHECKING:

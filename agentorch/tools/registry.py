@@ -217,7 +217,7 @@ async def run_tool_guarded(tool: Tool, run: Callable[[], Awaitable[Any]]) -> tup
     """Run a tool; turn its exceptions and timeouts into an error text for the model."""
     try:
         value = await run()
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return f"Error: tool {tool.name!r} timed out after {tool.timeout} s", True
     except ModelRetry as exc:
         return f"Error: {exc}", True

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import DATA, EXAMPLE, make_ctx, tools_module
+from tools_helpers import DATA, EXAMPLE, make_ctx, tools_module
 
 from agentorch.errors import InputFileError, ModelRetry
 

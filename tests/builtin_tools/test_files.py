@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import make_ctx, tools_module
+from tools_helpers import make_ctx, tools_module
 
 from agentorch.errors import ModelRetry, ToolError
 

@@ -6,7 +6,7 @@ import re
 import tomllib
 
 import pytest
-from conftest import DATA, EXAMPLE, TOOLS_DIR, tools_module
+from tools_helpers import DATA, EXAMPLE, TOOLS_DIR, tools_module
 
 library_mod = tools_module("_library")
 

@@ -8,7 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from agentorch import Agent, Budget, CallbackApprover, Plan, ScriptedModel, Step, Supervisor, Verdict, tool
+from agentorch import (
+    Agent,
+    Budget,
+    CallbackApprover,
+    Plan,
+    ScriptedModel,
+    Step,
+    Supervisor,
+    Verdict,
+    tool,
+)
 from agentorch.approvals import ApprovalDecision
 from agentorch.events import JsonlSink, LoggingSink
 from agentorch.events.types import BaseEvent

@@ -15,7 +15,6 @@ from agentorch import (
     CallbackApprover,
     FunctionModel,
     Plan,
-    PlanError,
     ScriptedModel,
     Step,
     Supervisor,
@@ -23,8 +22,8 @@ from agentorch import (
 )
 from agentorch.approvals import ApprovalDecision, ApprovalRequest
 from agentorch.errors import SyncInAsyncError, UnknownAgentError
-from agentorch.models.types import ModelRequest, UserMessage
 from agentorch.models.testing import json_response, text_response
+from agentorch.models.types import ModelRequest, UserMessage
 from agentorch.orchestrator import Limits
 
 FREE = {"scripted:router": {"input": 0, "output": 0}}

@@ -21,7 +21,7 @@ from agentorch import (
 from agentorch.approvals import ApprovalDecision, ApprovalRequest
 from agentorch.errors import ConfigError
 from agentorch.events.types import BaseEvent
-from agentorch.models.testing import text_response, tool_call_response
+from agentorch.models.testing import tool_call_response
 from agentorch.models.types import ToolCall, ToolResultMessage
 
 CALLS: list[str] = []
@@ -144,7 +144,7 @@ def approval_run(decision: ApprovalDecision | None, seen: list[ApprovalRequest])
 
 async def test_approval_approved() -> None:
     seen: list[ApprovalRequest] = []
-    model, sup = approval_run(ApprovalDecision(decision="approved", approver="ana"), seen)
+    _model, sup = approval_run(ApprovalDecision(decision="approved", approver="ana"), seen)
     assert (await sup.run("task")).status == "succeeded"
     assert CALLS == ["send_email:a@example.com:hi"]
     assert seen[0].tool == "send_email" and seen[0].arguments == {"to": "a@example.com", "body": "hi"}
@@ -162,7 +162,7 @@ async def test_approval_denied_with_reason_goes_back_to_the_model() -> None:
 async def test_arguments_edited_before_approval() -> None:
     seen: list[ApprovalRequest] = []
     edited = {"to": "team@example.com", "body": "hi"}
-    model, sup = approval_run(ApprovalDecision(decision="edited", approver="ana", arguments=edited), seen)
+    _model, sup = approval_run(ApprovalDecision(decision="edited", approver="ana", arguments=edited), seen)
     assert (await sup.run("task")).status == "succeeded"
     assert CALLS == ["send_email:team@example.com:hi"]
 

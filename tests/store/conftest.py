@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pg_fixture import pg_server, pg_url  # noqa: F401  (fixtures, until the lead registers the plugin)
+from store_helpers import Raw
 
 from agentorch.store import Store, open_store
-
-Raw = Callable[..., list[tuple[Any, ...]]]
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

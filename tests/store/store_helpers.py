@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from agentorch.store import ApprovalRecord, JournalEntry, RunRecord, StepRecord, Store
@@ -29,3 +30,6 @@ def make_approval(request_id: str = "ap-1", run_id: str = "run-1", **fields: Any
     fields.setdefault("tool", "send_email")
     fields.setdefault("arguments", {"to": "client@example.com"})
     return ApprovalRecord(request_id=request_id, run_id=run_id, **fields)
+
+#: A fixture function that runs raw SQL on the store's database and returns the rows.
+Raw = Callable[..., list[tuple[Any, ...]]]

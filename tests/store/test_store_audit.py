@@ -8,9 +8,8 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from conftest import Raw
 from pydantic import BaseModel
-from store_helpers import make_run
+from store_helpers import Raw, make_run
 
 import agentorch.store._ledger as ledger
 from agentorch.errors import RunNotFoundError

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Raw
-from store_helpers import make_run, make_step
+from store_helpers import Raw, make_run, make_step
 
 import agentorch.store._records as store_records
 import agentorch.store._store as store_module

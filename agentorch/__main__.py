@@ -1,0 +1,5 @@
+"""``python -m agentorch``: the ``agentorch`` command."""
+
+from agentorch.cli import main
+
+main()

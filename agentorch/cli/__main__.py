@@ -1,0 +1,5 @@
+"""``python -m agentorch.cli``."""
+
+from agentorch.cli import main
+
+main()

@@ -1,0 +1,170 @@
+"""``agentorch approve``: decide a waiting run's approvals from any terminal, then resume it."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+
+from agentorch.cli.errors import handle_errors
+from agentorch.cli.inspect import _console, _store
+from agentorch.cli.run import DebugOpt, JsonOpt, StoreOpt
+
+
+def approve(
+    run_id: Annotated[
+        str,
+        typer.Argument(help="The waiting run's id (or an unambiguous prefix).", show_default=False),
+    ],
+    step: Annotated[
+        str | None, typer.Option("--step", metavar="STEP", help="Decide the approval of this step.")
+    ] = None,
+    request: Annotated[
+        str | None,
+        typer.Option("--request", metavar="ID", help="Decide this request id (or its suffix)."),
+    ] = None,
+    all_pending: Annotated[
+        bool, typer.Option("--all", help="Decide every pending approval of the run.")
+    ] = False,
+    deny: Annotated[
+        bool, typer.Option("--deny", help="Deny instead of approve (needs --reason).")
+    ] = False,
+    reason: Annotated[
+        str,
+        typer.Option(
+            "--reason",
+            metavar="TEXT",
+            help="Why (recorded in the audit log; the agent sees a denial's).",
+        ),
+    ] = "",
+    decision: Annotated[
+        str | None,
+        typer.Option(
+            "--decision",
+            metavar="DECISION",
+            help="For a call in doubt: run_again, skipped or mark_done.",
+        ),
+    ] = None,
+    arguments: Annotated[
+        str | None,
+        typer.Option(
+            "--arguments",
+            metavar="JSON",
+            help="Approve with these arguments instead (a JSON object).",
+        ),
+    ] = None,
+    resume_run: Annotated[
+        bool, typer.Option("--resume", help="Resume the run after deciding.")
+    ] = False,
+    store: StoreOpt = None,
+    json_output: JsonOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Decide a waiting run's pending approval from any terminal (then resume it)."""
+    from agentorch.cli.errors import write_json
+
+    with handle_errors(debug, json_output=json_output):
+        from agentorch.approvals_store import decide_pending
+        from agentorch.errors import UserError
+
+        args = _json_object(arguments)
+        db = _store(store)
+        run = db.get_run(run_id)
+        if all_pending:
+            if request or step or args is not None:
+                raise UserError(
+                    "--all decides every pending approval; drop --request, --step and --arguments"
+                )
+            targets: list[str | None] = [
+                a.request_id for a in db.approvals(run.run_id, pending_only=True)
+            ]
+            if not targets:
+                raise UserError(
+                    f"run {run.run_id} has no pending approvals",
+                    hint=f"agentorch show {run.run_id}",
+                )
+        else:
+            targets = [request]
+        decided = [
+            decide_pending(
+                db,
+                run.run_id,
+                request_id=target,
+                step=None if all_pending else step,
+                deny=deny,
+                reason=reason,
+                approver=f"cli:{_user()}",
+                arguments=args,
+                decision=decision,
+            )
+            for target in targets
+        ]
+        if not resume_run:
+            left = db.approvals(run.run_id, pending_only=True)
+            if json_output:
+                write_json(
+                    {
+                        "run_id": run.run_id,
+                        "pending": len(left),
+                        "decided": [
+                            {
+                                "request_id": d.request_id,
+                                "status": d.status,
+                                "step_id": d.step_id,
+                                "approver": d.approver,
+                            }
+                            for d in decided
+                        ],
+                    }
+                )
+                return
+            _print_decided(decided, left, run.run_id, store)
+            return
+        from agentorch.cli.prepare import RunOptions
+        from agentorch.cli.session import resume_session
+
+        code = resume_session(run.run_id, RunOptions(store=store, json=json_output, debug=debug))
+    raise typer.Exit(code)
+
+
+def _json_object(text: str | None) -> dict[str, Any] | None:
+    from agentorch.errors import UserError
+
+    if text is None:
+        return None
+    example = 'pass one JSON object, e.g. --arguments \'{"path": "out/a.md"}\''
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UserError(f"--arguments is not valid JSON: {exc}", hint=example) from None
+    if not isinstance(value, dict):
+        raise UserError("--arguments must be a JSON object", hint=example)
+    return value
+
+
+def _print_decided(decided: list[Any], left: list[Any], run_id: str, store: str | None) -> None:
+    from rich.text import Text
+
+    from agentorch.cli.prepare import resolve_store, store_flag
+
+    console = _console()
+    for d in decided:
+        what = f"tool {d.tool}" if d.tool else d.subject
+        line = Text(f"{d.status}: ", style="bold red" if d.status == "denied" else "bold green")
+        line.append(f"{d.request_id} (step {d.step_id}, {what}) by {d.approver}")
+        console.print(line)
+    flag = store_flag(resolve_store(store))
+    if left:
+        console.print(f"{len(left)} approval(s) still pending: agentorch show {run_id}{flag}")
+    else:
+        console.print(Text(f"Continue the run with: agentorch resume {run_id}{flag}", style="cyan"))
+
+
+def _user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "user"

@@ -1,0 +1,92 @@
+"""``agentorch audit verify`` and ``audit export``: the run's hash-chained audit log."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from agentorch.cli.errors import EXIT_FAILED, handle_errors
+from agentorch.cli.run import DebugOpt, JsonOpt, StoreOpt
+
+audit_app = typer.Typer(
+    help="Check and export a run's tamper-evident audit log.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+@audit_app.command()
+def verify(
+    run_id: Annotated[
+        str, typer.Argument(help="The run id (or an unambiguous prefix).", show_default=False)
+    ],
+    store: StoreOpt = None,
+    json_output: JsonOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Recompute the hash chain; exit 1 and name the first bad record when it was tampered with."""
+    from rich.console import Console
+    from rich.text import Text
+
+    from agentorch.cli.errors import write_json
+    from agentorch.cli.prepare import open_cli_store, resolve_store
+
+    with handle_errors(debug, json_output=json_output):
+        db = open_cli_store(resolve_store(store))
+        run = db.get_run(run_id)
+        result = db.verify_audit(run.run_id)
+        if json_output:
+            write_json({"run_id": run.run_id, **result.model_dump(mode="json")})
+        else:
+            console = Console(highlight=False)
+            if result.ok:
+                console.print(
+                    Text("✔ ", style="bold green")
+                    + Text(
+                        f"audit log of run {run.run_id} is intact: {result.records} records, hash chain verified"
+                    )
+                )
+            else:
+                console.print(
+                    Text("✖ ", style="bold red")
+                    + Text(
+                        f"audit log of run {run.run_id} was TAMPERED WITH: first bad record "
+                        f"#{result.first_bad_seq}: {result.problem}",
+                        style="red",
+                    )
+                )
+    if not result.ok:
+        raise typer.Exit(EXIT_FAILED)
+
+
+@audit_app.command("export")
+def export(
+    run_id: Annotated[
+        str, typer.Argument(help="The run id (or an unambiguous prefix).", show_default=False)
+    ],
+    output: Annotated[
+        str | None, typer.Option("--output", "-o", help="Write to this file (default: stdout).")
+    ] = None,
+    store: StoreOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Export the audit log as JSONL: one record per line (seq, kind, ts, payload, prev_hash, hash)."""
+    from agentorch.cli.prepare import open_cli_store, resolve_store
+
+    with handle_errors(debug):
+        db = open_cli_store(resolve_store(store))
+        run = db.get_run(run_id)
+        lines = [record.model_dump_json() + "\n" for record in db.events(run.run_id)]
+        if output is None:
+            sys.stdout.writelines(lines)
+            sys.stdout.flush()
+        else:
+            path = Path(output)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("".join(lines), encoding="utf-8")
+            from rich.console import Console
+
+            Console(stderr=True, highlight=False).print(f"wrote {len(lines)} records to {path}")

@@ -1,0 +1,318 @@
+"""One terminal session of a run: what to run, how to show it, how it ends (``run`` and ``resume``)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.text import Text
+
+from agentorch.cli import errors as ex
+from agentorch.cli.prepare import (
+    RunOptions,
+    check_files,
+    check_models,
+    choose,
+    make_budget,
+    open_cli_store,
+    prepare_resume,
+    prepare_task,
+    prepare_workflow,
+    resolve_store,
+    resolve_target,
+    store_flag,
+)
+from agentorch.cli.runner import Interrupted, PausingApprover, PromptInput, drive, stdin_is_terminal
+from agentorch.cli.state import RunState
+
+if TYPE_CHECKING:
+    from agentorch.approvals import Approver
+    from agentorch.budget import Budget
+    from agentorch.cli.plain import PlainProgress
+    from agentorch.cli.prepare import Prepared
+    from agentorch.cli.view import LiveView
+    from agentorch.plan import Plan
+    from agentorch.store.base import RunRecord, Store
+    from agentorch.supervisor import RunResult
+
+
+class Display:
+    """Where a run is shown: the live view (terminal), plain lines (pipes, CI), or nothing (--json)."""
+
+    def __init__(self, json_output: bool, console: Console | None = None) -> None:
+        self.json = json_output
+        self.console = console if console is not None else Console(highlight=False)
+        self.err = ex.err_console()
+        self.state = RunState()
+        self.live: LiveView | None = None
+        self.plain: PlainProgress | None = None
+        if json_output:
+            pass
+        elif self.console.is_terminal:
+            from agentorch.cli.view import LiveView
+
+            self.live = LiveView(self.console, state=self.state)
+        else:
+            from agentorch.cli.plain import PlainProgress
+
+            self.plain = PlainProgress(self.console, state=self.state)
+
+    @property
+    def subscriber(self) -> Any:
+        if self.live is not None:
+            return self.live
+        if self.plain is not None:
+            return self.plain
+        return self.state.apply
+
+    def note(self, message: str, style: str = "dim") -> None:
+        """A remark about the session (engine choice, hints): stderr in --json mode."""
+        target = self.err if self.json else self.console
+        target.print(Text(message, style=style), soft_wrap=True)
+
+
+def make_approver(display: Display, opts: RunOptions, prompt: PromptInput | None) -> Approver:
+    """Who decides approvals: approve-all, a terminal prompt, or the store (decided later)."""
+    from agentorch.approvals import ApproveAll, DeferredApprover
+
+    if opts.approve_all:
+        return ApproveAll("cli:approve-all")
+    if prompt is None:
+        return DeferredApprover()
+    from agentorch.cli.approver import TerminalApprover
+
+    return PausingApprover(TerminalApprover(display.console, input=prompt), display.live)
+
+
+# --- running ---------------------------------------------------------------------------------------
+
+
+def run_session(opts: RunOptions, console: Console | None = None) -> int:
+    """``agentorch run``: returns the exit code."""
+    display = Display(opts.json, console)
+    target = resolve_target(opts.target)
+    check_files(opts.files)
+    check_models(opts.model, opts.router_model)
+    if opts.review_plan and (opts.json or not stdin_is_terminal()):
+        from agentorch.errors import UserError
+
+        raise UserError(
+            "--review-plan needs an interactive terminal",
+            hint="drop --json, or run it in a terminal",
+        )
+    engine, explanation = choose(opts.model)
+    if engine == "offline":
+        display.note(explanation, style="yellow")
+    url = resolve_store(opts.store)
+    store = open_cli_store(url)
+    prompt = PromptInput(display.console) if (stdin_is_terminal() and not opts.json) else None
+    approver = make_approver(display, opts, prompt)
+    budget = make_budget(opts.budget_usd, opts.budget_tokens)
+    if target.kind == "workflow":
+        prepared = prepare_workflow(
+            target.value, engine, opts, approver, display.subscriber, store, budget
+        )
+    else:
+        prepared = prepare_task(
+            target.value, engine, opts, approver, display.subscriber, store, budget
+        )
+    prepared.supervisor.stream_text = display.live is not None  # streamed text is shown live only
+    run_id = uuid.uuid4().hex[:12]
+    display.state.run_id = run_id
+
+    async def go() -> RunResult:
+        plan: Plan | None = None
+        if opts.review_plan:
+            plan = await _review(prepared, run_id, display, prompt)
+        if display.live is not None:
+            display.live.start()
+        return await prepared.supervisor.run(
+            prepared.task,
+            files=prepared.files,
+            state=prepared.state,
+            run_id=run_id,
+            workflow=prepared.workflow,
+            plan=plan,
+        )
+
+    return _finish(go, display, opts, url, store, run_id, prompt)
+
+
+def resume_session(run_id: str, opts: RunOptions, console: Console | None = None) -> int:
+    """``agentorch resume`` (and ``approve --resume``): returns the exit code."""
+    display = Display(opts.json, console)
+    check_models(opts.model, opts.router_model)
+    url = resolve_store(opts.store)
+    store = open_cli_store(url)
+    record = store.get_run(run_id)
+    prompt = PromptInput(display.console) if (stdin_is_terminal() and not opts.json) else None
+    approver = make_approver(display, opts, prompt)
+    supervisor = prepare_resume(record, opts, approver, display.subscriber, store)
+    supervisor.stream_text = display.live is not None
+    budget = make_budget(opts.budget_usd, opts.budget_tokens, _recorded_budget(record))
+    display.state.run_id = record.run_id
+    if record.plan:
+        display.state.set_plan(record.plan, "recorded")
+    display.state.task, display.state.workflow = record.task, record.workflow
+
+    async def go() -> RunResult:
+        if display.live is not None:
+            display.live.start()
+        return await supervisor.resume(record.run_id, budget=budget)
+
+    return _finish(go, display, opts, url, store, record.run_id, prompt)
+
+
+def _recorded_budget(record: RunRecord) -> Budget:
+    from agentorch.budget import Budget
+
+    return Budget.from_dict(record.budget) if record.budget else Budget()
+
+
+async def _review(
+    prepared: Prepared, run_id: str, display: Display, prompt: PromptInput | None
+) -> Plan:
+    import asyncio
+
+    from agentorch.cli.review import plan_for_review, review_plan
+
+    plan = await plan_for_review(prepared.supervisor, prepared.task, prepared.files, run_id)
+    ask = prompt if prompt is not None else input
+    return await asyncio.to_thread(
+        review_plan, plan, prepared.supervisor.agents, console=display.console, ask=ask
+    )
+
+
+def _finish(
+    go: Any,
+    display: Display,
+    opts: RunOptions,
+    url: str,
+    store: Store,
+    run_id: str,
+    prompt: PromptInput | None,
+) -> int:
+    from agentorch.cli.review import PlanCancelled
+
+    flag = store_flag(url)
+    try:
+        result = drive(go(), prompt=prompt)
+    except Interrupted:
+        _stop_live(display)
+        return _interrupted(display, opts, store, run_id, flag)
+    except PlanCancelled as exc:
+        _stop_live(display)
+        if opts.json:
+            ex.write_json(
+                {
+                    "run_id": None,
+                    "status": "cancelled",
+                    "exit_code": ex.EXIT_INTERRUPTED,
+                    "error": str(exc),
+                }
+            )
+        else:
+            display.note(str(exc), style="yellow")
+        return ex.EXIT_INTERRUPTED
+    except BaseException:
+        _stop_live(display)
+        raise
+    _stop_live(display)
+    return report(result, display, opts, flag)
+
+
+def _stop_live(display: Display) -> None:
+    if display.live is not None:
+        display.live.stop()
+
+
+def _interrupted(display: Display, opts: RunOptions, store: Store, run_id: str, flag: str) -> int:
+    from agentorch.errors import RunNotFoundError
+
+    try:
+        status = store.get_run(run_id).status
+    except RunNotFoundError:
+        status = None
+    if status is None:
+        message, resume = "interrupted before the run started; nothing was run", None
+    else:
+        message, resume = (
+            f"run {run_id} interrupted; its progress is saved",
+            f"agentorch resume {run_id}{flag}",
+        )
+    if opts.json:
+        ex.write_json(
+            {
+                "run_id": run_id if status else None,
+                "status": "interrupted",
+                "exit_code": ex.EXIT_INTERRUPTED,
+                "resume": resume,
+            }
+        )
+    else:
+        display.console.print(Text(f"\n⏸ {message}", style="bold yellow"))
+        if resume:
+            display.console.print(
+                Text("Resume it with: ", style="bold") + Text(resume, style="cyan")
+            )
+    return ex.EXIT_INTERRUPTED
+
+
+_USER_ERROR_NAMES = (
+    "UserError",
+    "ConfigError",
+    "UnknownModelError",
+    "MissingDependencyError",
+    "MissingCredentialsError",
+    "UnknownAgentError",
+    "UnknownToolError",
+    "DuplicateNameError",
+    "InputFileError",
+    "PolicyError",
+    "PriceError",
+    "RunNotFoundError",
+    "RunLockedError",
+)
+
+
+def user_error_in(result: RunResult) -> bool:
+    """Whether a failed run failed on the user's setup (no API key, unknown model, bad policy)."""
+    error = result.error or ""
+    return result.status == "failed" and error.startswith(tuple(f"{n}:" for n in _USER_ERROR_NAMES))
+
+
+def report(result: RunResult, display: Display, opts: RunOptions, flag: str) -> int:
+    """Print the summary (or the JSON result) and return the exit code."""
+    from agentorch.cli.summary import output_path, render_summary, result_json, save_output
+
+    code = ex.exit_code_for(result.status)
+    credentials = list(display.state.credential_errors)
+    if result.status == "failed" and (credentials or user_error_in(result)):
+        code = ex.EXIT_USER_ERROR
+    location = output_path(result.output)
+    if (
+        location is None
+        and opts.output
+        and result.status == "succeeded"
+        and result.output is not None
+    ):
+        location = save_output(result.output, opts.output, result.run_id)
+    if opts.json:
+        ex.write_json(result_json(result, output_location=location, exit_code=code))
+        return code
+    display.console.print(
+        render_summary(
+            result, output_location=location, store_flag=flag, credential_errors=credentials
+        )
+    )
+    if code == ex.EXIT_USER_ERROR:
+        key_hint = "set the provider's API key (e.g. OPENAI_API_KEY), or drop --model to use the offline engine"
+        if credentials:
+            ex.print_error(
+                display.err, f"the provider rejected the API key: {credentials[0]}", key_hint
+            )
+        else:
+            error = result.error or "the run failed on its configuration"
+            ex.print_error(display.err, error, key_hint if "API key" in error else None)
+    return code

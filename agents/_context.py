@@ -1,0 +1,127 @@
+"""Reading other steps' typed outputs out of a ``StepContext`` (by shape, not by agent name)."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from agentorch.agent import StepContext
+
+from ._types import ComplianceReport, RequirementList, RiskReview, SectionDraft
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def as_model(value: Any, model: type[M]) -> M | None:
+    """``value`` as ``model`` (from a dict or an equivalent model), or ``None`` if it is not one."""
+    if isinstance(value, model):
+        return value
+    if isinstance(value, BaseModel):
+        value = value.model_dump(mode="json")
+    if not isinstance(value, dict):
+        return None
+    try:
+        return model.model_validate(value)
+    except ValidationError:
+        return None
+
+
+def _done(context: StepContext) -> list[tuple[str, Any]]:
+    return [(d.step_id, d.output) for d in context.dependencies.values() if d.status == "done"]
+
+
+def requirements_of(context: StepContext) -> RequirementList | None:
+    """The parser's requirement list among the step's dependencies (merged if several)."""
+    found = [r for _, out in _done(context) if (r := _requirements(out)) is not None]
+    if not found:
+        return None
+    merged = found[0]
+    for extra in found[1:]:
+        merged.requirements.extend(extra.requirements)
+    return merged
+
+
+def _requirements(value: Any) -> RequirementList | None:
+    if isinstance(value, BaseModel):
+        value = value.model_dump(mode="json")
+    if not isinstance(value, dict) or "requirements" not in value:
+        return None
+    return as_model(value, RequirementList)
+
+
+def outputs_of_type(context: StepContext, model: type[M], *, key: str) -> dict[str, M]:
+    """step id -> output, for finished dependencies whose output has ``key`` and fits ``model``."""
+    found: dict[str, M] = {}
+    for step_id, out in _done(context):
+        data = out.model_dump(mode="json") if isinstance(out, BaseModel) else out
+        if isinstance(data, dict) and key in data:
+            typed = as_model(data, model)
+            if typed is not None:
+                found[step_id] = typed
+    return found
+
+
+def drafts_of(context: StepContext) -> dict[str, SectionDraft]:
+    return outputs_of_type(context, SectionDraft, key="answers")
+
+
+def compliance_of(context: StepContext) -> dict[str, ComplianceReport]:
+    return outputs_of_type(context, ComplianceReport, key="matrix")
+
+
+def reviews_of(context: StepContext) -> dict[str, RiskReview]:
+    return outputs_of_type(context, RiskReview, key="findings")
+
+
+def reviewed_draft(context: StepContext) -> SectionDraft | None:
+    """For a reviewer step: the draft it reviews."""
+    target = context.step.reviews
+    dep = context.dependencies.get(target) if target else None
+    if dep is None or dep.status != "done":
+        return None
+    return as_model(dep.output, SectionDraft)
+
+
+def category_param(context: StepContext) -> str | None:
+    """``step.params["category"]`` lower-cased, or ``None``."""
+    value = context.step.params.get("category")
+    return str(value).strip().lower() if value else None
+
+
+def section_requirements(context: StepContext, category: str | None) -> list[dict[str, Any]]:
+    """The requirements of ``category`` (all when ``None``) as compact dicts for a prompt."""
+    listing = requirements_of(context)
+    if listing is None:
+        return []
+    chosen = (
+        listing.of_category(category) if category and category != "all" else listing.requirements
+    )
+    return [r.model_dump(include={"id", "title", "text", "modality"}) for r in chosen]
+
+
+def review_prompt(context: StepContext, what: str) -> str:
+    """A reviewer's prompt: its section's requirements and the draft under review, nothing else."""
+    from ._offline import data_block
+
+    draft = reviewed_draft(context)
+    category = category_param(context) or (str(draft.category) if draft is not None else None)
+    requirements = section_requirements(context, category)
+    answers = [a.model_dump(mode="json") for a in draft.answers] if draft is not None else []
+    parts = [
+        f"## Task\n{context.task}",
+        f"## Your step\n{context.instruction}",
+        f"## Section under review\n{category or 'all'}: {what}",
+        data_block(
+            "review",
+            {
+                "category": category or "all",
+                "requirements": requirements,
+                "answers": answers,
+                "revision": context.revision,
+            },
+        ),
+    ]
+    if draft is None:
+        parts.append("## Note\nThe draft under review is not available.")
+    return "\n\n".join(parts)

@@ -1,0 +1,167 @@
+"""The typed outputs of the built-in specialists (what each step hands to the next)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, Field
+
+from agentorch import Verdict
+
+
+def _lower(value: Any) -> Any:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+#: "SLA" and "Security" are accepted and stored lower-case.
+Category = Annotated[
+    Literal["technical", "security", "sla", "pricing", "legal", "other"], BeforeValidator(_lower)
+]
+#: A section: one category, or "all" when a writer was given no category.
+SectionCategory = Annotated[
+    Literal["technical", "security", "sla", "pricing", "legal", "other", "all"],
+    BeforeValidator(_lower),
+]
+CATEGORIES: tuple[str, ...] = ("technical", "security", "sla", "pricing", "legal", "other")
+Modality = Literal["must", "should", "may"]
+AnswerStatus = Literal["answered", "partial", "no_source"]
+CoverageStatus = Literal["covered", "partial", "missing"]
+RiskFlag = Literal["pricing_commitment", "legal_exposure", "absolute_claim", "unsourced_claim"]
+
+NO_SOURCE_TEXT = "No approved answer; needs input from the bid team."
+
+
+class Requirement(BaseModel):
+    """One requirement of the RFP, as the buyer numbered it."""
+
+    id: str = Field(description="Stable id: 'R-' + the RFP's own clause number, e.g. 'R-3.1'.")
+    number: str = Field(description="The clause number as printed in the RFP, e.g. '3.1'.")
+    title: str = Field(default="", description="The clause's short title, if it has one.")
+    text: str = Field(description="The clause text, verbatim.")
+    modality: Modality = Field(
+        description="must (shall/must/will/is required), should, or may (optional)."
+    )
+    category: Category = Field(
+        description="technical, security, sla, pricing, legal or other (section + wording)."
+    )
+    section: str = Field(description="The section heading it appears under, e.g. '3. Security'.")
+    source: str = Field(default="", description="The input file it came from.")
+
+
+class RequirementList(BaseModel):
+    """Every requirement of one RFP, in document order."""
+
+    title: str = Field(default="", description="The RFP's title.")
+    issuer: str = Field(default="", description="Who issued it.")
+    submit_to: str = Field(
+        default="", description="Where responses are submitted (portal or address), if stated."
+    )
+    sources: list[str] = Field(default_factory=list, description="The input files read.")
+    requirements: list[Requirement] = Field(default_factory=list)
+
+    def of_category(self, category: str) -> list[Requirement]:
+        wanted = category.strip().lower()
+        return [r for r in self.requirements if r.category == wanted]
+
+
+class DraftAnswer(BaseModel):
+    """The answer to one requirement, with the approved answers it relies on."""
+
+    requirement_id: str
+    text: str = Field(
+        description="The answer text; every claim comes from a cited approved answer."
+    )
+    citations: list[str] = Field(
+        default_factory=list, description="Ids of the approved answers used, e.g. ['AA-006']."
+    )
+    status: AnswerStatus = Field(
+        description="answered (fully sourced), partial (in part), no_source (nothing approved)."
+    )
+
+
+class SectionDraft(BaseModel):
+    """A writer's answers for the requirements of one category."""
+
+    category: SectionCategory
+    answers: list[DraftAnswer] = Field(default_factory=list)
+
+
+class MatrixRow(BaseModel):
+    """One line of the compliance matrix."""
+
+    requirement_id: str
+    modality: Modality = "must"
+    status: CoverageStatus = Field(description="covered, partial or missing.")
+    evidence: list[str] = Field(default_factory=list, description="Approved-answer ids cited.")
+    note: str = ""
+
+
+class ComplianceReport(Verdict):
+    """The compliance reviewer's matrix for one section, with its verdict."""
+
+    category: SectionCategory
+    matrix: list[MatrixRow] = Field(default_factory=list)
+    open_issues: list[str] = Field(
+        default_factory=list, description="Gaps a person must resolve (missing requirements)."
+    )
+
+
+class RiskFinding(BaseModel):
+    """One risk the critic found in a draft."""
+
+    flag: RiskFlag
+    requirement_id: str | None = None
+    detail: str
+
+
+class RiskReview(Verdict):
+    """The risk critic's findings for one section, with its verdict."""
+
+    category: SectionCategory
+    findings: list[RiskFinding] = Field(default_factory=list)
+
+
+class ResponseDocument(BaseModel):
+    """The assembled response: where it was written and what it covers."""
+
+    path: str | None = Field(default=None, description="Where the document was written, if it was.")
+    written: bool = False
+    markdown: str = Field(default="", description="The document text (filled from the write).")
+    requirements: int = 0
+    covered: int = 0
+    partial: int = 0
+    missing: int = 0
+    open_issues: list[str] = Field(default_factory=list)
+    note: str = ""
+
+
+class Submission(BaseModel):
+    """What happened when the response was submitted to the buyer."""
+
+    submitted: bool
+    recipient: str = ""
+    path: str | None = None
+    receipt_id: str | None = None
+    note: str = ""
+
+
+__all__ = [
+    "CATEGORIES",
+    "NO_SOURCE_TEXT",
+    "AnswerStatus",
+    "Category",
+    "ComplianceReport",
+    "CoverageStatus",
+    "DraftAnswer",
+    "MatrixRow",
+    "Modality",
+    "Requirement",
+    "RequirementList",
+    "ResponseDocument",
+    "RiskFinding",
+    "RiskFlag",
+    "RiskReview",
+    "SectionCategory",
+    "SectionDraft",
+    "Submission",
+]

@@ -1,0 +1,113 @@
+"""``critic``: flags risky commitments in a section's draft (``RiskReview``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agentorch import Agent
+from agentorch.agent import StepContext
+from agentorch.models import ModelResponse
+from agentorch.models.testing import FunctionModel, json_response, tool_call_response
+
+from ._context import review_prompt
+from ._offline import Conversation, offline_model
+from ._risk import assess
+from ._types import DraftAnswer, RiskFinding, RiskReview
+
+INSTRUCTIONS = """\
+You are the risk critic of a bid team. You read one drafted section of an RFP response and flag
+what could hurt the company if it were submitted as written. You do not rewrite answers.
+
+How to work:
+1. Read every approved answer the draft cites with get_answer: its text is what the company has
+   approved; its usage_notes say what needs a person's sign-off (never quote them to the buyer).
+2. Flag, per requirement, with exactly these flag names:
+   - pricing_commitment: any price, fee, discount, payment term, fixed or "no escalation" pricing,
+     or a usage note that requires Finance/CFO approval;
+   - legal_exposure: liability, indemnity, warranties, liquidated damages, IP ownership, governing
+     law, or a usage note that requires Legal/General Counsel;
+   - absolute_claim: "guarantee", "100%", "unlimited", "never", "always" and the like - in the
+     draft when no cited answer says it, or demanded by the requirement (the answer must not
+     accept it as written);
+   - unsourced_claim: an answered requirement without citations, or citing an id that does not
+     exist.
+3. Decide: "revise" (with one reason per fix) when the writer can fix it - unsourced claims and
+   absolute claims the sources do not make; "escalate" when the section commits the company on
+   price or legal terms (a person must approve); otherwise "pass". Set confidence honestly.
+Answer with the RiskReview JSON only: verdict, confidence, reasons, flags (the distinct flag
+names), category and findings (flag, requirement_id, detail).
+"""
+
+
+class RiskCritic(Agent):
+    """Flags pricing commitments, legal exposure, absolute and unsourced claims in a draft."""
+
+    name = "critic"
+    description = (
+        "Reviews one drafted section for risk: pricing commitments, legal exposure, absolute "
+        "claims ('guarantee', '100%', 'unlimited', 'never') and claims without an approved source."
+    )
+    instructions = INSTRUCTIONS
+    tools = ["get_answer"]
+    output_type = RiskReview
+    max_turns = 6
+
+    def user_prompt(self, context: StepContext) -> str:
+        return review_prompt(context, "flag risky commitments and unsourced claims")
+
+    def offline_model(self) -> FunctionModel:
+        return offline_model(self.name, _play)
+
+
+def _play(talk: Conversation) -> ModelResponse:
+    review = talk.data("review", {"category": "all", "requirements": [], "answers": []})
+    answers = [DraftAnswer.model_validate(a) for a in review["answers"]]
+    cited = sorted({c for a in answers for c in a.citations})
+    if cited and not talk.called("get_answer"):
+        return tool_call_response(*(("get_answer", {"answer_id": c}) for c in cited))
+    sources: dict[str, dict[str, Any] | None] = {c: None for c in cited}
+    for outcome in talk.of("get_answer"):
+        sources[str(outcome.arguments["answer_id"])] = outcome.json()
+    requirements = {r["id"]: r for r in review["requirements"]}
+    findings = assess(str(review["category"]), requirements, answers, sources)
+    return json_response(verdict_for(str(review["category"]), findings))
+
+
+def verdict_for(category: str, findings: list[RiskFinding]) -> RiskReview:
+    """pass / revise / escalate from the findings (see the instructions for the rule)."""
+    flags = sorted({f.flag for f in findings})
+    fixable = [
+        f.detail
+        for f in findings
+        if f.flag == "unsourced_claim" or (f.flag == "absolute_claim" and "no cited" in f.detail)
+    ]
+    if fixable:
+        return RiskReview(
+            verdict="revise",
+            confidence=0.8,
+            reasons=fixable,
+            flags=flags,
+            category=category,
+            findings=findings,
+        )
+    committing = [f.detail for f in findings if f.flag in ("pricing_commitment", "legal_exposure")]
+    if committing:
+        return RiskReview(
+            verdict="escalate",
+            confidence=0.6,
+            reasons=committing,
+            flags=flags,
+            category=category,
+            findings=findings,
+        )
+    notes = [f.detail for f in findings] or [
+        "no pricing, legal, absolute or unsourced claims found"
+    ]
+    return RiskReview(
+        verdict="pass",
+        confidence=0.8 if findings else 0.9,
+        reasons=notes,
+        flags=flags,
+        category=category,
+        findings=findings,
+    )

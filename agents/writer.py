@@ -1,0 +1,120 @@
+"""``writer``: drafts the answers of one section from the approved-answer library."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agentorch import Agent
+from agentorch.agent import StepContext
+from agentorch.models import ModelResponse
+from agentorch.models.testing import FunctionModel, json_response, tool_call_response
+
+from ._context import category_param, requirements_of
+from ._matching import best_hit, clean_text, query_for, suggestions
+from ._offline import Conversation, data_block, offline_model
+from ._types import NO_SOURCE_TEXT, DraftAnswer, SectionDraft
+
+INSTRUCTIONS = f"""\
+You are a proposal writer. You draft the answers for the requirements of ONE section of an RFP
+response (the category in your step's parameters), using ONLY the bid team's approved answers.
+
+How to work:
+1. For each requirement in the "section" data (JSON), call search_answers with a short query in plain
+   words (the requirement's title and key terms). You may search several requirements at once.
+2. Read every answer you intend to use in full with get_answer before relying on it. Never copy
+   its usage_notes into the response: they are internal guidance for the bid team.
+3. Write one answer per requirement, in the order given:
+   - status "answered": every claim comes from approved answers; citations lists their ids
+     (e.g. ["AA-006"]). Reuse the approved wording; adapt only names and grammar.
+   - status "partial": an approved answer covers part of it; say plainly what is not covered.
+   - status "no_source": nothing approved covers it. Then the text is exactly
+     "{NO_SOURCE_TEXT}" and citations is empty.
+   Never invent capabilities, numbers, prices, dates, certifications or commitments, and never
+   promise more than the approved answer does (no "guarantee", "100%", "unlimited" or "never"
+   unless the approved answer says so). If the requirement asks for more than the approved answer
+   offers, answer with what the approved answer offers and mark it "partial".
+4. When reviewers asked for changes, address every point; "[suggest R-x=AA-y]" names an approved
+   answer to use for requirement R-x.
+Answer with the section's JSON only: category and answers (requirement_id, text, citations,
+status), one answer for every requirement listed.
+"""
+
+
+class ResponseWriter(Agent):
+    """Drafts a section's answers from approved answers only, citing them per claim."""
+
+    name = "writer"
+    description = (
+        "Drafts the RFP answers of one category (step params: category) from the approved-answer "
+        "library (search_answers, get_answer), citing the answer ids for every claim."
+    )
+    instructions = INSTRUCTIONS
+    tools = ["search_answers", "get_answer"]
+    output_type = SectionDraft
+    max_turns = 8
+
+    def user_prompt(self, context: StepContext) -> str:
+        """Only this section's requirements: never the RFP text or other sections."""
+        category = category_param(context) or "all"
+        listing = requirements_of(context)
+        if listing is None:
+            own: list[dict[str, Any]] = []
+        else:
+            chosen = listing.of_category(category) if category != "all" else listing.requirements
+            own = [r.model_dump(include={"id", "title", "text", "modality"}) for r in chosen]
+        parts = [
+            f"## Task\n{context.task}",
+            f"## Your step\n{context.instruction}",
+            f"## Section\n{category} ({len(own)} requirements)",
+            data_block("section", {"category": category, "requirements": own}),
+        ]
+        if context.feedback:
+            parts.append(
+                f"## Revision {context.revision}: reviewers asked for changes\n"
+                + "\n".join(f"- {line}" for line in context.feedback)
+            )
+            parts.append(data_block("feedback", list(context.feedback)))
+        return "\n\n".join(parts)
+
+    def offline_model(self) -> FunctionModel:
+        return offline_model(self.name, _play)
+
+
+def _play(talk: Conversation) -> ModelResponse:
+    section = talk.data("section", {"category": "other", "requirements": []})
+    requirements: list[dict[str, Any]] = section["requirements"]
+    suggested = suggestions(talk.data("feedback", []))
+    to_search = [r for r in requirements if r["id"] not in suggested]
+    if to_search and not talk.called("search_answers"):
+        return tool_call_response(
+            *(("search_answers", {"query": query_for(r), "limit": 3}) for r in to_search)
+        )
+    searched = {o.arguments.get("query"): o.json() for o in talk.of("search_answers")}
+    chosen: dict[str, str] = {}
+    for req in requirements:
+        if req["id"] in suggested:
+            chosen[req["id"]] = suggested[req["id"]]
+        elif (hit := best_hit(searched.get(query_for(req)))) is not None:
+            chosen[req["id"]] = str(hit["id"])
+    fetched = {str(o.arguments.get("answer_id")): o.json() for o in talk.of("get_answer")}
+    missing = sorted(set(chosen.values()) - set(fetched))
+    if missing:
+        return tool_call_response(*(("get_answer", {"answer_id": a}) for a in missing))
+    answers = []
+    for req in requirements:
+        answer = fetched.get(chosen.get(req["id"], ""))
+        if not answer:  # nothing chosen, or get_answer refused the id
+            answers.append(
+                DraftAnswer(requirement_id=req["id"], text=NO_SOURCE_TEXT, status="no_source")
+            )
+            continue
+        text = clean_text(str(answer.get("text", "")))
+        status = "partial" if req["id"] in suggested else "answered"
+        if status == "partial":
+            text = f"Partially addressed. {text}"
+        answers.append(
+            DraftAnswer(
+                requirement_id=req["id"], text=text, citations=[str(answer["id"])], status=status
+            )
+        )
+    return json_response(SectionDraft(category=section["category"], answers=answers))

@@ -1,0 +1,157 @@
+"""``runs``, ``show --trace``, ``audit``, ``policy check``, ``agents``, ``tools`` and ``init``."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from pathlib import Path
+
+from cli_runner import Cli
+
+from agentorch.cli.errors import EXIT_FAILED, EXIT_USER_ERROR
+
+
+def finished_run(cli: Cli, demo: Path) -> str:
+    result = cli("run", str(demo), "--approve-all")
+    assert result.exit_code == 0, result.output
+    match = re.search(r"Run id\s+([0-9a-f]{12})", result.stdout)
+    assert match
+    return match.group(1)
+
+
+def test_runs_lists_id_status_task_cost_age(cli: Cli, demo: Path) -> None:
+    assert "No runs yet" in cli("runs").stdout
+    rid = finished_run(cli, demo)
+    out = cli("runs").stdout
+    assert rid in out and "succeeded" in out and "demo: Write the weekly" in out and "$0.00" in out
+    assert re.search(r"\d+[smhd] ", out)
+    data = json.loads(cli("runs", "--json").stdout)
+    assert data["runs"][0]["run_id"] == rid
+
+
+def test_show_prints_plan_steps_and_output(cli: Cli, demo: Path) -> None:
+    rid = finished_run(cli, demo)
+    out = cli("show", rid).stdout
+    assert f"Run       {rid}" in out and "succeeded" in out and "Write the weekly report" in out
+    for step in ("one", "two", "publish"):
+        assert re.search(rf"│ {step}\s+│ \w+\s+│ done", out)
+    assert "Output: the report is published" in out
+    data = json.loads(cli("show", rid, "--json").stdout)
+    assert [s["step_id"] for s in data["steps"]] == ["one", "two", "publish"]
+
+
+def test_show_trace_is_a_tree_with_timings_tokens_cost(cli: Cli, demo: Path) -> None:
+    rid = finished_run(cli, demo)
+    out = cli("show", rid, "--trace").stdout
+    assert f"run {rid}" in out
+    assert re.search(r"one worker\s+ok\s+\d+\.\d\ds", out)
+    assert re.search(
+        r"chat function:offline-worker\s+ok\s+\d+\.\d\ds\s+\d+ in / \d+ out\s+\$0\.00", out
+    )
+    assert re.search(r"tool publish\s+ok", out)
+    assert "approval" in out and "approved by cli:approve-all" in out
+    tree = json.loads(cli("show", rid, "--trace", "--json").stdout)
+    assert tree["kind"] == "run" and [c["id"] for c in tree["children"]] == [
+        "one",
+        "two",
+        "publish",
+    ]
+
+
+def test_audit_verify_and_tampering(cli: Cli, demo: Path) -> None:
+    rid = finished_run(cli, demo)
+    ok = cli("audit", "verify", rid)
+    assert ok.exit_code == 0 and "is intact" in ok.stdout
+    db = cli.store_url.removeprefix("sqlite:///")
+    with sqlite3.connect(db) as conn:  # edit one recorded event behind the store's back
+        conn.execute(
+            "update events set payload = replace(payload, 'worker', 'hacker') "
+            "where run_id = ? and seq = 3",
+            (rid,),
+        )
+    bad = cli("audit", "verify", rid)
+    assert bad.exit_code == EXIT_FAILED
+    assert "TAMPERED" in bad.stdout and "first bad record #3" in bad.stdout
+    assert json.loads(cli("audit", "verify", rid, "--json").stdout)["first_bad_seq"] == 3
+
+
+def test_audit_export_writes_jsonl(cli: Cli, demo: Path) -> None:
+    rid = finished_run(cli, demo)
+    to_stdout = cli("audit", "export", rid)
+    records = [json.loads(line) for line in to_stdout.stdout.splitlines()]
+    assert records[0]["kind"] == "run_started" and records[-1]["kind"] == "run_finished"
+    assert all({"seq", "hash", "prev_hash", "payload"} <= set(r) for r in records)
+    assert cli("audit", "export", rid, "-o", "audit/run.jsonl").exit_code == 0
+    assert len((cli.cwd / "audit" / "run.jsonl").read_text().splitlines()) == len(records)
+
+
+def test_policy_check_prints_what_each_agent_may_do(cli: Cli, demo: Path) -> None:
+    out = cli("policy", "check", str(demo / "policy.toml"), "--project", str(demo))
+    assert out.exit_code == 0, out.output
+    text = out.stdout
+    assert "is valid" in text and "hash" in text
+    assert re.search(r"publisher\s+risk ceiling: write", text)
+    assert re.search(r"publish\s+write\s+always\s+tool 'publish' always requires approval", text)
+    assert "worker" in text and "may call no tools" in text
+
+
+def test_policy_check_reports_bad_policy_with_line(cli: Cli, demo: Path) -> None:
+    bad = demo / "bad.toml"
+    bad.write_text('version = 1\n[agents.publisher]\nrisk_ceiling = "reckless"\n')
+    result = cli("policy", "check", str(bad), "--project", str(demo))
+    assert (
+        result.exit_code == EXIT_USER_ERROR
+        and "reckless" in result.stderr
+        and "Traceback" not in result.output
+    )
+    unknown = demo / "unknown.toml"
+    unknown.write_text('version = 1\n[agents.ghost]\nallow = ["publish"]\n')
+    result = cli("policy", "check", str(unknown), "--project", str(demo))
+    assert result.exit_code == EXIT_USER_ERROR and "ghost" in result.stderr
+
+
+def test_agents_and_tools_list_builtins_and_project(cli: Cli, demo: Path) -> None:
+    agents = cli("agents", "--project", str(demo))
+    assert agents.exit_code == 0, agents.output
+    assert re.search(
+        r"publisher\s+│ Publishes the report\.\s+│ openai:gpt-4\.1-mini", agents.stdout
+    )
+    assert "publish (write)" in agents.stdout and "project: " in agents.stdout
+    data = json.loads(cli("agents", "--project", str(demo), "--json").stdout)
+    sources = {a["name"]: a["source"] for a in data["agents"]}
+    assert sources["publisher"].startswith("project") and sources["parser"] == "built-in"
+    tools = cli("tools", "--project", str(demo))
+    assert re.search(r"publish\s+│ write\s+│ always", tools.stdout)
+    assert re.search(r"read_document\s+│ read\s+│ by policy\s+│ built-in", tools.stdout)
+
+
+def test_agents_reports_a_broken_project_file(cli: Cli, demo: Path) -> None:
+    (demo / "agents" / "broken.py").write_text("class Oops(:\n")
+    result = cli("agents", "--project", str(demo))
+    assert result.exit_code == EXIT_USER_ERROR
+    assert "syntax error" in result.stderr and "broken.py" in result.stderr
+
+
+def test_init_scaffolds_a_project_that_runs_offline(cli: Cli) -> None:
+    result = cli("init", "newproj")
+    assert result.exit_code == 0, result.output
+    root = cli.cwd / "newproj"
+    for rel in (
+        "agents/summarizer.py",
+        "tools/text_tools.py",
+        "policy.toml",
+        "workflow.py",
+        "README.md",
+    ):
+        assert (root / rel).is_file(), rel
+    assert "newproj" in (root / "workflow.py").read_text()
+    agents = cli("agents", "--project", str(root))
+    assert "summarizer" in agents.stdout and "word_count (read)" in agents.stdout
+    assert cli("policy", "check", str(root / "policy.toml"), "--project", str(root)).exit_code == 0
+    ran = cli("run", str(root))
+    assert ran.exit_code == 0, ran.output
+    assert "Length: " in ran.stdout and "words" in ran.stdout
+    again = cli("init", "newproj")
+    assert again.exit_code == EXIT_USER_ERROR and "--force" in again.stderr
+    assert cli("init", "newproj", "--force").exit_code == 0

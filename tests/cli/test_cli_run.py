@@ -1,0 +1,236 @@
+"""``agentorch run``, ``resume`` and ``approve`` through typer's CliRunner: outcomes and exit codes."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from cli_runner import Cli
+
+from agentorch.cli.errors import (
+    EXIT_BUDGET,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USER_ERROR,
+    EXIT_WAITING,
+    exit_code_for,
+)
+from agentorch.store import open_store
+
+
+def run_id_of(output: str) -> str:
+    match = re.search(r"Run id\s+([0-9a-f]{12})", output)
+    assert match, output
+    return match.group(1)
+
+
+def test_exit_codes_are_documented_values() -> None:
+    assert (EXIT_OK, EXIT_FAILED, EXIT_USER_ERROR, EXIT_WAITING, EXIT_BUDGET, EXIT_INTERRUPTED) == (
+        0,
+        1,
+        2,
+        3,
+        4,
+        130,
+    )
+    assert exit_code_for("in_doubt") == 5 and exit_code_for("something-else") == 1
+
+
+def test_run_with_approve_all_succeeds(cli: Cli, demo: Path) -> None:
+    result = cli("run", str(demo), "--approve-all")
+    assert result.exit_code == EXIT_OK, result.output
+    out = result.stdout
+    assert "offline engine" in out  # the engine explanation
+    assert (
+        "step one (worker) done" in out
+        and "approval [" in out
+        and "approved by cli:approve-all" in out
+    )
+    assert "✔ Run succeeded" in out and "the report is published" in out
+    rid = run_id_of(out)
+    assert f"agentorch show {rid} --trace" in out and f"agentorch audit verify {rid}" in out
+    record = open_store(cli.store_url).get_run(rid)
+    assert record.status == "succeeded" and record.workflow == str(demo.resolve())
+
+
+def test_waiting_run_then_approve_and_resume(cli: Cli, demo: Path) -> None:
+    result = cli("run", str(demo))
+    assert result.exit_code == EXIT_WAITING, result.output
+    assert (
+        "⏸ Run is waiting for approval" in result.stdout
+        and "step publish: tool publish" in result.stdout
+    )
+    rid = run_id_of(result.stdout)
+
+    shown = cli("show", rid)
+    assert (
+        shown.exit_code == 0
+        and "Pending approvals" in shown.stdout
+        and "waiting_approval" in shown.stdout
+    )
+
+    denied = cli("approve", rid, "--deny")
+    assert denied.exit_code == EXIT_USER_ERROR and "needs a reason" in denied.stderr
+
+    approved = cli("approve", rid, "--step", "publish", "--reason", "looks fine")
+    assert approved.exit_code == 0, approved.output
+    assert "approved:" in approved.stdout and f"agentorch resume {rid}" in approved.stdout
+
+    resumed = cli("resume", rid[:8])
+    assert resumed.exit_code == EXIT_OK, resumed.output
+    assert (
+        "resumed (2 step(s) already done)" in resumed.stdout and "✔ Run succeeded" in resumed.stdout
+    )
+    assert "step one (worker) started" not in resumed.stdout  # done steps are not re-run
+
+    again = cli("resume", rid)
+    assert again.exit_code == EXIT_USER_ERROR and "already succeeded" in again.stderr
+
+
+def test_approve_with_edited_arguments_and_resume_in_one_go(cli: Cli, demo: Path) -> None:
+    rid = run_id_of(cli("run", str(demo)).stdout)
+    bad = cli("approve", rid, "--arguments", "{not json")
+    assert bad.exit_code == EXIT_USER_ERROR and "not valid JSON" in bad.stderr
+    done = cli("approve", rid, "--arguments", '{"title": "weekly report v2"}', "--resume", "--json")
+    assert done.exit_code == EXIT_OK, done.output
+    data = json.loads(done.stdout)
+    assert data["status"] == "succeeded"
+    approvals = open_store(cli.store_url).approvals(rid)
+    assert approvals[0].status == "edited" and approvals[0].decided_arguments == {
+        "title": "weekly report v2"
+    }
+
+
+def test_deny_ends_the_step_and_run_can_be_inspected(cli: Cli, demo: Path) -> None:
+    rid = run_id_of(cli("run", str(demo)).stdout)
+    assert cli("approve", rid, "--all", "--deny", "--reason", "not this week").exit_code == 0
+    resumed = cli("resume", rid)
+    assert resumed.exit_code in (EXIT_OK, EXIT_FAILED)
+    assert "denied" in cli("show", rid, "--trace").stdout
+
+
+def test_json_prints_one_object_and_nothing_else(cli: Cli, demo: Path) -> None:
+    result = cli("run", str(demo), "--json")
+    assert result.exit_code == EXIT_WAITING
+    data = json.loads(result.stdout)  # the whole of stdout is one JSON document
+    assert data["status"] == "waiting_approval" and data["exit_code"] == EXIT_WAITING
+    assert data["pending_approvals"][0]["tool"] == "publish"
+    assert set(data) >= {"run_id", "status", "output_path", "usage", "error"}
+    assert "offline engine" in result.stderr
+
+
+def test_json_error_is_json_too(cli: Cli) -> None:
+    result = cli("run", "no/such/workflow", "--json")
+    assert result.exit_code == EXIT_USER_ERROR
+    data = json.loads(result.stdout)
+    assert data["status"] == "error" and "unknown workflow" in data["error"]
+
+
+def test_budget_exhausted_exit_code_and_resume_with_more(cli: Cli, demo: Path) -> None:
+    result = cli("run", str(demo), "--approve-all", "--budget-tokens", "60")
+    assert result.exit_code == EXIT_BUDGET, result.output
+    assert "budget exhausted" in result.stdout
+    rid = run_id_of(result.stdout)
+    assert f"agentorch resume {rid} --budget-usd <more>" in result.stdout
+    more = cli("resume", rid, "--budget-tokens", "100000", "--approve-all")
+    assert more.exit_code == EXIT_OK, more.output
+
+
+def test_output_folder_receives_a_text_result(cli: Cli, demo: Path) -> None:
+    result = cli("run", str(demo), "--approve-all", "--output", "results")
+    assert result.exit_code == EXIT_OK
+    rid = run_id_of(result.stdout)
+    saved = cli.cwd / "results" / f"result-{rid}.md"
+    assert saved.read_text() == "the report is published" and "results" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "examples/nope"], "unknown workflow 'examples/nope'"),
+        (["run", "{demo}", "--file", "missing.md"], "input file not found: missing.md"),
+        (["run", "{demo}", "--model", "gpt4"], "is not of the form 'provider:model'"),
+        (["run", "{demo}", "--model", "acme:big"], "unknown model provider 'acme'"),
+        (["run", "{demo}", "--policy", "nope.toml"], "policy file not found"),
+        (["run", "summarize the notes for me"], "planning a free-text task needs a router model"),
+        (["run", "{demo}", "--budget-usd", "-1"], "usd"),
+        (["run", "{demo}", "--store", "mysql://x"], "unknown store URL"),
+        (["show", "ffffffffffff"], "ffffffffffff"),
+        (["resume", "ffffffffffff"], "ffffffffffff"),
+        (["approve", "ffffffffffff"], "ffffffffffff"),
+        (["audit", "verify", "ffffffffffff"], "ffffffffffff"),
+        (["policy", "check", "nope.toml"], "policy file not found"),
+    ],
+)
+def test_user_errors_are_one_line_and_a_hint(
+    cli: Cli, demo: Path, args: list[str], message: str
+) -> None:
+    result = cli(*[a.replace("{demo}", str(demo)) for a in args])
+    assert result.exit_code == EXIT_USER_ERROR, result.output
+    assert result.stderr.startswith("error: ") and message in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_missing_api_key_is_a_user_error(cli: Cli, demo: Path) -> None:
+    result = cli("run", str(demo), "--model", "openai:gpt-4.1-mini")
+    assert result.exit_code == EXIT_USER_ERROR, result.output
+    assert "no API key for openai" in result.stderr and "hint: set OPENAI_API_KEY" in result.stderr
+
+
+def test_debug_shows_the_traceback(cli: Cli) -> None:
+    quiet = cli("run", "examples/nope")
+    loud = cli("run", "examples/nope", "--debug")
+    assert "Traceback" not in quiet.stderr and "Traceback" in loud.stderr
+    assert loud.exit_code == EXIT_USER_ERROR
+
+
+def test_usage_errors_exit_2(cli: Cli) -> None:
+    assert cli("run").exit_code == 2
+    assert cli("run", "x", "--no-such-option").exit_code == 2
+    assert cli("frobnicate").exit_code == 2
+
+
+def test_review_plan_needs_a_terminal(cli: Cli, demo: Path) -> None:
+    result = cli("run", str(demo), "--review-plan")
+    assert result.exit_code == EXIT_USER_ERROR and "interactive terminal" in result.stderr
+
+
+def test_no_color_is_respected(cli: Cli, demo: Path) -> None:
+    result = cli("run", str(demo), "--approve-all", env={"NO_COLOR": "1", "FORCE_COLOR": ""})
+    assert result.exit_code == 0 and "\x1b[" not in result.output
+
+
+def test_rejected_api_key_is_a_user_error(
+    cli: Cli, demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Reject(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = b'{"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}}'
+            self.send_response(401)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Reject)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-key")
+        monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{server.server_address[1]}/v1")
+        result = cli("run", str(demo), "--model", "openai:gpt-4.1-mini")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.exit_code == EXIT_USER_ERROR, result.output
+    assert "401" in result.stderr and "hint:" in result.stderr
+    assert "Traceback" not in result.output

@@ -1,0 +1,102 @@
+"""The RFP workflow end to end on the offline engine, through ``Supervisor.run``."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _workflow_helpers import DATA, EXAMPLE, Recorder, rfp_workflow
+
+
+def matrix_ids(markdown: str) -> list[str]:
+    table = markdown.split("## Compliance matrix", 1)[1].split("## Open issues", 1)[0]
+    return re.findall(r"^\| (R-[\d.]+) \|", table, re.M)
+
+
+def open_issues(markdown: str) -> str:
+    return markdown.split("## Open issues", 1)[1].split("## Review decisions", 1)[0]
+
+
+async def test_full_workflow_offline(rfp_state: dict[str, Any], tmp_path: Path) -> None:
+    response = Path(rfp_state["output_dir"]) / "response.md"
+    recorder = Recorder(snapshot=lambda request: response.exists())
+    started = time.perf_counter()
+    result = await rfp_workflow().run(
+        engine="offline",
+        approver=recorder.approver,
+        state=rfp_state,
+        store=f"sqlite:///{tmp_path / 'runs.db'}",
+    )
+    assert time.perf_counter() - started < 60  # seconds, not minutes (generous bound)
+    assert result.status == "succeeded", result.error
+    document = result.output
+    assert document.written and Path(document.path) == response.resolve()
+    markdown = response.read_text()
+    assert markdown == document.markdown
+    requirements = [r.id for r in result.steps["parse"].output.requirements]
+    assert matrix_ids(markdown) == requirements  # every requirement, once, in order
+    assert document.requirements == len(requirements) == 53
+    issues = open_issues(markdown)
+    for unanswerable in ("R-2.8", "R-3.2", "R-5.5", "R-6.8"):
+        assert re.search(
+            rf"^\| {re.escape(unanswerable)} \| \w+ \| must \| missing \|", markdown, re.M
+        )
+        assert unanswerable in issues
+    # the risky pricing section went to a person before anything was written
+    pricing = [r for r in recorder.of("escalation") if r.step_id == "write_pricing"]
+    assert pricing and "pricing" in pricing[0].reason and "pricing_commitment" in pricing[0].reason
+    assert "escalation of write_pricing approved by tester" in markdown
+    # written only after approval; submitted only after approval
+    [write] = recorder.of("tool", "write_file")
+    assert recorder.snapshots[recorder.requests.index(write)] is False
+    [submit] = recorder.of("tool", "submit_response")
+    assert "always requires approval" in submit.reason
+    assert submit.arguments["recipient"] == "bids.riverton.gov"
+    submission = result.steps["submit"].output
+    assert submission.submitted and submission.receipt_id
+    assert (tmp_path / "outbox" / f"{submission.receipt_id}.json").exists()
+
+
+async def test_second_rfp_with_its_own_library(rfp_state: dict[str, Any]) -> None:
+    recorder = Recorder()
+    state = {**rfp_state, "library": str(DATA / "library_facilities")}
+    result = await rfp_workflow().run(
+        engine="offline",
+        approver=recorder.approver,
+        state=state,
+        files=[DATA / "rfp_facilities.md"],
+    )
+    assert result.status == "succeeded", result.error
+    markdown = result.output.markdown
+    requirements = [r.id for r in result.steps["parse"].output.requirements]
+    assert matrix_ids(markdown) == requirements and "R-4.2" in requirements
+    assert "Northgate" in markdown.splitlines()[0]
+    issues = open_issues(markdown)
+    assert (
+        "R-2.5" in issues and "R-4.2" in issues
+    )  # coal boilers, "zero failures": nothing approved
+    assert any(r.step_id == "write_pricing" for r in recorder.of("escalation"))
+    assert recorder.of("tool", "write_file") and recorder.of("tool", "submit_response")
+
+
+@pytest.mark.parametrize("name", ["rfp.pdf", "rfp.docx"])
+async def test_pdf_and_docx_give_the_same_requirements(
+    name: str, rfp_state: dict[str, Any]
+) -> None:
+    from agentorch import Plan, Step, Supervisor
+    from agentorch.discovery import builtin_agents
+
+    plan = Plan(
+        steps=[Step(id="parse", agent="parser", instruction="List them.")], final_step="parse"
+    )
+    supervisor = Supervisor(builtin_agents(), plan=plan, engine="offline")
+    markdown = await supervisor.run("Parse", files=[EXAMPLE / "rfp.md"], state=rfp_state)
+    other = await supervisor.run("Parse", files=[DATA / name], state=rfp_state)
+    strip = {"source", "sources"}
+    assert [r.model_dump(exclude=strip) for r in other.output.requirements] == [
+        r.model_dump(exclude=strip) for r in markdown.output.requirements
+    ]
+    assert other.output.requirements[0].source == name
