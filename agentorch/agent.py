@@ -8,7 +8,6 @@ runtime seam, until the model gives a final answer that validates against ``outp
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -91,6 +90,10 @@ def render_value(value: Any) -> str:
 _FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL)
 
 
+#: Output type -> its JSON schema (shared, never mutated).
+_SCHEMAS: dict[type[Any], dict[str, Any]] = {}
+
+
 class Agent:
     """Base class of every specialist. Subclass it and set the class attributes.
 
@@ -144,7 +147,9 @@ class Agent:
     def output_schema(self) -> OutputSchema | None:
         if not self.structured:
             return None
-        schema = _json_schema(self.output_type)
+        schema = _SCHEMAS.get(self.output_type)
+        if schema is None:  # generating a schema costs milliseconds: once per type
+            schema = _SCHEMAS[self.output_type] = self.output_type.model_json_schema()
         return OutputSchema(
             name="final_result",
             description=f"Return the final {self.output_type.__name__}.",
@@ -238,12 +243,6 @@ class Agent:
         from agentorch.engine import run_sync
 
         return run_sync(self.run(prompt, **kwargs))
-
-
-@functools.lru_cache(maxsize=256)
-def _json_schema(output_type: type[BaseModel]) -> dict[str, Any]:
-    """An output type's JSON schema, built once per type: generating it costs milliseconds."""
-    return output_type.model_json_schema()
 
 
 def _strip_fence(text: str) -> str:

@@ -371,7 +371,7 @@ def _answering_model(model: Model, response: ModelResponse) -> Model:
     """The model of a fallback chain that actually answered (priced at its own rates)."""
     for candidate in getattr(model, "candidates", ()) or ():
         if candidate.provider == response.provider and candidate.name == response.model_name:
-            return candidate  # type: ignore[no-any-return]
+            return candidate
     return model
 
 

@@ -177,6 +177,10 @@ class NonDeterminismError(RunError):
     """On resume, the run asked for something different from what its journal recorded."""
 
 
+class RunCancelled(UserError):
+    """A person cancelled the run before it started its steps (e.g. at plan review)."""
+
+
 class RunInterrupted(RunError):
     """The run was interrupted (Ctrl-C or cancellation) after checkpointing; it can be resumed."""
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,7 @@ from agentorch.errors import (
     ConfigError,
     DuplicateNameError,
     PlanError,
+    RunCancelled,
     UnknownAgentError,
     UserError,
 )
@@ -103,6 +105,7 @@ class Supervisor:
         limits: Limits | None = None,
         escalation: EscalationPolicy | None = None,
         on_event: Callable[[BaseEvent], Any] | Sequence[Callable[[BaseEvent], Any]] | None = None,
+        plan_reviewer: Callable[[Plan], Plan | Awaitable[Plan]] | None = None,
         engine: str = "models",
         retries: int = 3,
         stream: bool = False,
@@ -129,6 +132,9 @@ class Supervisor:
         self.escalation = escalation or EscalationPolicy()
         callbacks = [on_event] if callable(on_event) else list(on_event or [])
         self.callbacks: list[Callable[[BaseEvent], Any]] = callbacks
+        #: Called with the plan before any step runs; returns the plan to run (edited or as is)
+        #: or raises (e.g. ``RunCancelled``) to stop the run before anything else is spent.
+        self.plan_reviewer = plan_reviewer
         self.engine = engine
         self.retries = retries
         self.stream_text = stream
@@ -389,7 +395,6 @@ class Supervisor:
     async def _drive(self, runtime: EmbeddedRuntime, bus: EventBus, budget: Budget, spec: RunSpec,
                      declared: Plan | None, store: Store | None) -> RunResult:
         from agentorch import leases
-
         from agentorch.models.wrappers import close_model
 
         try:
@@ -411,6 +416,8 @@ class Supervisor:
                 runtime.update_run(plan=plan.model_dump(mode="json"))
             else:
                 runtime.emit(PlanMade(plan=plan.model_dump(mode="json"), source="declared"))
+            if self.plan_reviewer is not None and not runtime.load_steps():
+                plan = await self._review_plan(runtime, plan)
             orchestrator = self._orchestrator(runtime, plan, spec)
             outcome = await orchestrator.execute(plan)
             if isinstance(outcome.exception, UserError):
@@ -421,6 +428,11 @@ class Supervisor:
         except asyncio.CancelledError:
             runtime.update_run(status="interrupted", usage=budget.report().model_dump(mode="json"))
             runtime.emit(RunPaused(reason="interrupted", message="interrupted; resume with the run id"))
+            await bus.drain(timeout=1.0)
+            raise
+        except RunCancelled as exc:
+            runtime.update_run(status="cancelled", error=f"RunCancelled: {exc}")
+            runtime.emit(RunFinished(status="cancelled", error=str(exc)))
             await bus.drain(timeout=1.0)
             raise
         except BudgetExceeded as exc:
@@ -445,6 +457,22 @@ class Supervisor:
         pending = store.approvals(runtime.run_id, pending_only=True) if store is not None else []
         return RunResult(run_id=runtime.run_id, status=status, output=_typed_final(self, plan, outcome, output),
                          plan=plan, steps=steps, usage=report, error=error, pending_approvals=pending)
+
+    async def _review_plan(self, runtime: EmbeddedRuntime, plan: Plan) -> Plan:
+        """Let a person (or code) approve, edit or cancel the plan before any step runs."""
+        assert self.plan_reviewer is not None
+        reviewed = self.plan_reviewer(plan)
+        if inspect.isawaitable(reviewed):
+            reviewed = await reviewed
+        if not isinstance(reviewed, Plan):
+            raise ConfigError(f"plan_reviewer returned {type(reviewed).__name__}, not a Plan")
+        if reviewed != plan:
+            errors = validate_plan(reviewed, self.agents, max_steps=self.limits.max_plan_steps)
+            if errors:
+                raise PlanError("the reviewed plan is invalid: " + "; ".join(errors))
+            runtime.update_run(plan=reviewed.model_dump(mode="json"))
+            runtime.emit(PlanMade(plan=reviewed.model_dump(mode="json"), source="review"))
+        return reviewed
 
     # --- nesting -------------------------------------------------------------------------------
 

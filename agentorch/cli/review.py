@@ -9,16 +9,16 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from agentorch.errors import UserError
+from agentorch.errors import RunCancelled
 from agentorch.plan import Plan, Step, validate_plan
 
 if TYPE_CHECKING:
-    from agentorch.supervisor import Supervisor
+    pass
 
 MENU = "[a]pprove / [d]rop STEP / [e]dit STEP / [c]ancel: "
 
 
-class PlanCancelled(UserError):
+class PlanCancelled(RunCancelled):
     """The person cancelled the run at the plan review; nothing was spent on steps."""
 
 
@@ -114,40 +114,10 @@ def review_plan(
         console.print(Text(f"Please answer: {MENU.rstrip(': ')}", style="yellow"))
 
 
-async def plan_for_review(supervisor: Supervisor, task: str, files: list[str], run_id: str) -> Plan:
-    """The plan the run would execute: the declared one, or one the router model makes now.
-
-    The router's call is charged to the supervisor's budget (the same budget the run then uses).
-    """
-    if supervisor.plan is not None:
-        return supervisor.plan
-    from agentorch.budget import Budget
-    from agentorch.orchestrator import RunSpec
-    from agentorch.planner import make_plan
-    from agentorch.supervisor import read_inputs
-
-    if supervisor.budget is None:
-        supervisor.budget = Budget()
-    # The supervisor has no plan-review hook yet: make the plan with its own runtime, no store.
-    runtime, bus = supervisor._runtime(run_id, supervisor.budget, supervisor.registry(), None)
-    spec = RunSpec(task=task, inputs=read_inputs(files) if files else {})
-    try:
-        return await make_plan(
-            runtime,
-            router=supervisor._router(),
-            agents=supervisor.agents,
-            spec=spec,
-            limits=supervisor.limits,
-        )
-    finally:
-        await bus.drain(timeout=1.0)
-
-
 __all__ = [
     "PlanCancelled",
     "drop_step",
     "edit_step",
-    "plan_for_review",
     "plan_table",
     "review_plan",
 ]

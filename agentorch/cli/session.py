@@ -121,10 +121,10 @@ def run_session(opts: RunOptions, console: Console | None = None) -> int:
     run_id = uuid.uuid4().hex[:12]
     display.state.run_id = run_id
 
+    if opts.review_plan:
+        prepared.supervisor.plan_reviewer = _plan_reviewer(prepared, display, prompt)
+
     async def go() -> RunResult:
-        plan: Plan | None = None
-        if opts.review_plan:
-            plan = await _review(prepared, run_id, display, prompt)
         if display.live is not None:
             display.live.start()
         return await prepared.supervisor.run(
@@ -133,7 +133,6 @@ def run_session(opts: RunOptions, console: Console | None = None) -> int:
             state=prepared.state,
             run_id=run_id,
             workflow=prepared.workflow,
-            plan=plan,
         )
 
     return _finish(go, display, opts, url, store, run_id, prompt)
@@ -170,18 +169,26 @@ def _recorded_budget(record: RunRecord) -> Budget:
     return Budget.from_dict(record.budget) if record.budget else Budget()
 
 
-async def _review(
-    prepared: Prepared, run_id: str, display: Display, prompt: PromptInput | None
-) -> Plan:
+def _plan_reviewer(prepared: Prepared, display: Display, prompt: PromptInput | None) -> Any:
+    """The supervisor's plan-review hook: pause the live view and ask at the terminal."""
     import asyncio
 
-    from agentorch.cli.review import plan_for_review, review_plan
+    from agentorch.cli.review import review_plan
 
-    plan = await plan_for_review(prepared.supervisor, prepared.task, prepared.files, run_id)
     ask = prompt if prompt is not None else input
-    return await asyncio.to_thread(
-        review_plan, plan, prepared.supervisor.agents, console=display.console, ask=ask
-    )
+
+    async def reviewer(plan: Plan) -> Plan:
+        if display.live is not None:
+            display.live.pause()
+        try:
+            return await asyncio.to_thread(
+                review_plan, plan, prepared.supervisor.agents, console=display.console, ask=ask
+            )
+        finally:
+            if display.live is not None:
+                display.live.resume()
+
+    return reviewer
 
 
 def _finish(

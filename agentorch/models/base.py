@@ -42,7 +42,7 @@ class Model(ABC):
             yield TextDelta(text=response.text)
         yield ResponseDone(response=response)
 
-    async def aclose(self) -> None:
+    async def aclose(self) -> None:  # noqa: B027 - optional hook, deliberately not abstract
         """Release network clients held for the running event loop (nothing to do by default)."""
 
     def __repr__(self) -> str:

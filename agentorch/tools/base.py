@@ -22,7 +22,7 @@ RISK_LEVELS: tuple[Risk, ...] = ("read", "write", "external", "destructive")
 
 def risk_rank(risk: str) -> int:
     """Order of risk levels: read < write < external < destructive."""
-    return RISK_LEVELS.index(risk)  # type: ignore[arg-type]
+    return RISK_LEVELS.index(risk)
 
 
 class ToolContext:
@@ -170,7 +170,7 @@ def make_tool(
         default = ... if param.default is param.empty else param.default
         fields[pname] = (annotation, Field(default, description=arg_docs.get(pname)))
     tool_name = name or function.__name__
-    args_model = create_model(  # type: ignore[call-overload]
+    args_model = create_model(
         f"{tool_name}_args",
         __config__=ConfigDict(extra="forbid"),
         **fields,

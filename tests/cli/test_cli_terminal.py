@@ -133,7 +133,10 @@ def test_review_plan_cancel_spends_nothing(session: dict[str, object]) -> None:
     assert finish(child) == 130
     store = open_store(str(session["env"]["AGENTORCH_STORE"]))  # type: ignore[index]
     try:
-        assert store.list_runs() == []
+        (run,) = store.list_runs()  # the cancellation itself is on record
+        assert run.status == "cancelled"
+        assert store.get_steps(run.run_id) == []  # no step ran
+        assert store.journal(run.run_id) == []  # no model or tool call was made
     finally:
         store.close()
 
