@@ -62,7 +62,7 @@ def test_none_means_the_environment_or_the_default(
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("AGENTORCH_STORE", raising=False)
     open_store(None).close()
-    assert (tmp_path / ".agentorch" / "runs.db").is_file()
+    assert (tmp_path / "runs.db").is_file()
     monkeypatch.setenv("AGENTORCH_STORE", "sqlite:///from-env.db")
     open_store().close()
     assert (tmp_path / "from-env.db").is_file()
