@@ -56,7 +56,12 @@ class SupervisorAgent(Agent):
             orchestrator = self.inner._orchestrator(scoped, plan, spec)
             outcome = await orchestrator.execute(plan)
             if outcome.status != "succeeded":
-                raise PlanError(f"nested supervisor {self.name!r} ended {outcome.status}: {outcome.error or ''}")
+                causes = [f"{sid}: {r.error}" for sid, r in outcome.steps.items() if r.error]
+                message = f"nested supervisor {self.name!r} ended {outcome.status}: " + (
+                    "; ".join(causes) or outcome.error or "")
+                if any("DelegationCycleError" in c for c in causes):
+                    raise DelegationCycleError(message)
+                raise PlanError(message)
             output = await orchestrator.synthesize(plan, outcome)
             return AgentResult(output=output, usage=Usage(), messages=[], turns=0)
         finally:

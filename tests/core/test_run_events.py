@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from pathlib import Path
 
 import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from agentorch import (
     Agent,
@@ -20,7 +24,7 @@ from agentorch import (
     tool,
 )
 from agentorch.approvals import ApprovalDecision
-from agentorch.events import JsonlSink, LoggingSink
+from agentorch.events import JsonlSink, LoggingSink, OTelSink
 from agentorch.events.types import BaseEvent
 from agentorch.models.testing import json_response, tool_call_response
 from agentorch.store import open_store
@@ -110,9 +114,15 @@ async def test_no_secret_reaches_the_store_logs_or_sinks(
     sup = run_setup(events, store=f"sqlite:///{db}")
     sup.subscribe(sink)
     sup.subscribe(LoggingSink())
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    sup.subscribe(OTelSink(provider, capture_content=True))
     with caplog.at_level(logging.DEBUG):
         result = await sup.run(f"task (key {FAKE_KEY})")
     sink.close()
+    spans = exporter.get_finished_spans()
+    assert spans
     assert result.status == "succeeded"
     store = open_store(f"sqlite:///{db}")
     assert store.verify_audit(result.run_id).ok
@@ -120,6 +130,9 @@ async def test_no_secret_reaches_the_store_logs_or_sinks(
     written = [db.read_bytes(), jsonl.read_bytes(), caplog.text.encode()]
     written += [p.read_bytes() for p in tmp_path.glob("runs.db-*")]
     written += [repr(e.model_dump()).encode() for e in events]
+    written += [json.dumps({"name": sp.name, "attributes": dict(sp.attributes or {}),
+                            "events": [(ev.name, dict(ev.attributes or {})) for ev in sp.events]},
+                           default=str).encode() for sp in spans]
     for blob in written:
         assert FAKE_KEY.encode() not in blob
         assert TOOL_SECRET.encode() not in blob

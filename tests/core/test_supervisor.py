@@ -300,3 +300,15 @@ def test_run_sync_works_from_plain_code() -> None:
 def test_json_roundtrip_of_plan() -> None:
     plan = review_plan()
     assert Plan.model_validate(json.loads(plan.model_dump_json())) == plan
+
+
+async def test_a_supervisor_delegating_back_to_itself_is_a_cycle() -> None:
+    inner = Supervisor([Writer(model=FunctionModel(lambda r: "never"))], tools=[], name="team",
+                       plan=Plan(steps=[Step(id="again", agent="team", instruction="Write it")]))
+    team = inner.as_agent()
+    inner.agents["team"] = team  # the team may delegate to ... the team
+    outer = Supervisor([team], budget=budget(), tools=[],
+                       plan=Plan(steps=[Step(id="delegate", agent="team", instruction="Write it")]))
+    result = await outer.run("Task")
+    assert result.status == "failed"
+    assert "DelegationCycleError" in (result.steps["delegate"].error or "")
