@@ -13,6 +13,7 @@ import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
+from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from agentorch.approvals import ApprovalDecision, ApprovalRequest, Approver
@@ -98,6 +99,7 @@ class EmbeddedRuntime(Runtime):
         self.store = store
         self.clock = clock
         self._approval_lock = asyncio.Lock()
+        self._journal: dict[str, JournalEntry] | None = None
 
     # --- clock, ids, events --------------------------------------------------------------------
 
@@ -123,6 +125,20 @@ class EmbeddedRuntime(Runtime):
 
     # --- state ---------------------------------------------------------------------------------
 
+    def _recorded(self, key: str) -> JournalEntry | None:
+        """What an earlier attempt of this run journaled under ``key`` (read once, on first use).
+
+        Only this process holds the run's lease, so what the journal held when the run (re)started
+        is all a replay can find; this attempt's own entries are never looked up again.
+        """
+        if self._journal is None:
+            assert self.store is not None
+            self._journal = {e.key: e for e in self.store.journal(self.run_id)}
+        return self._journal.get(key)
+
+    def checkpoint(self) -> AbstractContextManager[None]:
+        return self.store.transaction() if self.store is not None else nullcontext()
+
     def save_step(self, record: StepRecord) -> None:
         if self.store is not None:
             self.store.save_step(record)
@@ -142,7 +158,7 @@ class EmbeddedRuntime(Runtime):
         key = f"model:{call.key}"
         model = call.model
         if self.store is not None:
-            entry = self.store.journal_get(self.run_id, key)
+            entry = self._recorded(key)
             if entry is not None and entry.status == "completed":
                 response = ModelResponse.model_validate(entry.result)
                 self.emit(ModelCallFinished(
@@ -162,17 +178,13 @@ class EmbeddedRuntime(Runtime):
             settings = request.settings.model_copy(update={"max_tokens": reservation.max_tokens})
             request = request.model_copy(update={"settings": settings})
         started = self.clock()
-        self.emit(ModelCallStarted(
-            agent=call.agent, step_id=call.step_id, call_key=call.key, model=model.id,
-            reserved_usd=reservation.usd, reserved_tokens=reservation.tokens, max_tokens=reservation.max_tokens,
-        ))
-        if self.store is not None:
-            self.store.journal_start(JournalEntry(
-                run_id=self.run_id, key=key, kind="model", step_id=call.step_id, name=model.id,
-                request_hash=request_hash(request.model_dump(mode="json")), status="started",
-                idempotent=True, started_at=started,
-                request={"agent": call.agent, "reserved_usd": reservation.usd, "reserved_tokens": reservation.tokens},
+        with self.checkpoint():
+            self.emit(ModelCallStarted(
+                agent=call.agent, step_id=call.step_id, call_key=call.key, model=model.id,
+                reserved_usd=reservation.usd, reserved_tokens=reservation.tokens,
+                max_tokens=reservation.max_tokens,
             ))
+            self._journal_model_start(call, key, model, reservation, started)
         t0 = time.perf_counter()
         try:
             if call.stream or self.stream:
@@ -203,18 +215,29 @@ class EmbeddedRuntime(Runtime):
         answered = _answering_model(model, response)
         usage = self.budget.settle(reservation, response.usage, model_id=answered.id, price_key=answered.price_key)
         response = response.model_copy(update={"usage": usage})
-        if self.store is not None:
-            self.store.journal_finish(
-                self.run_id, key, status="completed", result=response.model_dump(mode="json"),
-                usage=usage.model_dump(), finished_at=self.clock(),
-            )
-        self.emit(ModelCallFinished(
-            agent=call.agent, step_id=call.step_id, call_key=call.key, model=model.id,
-            input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
-            cached_input_tokens=usage.cached_input_tokens, cost_usd=usage.cost_usd,
-            latency_ms=latency, stop_reason=response.stop_reason,
-        ))
+        with self.checkpoint():
+            if self.store is not None:
+                self.store.journal_finish(
+                    self.run_id, key, status="completed", result=response.model_dump(mode="json"),
+                    usage=usage.model_dump(), finished_at=self.clock(),
+                )
+            self.emit(ModelCallFinished(
+                agent=call.agent, step_id=call.step_id, call_key=call.key, model=model.id,
+                input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
+                cached_input_tokens=usage.cached_input_tokens, cost_usd=usage.cost_usd,
+                latency_ms=latency, stop_reason=response.stop_reason,
+            ))
         return response
+
+    def _journal_model_start(self, call: ModelCall, key: str, model: Model, reservation: Any,
+                             started: float) -> None:
+        if self.store is None:
+            return
+        self.store.journal_start(JournalEntry(
+            run_id=self.run_id, key=key, kind="model", step_id=call.step_id, name=model.id,
+            status="started", idempotent=True, started_at=started,
+            request={"agent": call.agent, "reserved_usd": reservation.usd, "reserved_tokens": reservation.tokens},
+        ))
 
     def _learn_secrets(self, response: ModelResponse) -> None:
         """Values the model put in secret tool arguments are redacted from here on, journal included."""
@@ -249,35 +272,49 @@ class EmbeddedRuntime(Runtime):
 
     async def execute_journaled(
         self, invocation: ToolInvocation, tool: Tool, arguments: dict[str, Any],
-        run: Callable[[], Awaitable[Any]],
+        run: Callable[[], Awaitable[Any]], *, started: BaseEvent,
+        finished: Callable[[str, bool, bool], BaseEvent],
     ) -> tuple[str, bool, bool]:
         key = f"tool:{invocation.key}"
-        if self.store is None:
+        store = self.store
+        if store is None:
+            self.emit(started)
             content, is_error = await run_tool_guarded(tool, run)
+            self.emit(finished(content, is_error, False))
             return content, is_error, False
-        entry = self.store.journal_get(self.run_id, key)
+        entry = self._recorded(key)
         if entry is not None and entry.status in ("completed", "failed") and entry.result is not None:
-            return entry.result["content"], bool(entry.result["is_error"]), True
+            content, is_error = entry.result["content"], bool(entry.result["is_error"])
+            self.emit(started)
+            self.emit(finished(content, is_error, True))
+            return content, is_error, True
         if entry is not None and entry.status == "started" and not tool.idempotent:
             outcome = await self._resolve_in_doubt(invocation, tool, arguments)
             if outcome is not None:
-                self.store.journal_finish(
-                    self.run_id, key, status="completed", result={"content": outcome, "is_error": False},
-                    finished_at=self.clock(),
-                )
+                with self.checkpoint():
+                    store.journal_finish(
+                        self.run_id, key, status="completed", result={"content": outcome, "is_error": False},
+                        finished_at=self.clock(),
+                    )
+                    self.emit(started)
+                    self.emit(finished(outcome, False, True))
                 return outcome, False, True
-        self.store.journal_start(JournalEntry(
-            run_id=self.run_id, key=key, kind="tool", step_id=invocation.step_id, name=tool.name,
-            request_hash=request_hash(arguments), status="started", idempotent=tool.idempotent,
-            request={"agent": invocation.agent, "arguments": _redacted_args(tool, arguments)},
-            started_at=self.clock(),
-        ))
+        with self.checkpoint():
+            store.journal_start(JournalEntry(
+                run_id=self.run_id, key=key, kind="tool", step_id=invocation.step_id, name=tool.name,
+                request_hash=request_hash(arguments), status="started", idempotent=tool.idempotent,
+                request={"agent": invocation.agent, "arguments": _redacted_args(tool, arguments)},
+                started_at=self.clock(),
+            ))
+            self.emit(started)
         content, is_error = await run_tool_guarded(tool, run)
-        self.store.journal_finish(
-            self.run_id, key, status="failed" if is_error else "completed",
-            result={"content": content, "is_error": is_error}, error=content if is_error else None,
-            finished_at=self.clock(),
-        )
+        with self.checkpoint():
+            store.journal_finish(
+                self.run_id, key, status="failed" if is_error else "completed",
+                result={"content": content, "is_error": is_error}, error=content if is_error else None,
+                finished_at=self.clock(),
+            )
+            self.emit(finished(content, is_error, False))
         return content, is_error, False
 
     async def _resolve_in_doubt(self, invocation: ToolInvocation, tool: Tool, arguments: dict[str, Any]) -> str | None:

@@ -194,8 +194,9 @@ class Orchestrator:
         return record.settled
 
     def _skip(self, step: Step, reason: str) -> None:
-        self._save(self.records[step.id].model_copy(update={"status": "skipped", "error": reason}))
-        self.rt.emit(StepSkipped(step_id=step.id, agent=step.agent, reason=reason))
+        with self.rt.checkpoint():
+            self._save(self.records[step.id].model_copy(update={"status": "skipped", "error": reason}))
+            self.rt.emit(StepSkipped(step_id=step.id, agent=step.agent, reason=reason))
 
     def _save(self, record: StepRecord) -> None:
         self.records[record.step_id] = record
@@ -240,11 +241,12 @@ class Orchestrator:
             "status": "running", "started_at": self.rt.now(), "context_tokens": context_tokens,
             "error": None, "settled": False,
         })
-        self._save(record)
-        self.rt.emit(StepStarted(
-            step_id=step.id, agent=agent.name, model=model.id, instruction=step.instruction[:500],
-            revision=record.revision, context_tokens=context_tokens,
-        ))
+        with self.rt.checkpoint():
+            self._save(record)
+            self.rt.emit(StepStarted(
+                step_id=step.id, agent=agent.name, model=model.id, instruction=step.instruction[:500],
+                revision=record.revision, context_tokens=context_tokens,
+            ))
         return await agent.execute(context, self.rt, model)
 
     async def _finish_step(self, plan: Plan, step: Step, task: asyncio.Task[Any]) -> BaseException | None:
@@ -283,11 +285,12 @@ class Orchestrator:
             "status": "done", "output": dumped, "finished_at": self.rt.now(),
             "usage": result.usage.model_dump(), "settled": False,
         })
-        self._save(record)
-        self.rt.emit(StepFinished(
-            step_id=step.id, agent=step.agent, output_preview=rendered[:300],
-            usage=result.usage.model_dump(), revision=record.revision,
-        ))
+        with self.rt.checkpoint():
+            self._save(record)
+            self.rt.emit(StepFinished(
+                step_id=step.id, agent=step.agent, output_preview=rendered[:300],
+                usage=result.usage.model_dump(), revision=record.revision,
+            ))
         target = step.reviews or step.id
         if isinstance(output, Verdict) and step.reviews:
             self.rt.emit(ReviewVerdictEvent(
@@ -306,14 +309,15 @@ class Orchestrator:
 
     def _fail(self, plan: Plan, step: Step, exc: BaseException) -> None:
         message = str(exc) or type(exc).__name__
-        self._save(self.records[step.id].model_copy(update={
-            "status": "failed", "error": f"{type(exc).__name__}: {message}", "finished_at": self.rt.now(),
-        }))
         blocked = [s for s in plan.dependants_of(step.id) if not plan.step(s).continue_on_failed_deps]
-        self.rt.emit(StepFailed(
-            step_id=step.id, agent=step.agent, error_type=type(exc).__name__, message=message,
-            dependants_skipped=blocked,
-        ))
+        with self.rt.checkpoint():
+            self._save(self.records[step.id].model_copy(update={
+                "status": "failed", "error": f"{type(exc).__name__}: {message}", "finished_at": self.rt.now(),
+            }))
+            self.rt.emit(StepFailed(
+                step_id=step.id, agent=step.agent, error_type=type(exc).__name__, message=message,
+                dependants_skipped=blocked,
+            ))
 
     # --- review and escalation -----------------------------------------------------------------
 

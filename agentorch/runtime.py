@@ -9,6 +9,7 @@ implements the same methods with activities and signals, without touching the or
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -96,6 +97,10 @@ class Runtime(ABC):
     @abstractmethod
     def update_run(self, **fields: Any) -> None:
         """Checkpoint run-level fields (status, plan, output, error, usage)."""
+
+    def checkpoint(self) -> AbstractContextManager[None]:
+        """Group a state write and the event that reports it into one durable write."""
+        return nullcontext()
 
     @abstractmethod
     def count_tokens(self, model: Model, text: str) -> int:

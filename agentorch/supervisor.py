@@ -39,6 +39,7 @@ from agentorch.plan import Plan, validate_plan
 from agentorch.planner import make_plan
 from agentorch.runtime import Runtime
 from agentorch.store.base import RESUMABLE, ApprovalRecord, RunRecord, Store
+from agentorch.store.redacting import RedactingStore
 from agentorch.tools.registry import ToolRegistry
 
 if TYPE_CHECKING:
@@ -157,7 +158,6 @@ class Supervisor:
     def store(self) -> Store | None:
         if self._store is None and self.store_spec is not None:
             from agentorch.store import open_store
-            from agentorch.store.redacting import RedactingStore
 
             self._store = RedactingStore(open_store(self.store_spec), self.redactor)
         return self._store
@@ -371,9 +371,12 @@ class Supervisor:
                  ) -> tuple[EmbeddedRuntime, EventBus]:
         bus = EventBus(redactor=self.redactor)
         if store is not None:
+            # The bus has already redacted every event with the same redactor the store uses.
+            log = store.inner if isinstance(store, RedactingStore) else store
+
             def persist(event: BaseEvent) -> None:
                 if not event.ephemeral:
-                    store.append_event(run_id, event.kind, event.ts, event.model_dump(mode="json"))
+                    log.append_event(run_id, event.kind, event.ts, event.model_dump(mode="json"))
 
             bus.subscribe(persist, name="store", critical=True)
         for callback in self.callbacks:

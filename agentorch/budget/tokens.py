@@ -79,25 +79,55 @@ def count_text(text: str, encoding: str | None) -> int:
     return n
 
 
-def _request_text(request: ModelRequest) -> tuple[list[str], int]:
+@functools.lru_cache(maxsize=8192)
+def _count_part(text: str, encoding: str | None) -> int:
+    """``count_text`` remembered: a conversation re-sends its earlier messages on every turn."""
+    return count_text(text, encoding)
+
+
+_SCHEMA_TEXT: dict[int, tuple[object, str]] = {}
+
+
+def _schema_text(owner: object, schema: dict[str, Any]) -> str:
+    """A tool's or output's JSON schema as compact text, built once per schema object."""
+    cached = _SCHEMA_TEXT.get(id(owner))
+    if cached is not None and cached[0] is owner:
+        return cached[1]
+    text = json.dumps(schema, separators=(",", ":"))
+    if len(_SCHEMA_TEXT) > 4096:
+        _SCHEMA_TEXT.clear()
+    _SCHEMA_TEXT[id(owner)] = (owner, text)
+    return text
+
+
+def _request_parts(request: ModelRequest) -> list[str]:
     parts: list[str] = []
     for message in request.messages:
-        data: dict[str, Any] = message.model_dump(exclude={"kind"}, exclude_none=True)
-        for call in data.pop("tool_calls", ()) or ():
-            parts.append(call["name"])
-            parts.append(call.get("raw_arguments") or json.dumps(call.get("arguments", {})))
-        parts.extend(str(v) for v in data.values() if isinstance(v, str))
+        content = getattr(message, "content", None)
+        if content:
+            parts.append(content)
+        for call in getattr(message, "tool_calls", ()):
+            parts.append(call.name)
+            parts.append(call.raw_arguments or json.dumps(call.arguments))
+        name = getattr(message, "name", None)
+        if name:
+            parts.append(name)
     for tool in request.tools:
         parts.append(tool.name)
         parts.append(tool.description)
-        parts.append(json.dumps(tool.parameters, separators=(",", ":")))
+        parts.append(_schema_text(tool, tool.parameters))
     if request.output_schema is not None:
-        parts.append(json.dumps(request.output_schema.json_schema, separators=(",", ":")))
-    return parts, len(request.messages)
+        parts.append(_schema_text(request.output_schema, request.output_schema.json_schema))
+    return parts
 
 
 def count_request(request: ModelRequest, encoding: str | None) -> int:
-    """Prompt tokens of a whole request: messages, tool schemas and output schema."""
-    parts, n_messages = _request_text(request)
-    body = count_text("\n".join(parts), encoding)
-    return body + n_messages * PER_MESSAGE_OVERHEAD + PER_REQUEST_OVERHEAD
+    """Prompt tokens of a whole request: messages, tool schemas and output schema.
+
+    Each part (a message's text, a tool call, a schema) is counted on its own and remembered, so
+    the growing conversation of an agent loop costs one count per new message, not per turn.
+    One token per part is added for the separators between them.
+    """
+    parts = _request_parts(request)
+    body = sum(_count_part(part, encoding) for part in parts) + len(parts)
+    return body + len(request.messages) * PER_MESSAGE_OVERHEAD + PER_REQUEST_OVERHEAD

@@ -34,20 +34,35 @@ class SQLLedgerStore(SQLRecordStore):
     ) -> AuditRecord:
         payload_json, stored = encode_payload(payload)
         ts = float(ts)  # stored as a double: hash what a read will return
+        heads = self.__dict__.setdefault("_audit_heads", {})
         with self._tx():
-            head = self._x(
-                f"SELECT audit_seq, audit_head FROM runs WHERE run_id = ?{self.for_update}",
-                (run_id,),
-            ).fetchone()
-            if head is None:
-                raise _run_not_found(run_id, self.url)
-            seq, prev_hash = head[0] + 1, head[1]
-            digest = record_hash(run_id, seq, kind, ts, stored, prev_hash)
+            # The head this process wrote last is usually still the head: move it with one
+            # conditional UPDATE, and read it only when another process appended meanwhile.
+            cached = heads.get(run_id)
+            moved = False
+            if cached is not None:
+                seq, prev_hash = cached[0] + 1, cached[1]
+                digest = record_hash(run_id, seq, kind, ts, stored, prev_hash)
+                moved = bool(self._x(
+                    "UPDATE runs SET audit_seq = ?, audit_head = ? "
+                    "WHERE run_id = ? AND audit_seq = ? AND audit_head = ?",
+                    (seq, digest, run_id, cached[0], prev_hash),
+                ).rowcount)
+            if not moved:
+                head = self._x(
+                    f"SELECT audit_seq, audit_head FROM runs WHERE run_id = ?{self.for_update}",
+                    (run_id,),
+                ).fetchone()
+                if head is None:
+                    raise _run_not_found(run_id, self.url)
+                seq, prev_hash = head[0] + 1, head[1]
+                digest = record_hash(run_id, seq, kind, ts, stored, prev_hash)
+                self._x(
+                    "UPDATE runs SET audit_seq = ?, audit_head = ? WHERE run_id = ?",
+                    (seq, digest, run_id),
+                )
             self._x(_INSERT_EVENT, (run_id, seq, kind, ts, payload_json, prev_hash, digest))
-            self._x(
-                "UPDATE runs SET audit_seq = ?, audit_head = ? WHERE run_id = ?",
-                (seq, digest, run_id),
-            )
+        heads[run_id] = (seq, digest)
         return AuditRecord.model_construct(
             run_id=run_id,
             seq=seq,

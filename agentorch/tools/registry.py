@@ -39,9 +39,14 @@ class ToolHost(Protocol):
 
     async def execute_journaled(
         self, invocation: ToolInvocation, tool: Tool, arguments: dict[str, Any],
-        run: Callable[[], Awaitable[Any]],
+        run: Callable[[], Awaitable[Any]], *, started: BaseEvent,
+        finished: Callable[[str, bool, bool], BaseEvent],
     ) -> tuple[str, bool, bool]:
-        """Run ``run`` exactly once across crashes; return (rendered result, is_error, replayed)."""
+        """Run ``run`` exactly once across crashes; return (rendered result, is_error, replayed).
+
+        ``started`` is emitted with the journal's "started" record and ``finished(content,
+        is_error, replayed)`` with its outcome, each pair in one durable write.
+        """
         ...
 
     def add_secret(self, value: str) -> None: ...
@@ -198,18 +203,24 @@ class ToolRegistry:
         async def run() -> Any:
             return await tool.invoke(arguments, context)
 
-        host.emit(ToolCallStarted(
-            agent=agent, step_id=invocation.step_id, tool=tool.name, call_id=call.id,
-            idempotency_key=invocation.key, arguments=_jsonable(arguments), risk=tool.risk,
-        ))
         started = time.perf_counter()
-        content, is_error, replayed = await host.execute_journaled(invocation, tool, arguments, run)
-        host.emit(ToolCallFinished(
-            agent=agent, step_id=invocation.step_id, tool=tool.name, call_id=call.id,
-            idempotency_key=invocation.key, result_size=len(content),
-            duration_ms=(time.perf_counter() - started) * 1000, is_error=is_error,
-            error=content if is_error else None, replayed=replayed,
-        ))
+
+        def finished(content: str, is_error: bool, replayed: bool) -> ToolCallFinished:
+            return ToolCallFinished(
+                agent=agent, step_id=invocation.step_id, tool=tool.name, call_id=call.id,
+                idempotency_key=invocation.key, result_size=len(content),
+                duration_ms=(time.perf_counter() - started) * 1000, is_error=is_error,
+                error=content if is_error else None, replayed=replayed,
+            )
+
+        content, is_error, _ = await host.execute_journaled(
+            invocation, tool, arguments, run,
+            started=ToolCallStarted(
+                agent=agent, step_id=invocation.step_id, tool=tool.name, call_id=call.id,
+                idempotency_key=invocation.key, arguments=_jsonable(arguments), risk=tool.risk,
+            ),
+            finished=finished,
+        )
         return result(content, is_error=is_error)
 
 
