@@ -7,7 +7,7 @@ from typing import Any
 
 from agentorch import Agent, Model, RunError
 from agentorch.agent import AgentResult, StepContext
-from agentorch.models import AssistantMessage, ModelResponse, ToolResultMessage
+from agentorch.models import AssistantMessage, ModelResponse, ModelSettings, ToolResultMessage
 from agentorch.models.testing import FunctionModel, json_response, tool_call_response
 
 from ._context import compliance_of, drafts_of, requirements_of, reviews_of
@@ -49,6 +49,8 @@ class Editor(Agent):
     instructions = INSTRUCTIONS
     tools = ["write_file"]
     output_type = ResponseDocument
+    # long structured outputs (every requirement, the whole document): room to finish
+    settings = ModelSettings(max_tokens=16384)
     max_turns = 5
 
     def assembly(self, context: StepContext) -> Assembly:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from agentorch import Agent, UserError
 from agentorch.agent import StepContext
-from agentorch.models import ModelResponse
+from agentorch.models import ModelResponse, ModelSettings
 from agentorch.models.testing import FunctionModel, json_response, tool_call_response
 
 from ._extract import extract, merge
@@ -56,6 +56,8 @@ class RequirementParser(Agent):
     tools = ["read_document"]
     output_type = RequirementList
     max_turns = 6
+    # long structured outputs (every requirement, the whole document): room to finish
+    settings = ModelSettings(max_tokens=16384)
 
     def input_files(self, context: StepContext) -> dict[str, str]:
         """The files this step reads: the run's input files, narrowed to ``step.inputs`` if set."""
