@@ -49,6 +49,20 @@ def record_hash(run_id: str, seq: int, kind: str, ts: float, payload: Any, prev_
     return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
 
 
+def record_hash_of_text(run_id: str, seq: int, kind: str, ts: float, payload_text: str, prev_hash: str) -> str:
+    """``record_hash`` for a payload already in canonical JSON (``encode_payload``'s text).
+
+    It spells the record's canonical JSON around the payload text instead of encoding the payload
+    a second time; the bytes hashed are the same as ``record_hash``'s.
+    """
+    body = (
+        f'{{"kind":{json.dumps(kind, ensure_ascii=False)},"payload":{payload_text},'
+        f'"prev_hash":{json.dumps(prev_hash)},"run_id":{json.dumps(run_id, ensure_ascii=False)},'
+        f'"seq":{json.dumps(seq)},"ts":{json.dumps(ts)}}}'
+    )
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
 def encode_payload(payload: Any) -> tuple[str, dict[str, Any]]:
     """The payload as stored (canonical JSON) and parsed back, so a record built from it equals
     what a later read, verification or export sees."""

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from agentorch.errors import RunLockedError, StoreError
-from agentorch.store._audit import encode_payload, record_hash, verify_chain
+from agentorch.store._audit import encode_payload, record_hash_of_text, verify_chain
 from agentorch.store._records import EVENT_COLS, event_from_row
 from agentorch.store._sql import _run_not_found
 from agentorch.store._store import SQLRecordStore
@@ -42,7 +42,7 @@ class SQLLedgerStore(SQLRecordStore):
             moved = False
             if cached is not None:
                 seq, prev_hash = cached[0] + 1, cached[1]
-                digest = record_hash(run_id, seq, kind, ts, stored, prev_hash)
+                digest = record_hash_of_text(run_id, seq, kind, ts, payload_json, prev_hash)
                 moved = bool(self._x(
                     "UPDATE runs SET audit_seq = ?, audit_head = ? "
                     "WHERE run_id = ? AND audit_seq = ? AND audit_head = ?",
@@ -56,7 +56,7 @@ class SQLLedgerStore(SQLRecordStore):
                 if head is None:
                     raise _run_not_found(run_id, self.url)
                 seq, prev_hash = head[0] + 1, head[1]
-                digest = record_hash(run_id, seq, kind, ts, stored, prev_hash)
+                digest = record_hash_of_text(run_id, seq, kind, ts, payload_json, prev_hash)
                 self._x(
                     "UPDATE runs SET audit_seq = ?, audit_head = ? WHERE run_id = ?",
                     (seq, digest, run_id),
