@@ -16,26 +16,11 @@ import pytest
 
 # Before anything imports litellm: never download its cost map.
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
-for _key in (
-    "OPENAI_API_KEY",
-    "OPENAI_BASE_URL",
-    "OPENAI_ORG_ID",
-    "ANTHROPIC_API_KEY",
-    "ANTHROPIC_AUTH_TOKEN",
-    "ANTHROPIC_BASE_URL",
-    "AZURE_API_KEY",
-    "AZURE_OPENAI_API_KEY",
-    "GEMINI_API_KEY",
-    "GOOGLE_API_KEY",
-    "GROQ_API_KEY",
-    "MISTRAL_API_KEY",
-    "COHERE_API_KEY",
-    "TOGETHER_API_KEY",
-    "OPENROUTER_API_KEY",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-):
+from agentorch.workflow import PROVIDER_KEYS  # after the litellm switch above
+
+_ALSO_SECRET = ("OPENAI_BASE_URL", "OPENAI_ORG_ID", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL",
+                "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+for _key in (*PROVIDER_KEYS, *_ALSO_SECRET):
     os.environ.pop(_key, None)
 
 

@@ -7,18 +7,23 @@ SDK objects), so the same code serves the ``openai`` SDK and ``litellm``'s OpenA
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from agentorch.errors import ConfigError
-from agentorch.models._common import parse_tool_arguments
+from agentorch.models._common import aclosing_iter, parse_tool_arguments
+from agentorch.models._errors import as_dict, malformed_as
 from agentorch.models.types import (
     AssistantMessage,
     Message,
     ModelRequest,
     ModelResponse,
+    ResponseDone,
     StopReason,
+    StreamChunk,
     SystemMessage,
+    TextDelta,
     ToolCall,
     ToolResultMessage,
     Usage,
@@ -233,3 +238,40 @@ class StreamAccumulator:
             "usage": self.usage,
         }
         return parse_response(body, provider=self.provider, model=self.model)
+
+
+async def complete(
+    create: Callable[[], Awaitable[Any]], *, provider: str, model: str,
+    error: Callable[[Exception], Exception],
+) -> ModelResponse:
+    """One chat-completions call (OpenAI SDK or litellm), its errors mapped by ``error``."""
+    try:
+        completion = await create()
+    except Warning:  # a warning turned into an error (-W error) is not the provider's
+        raise
+    except Exception as exc:
+        raise error(exc) from exc
+    with malformed_as(provider, model):
+        return parse_response(as_dict(completion), provider=provider, model=model)
+
+
+async def stream_completion(
+    create: Callable[[], Awaitable[Any]], *, provider: str, model: str,
+    error: Callable[[Exception], Exception],
+) -> AsyncIterator[StreamChunk]:
+    """A streamed chat-completions call: text deltas as they come, then the whole response."""
+    accumulator = StreamAccumulator(provider=provider, model=model)
+    try:
+        chunks = await create()
+        async with aclosing_iter(chunks):
+            async for chunk in chunks:
+                text = accumulator.add(as_dict(chunk))
+                if text:
+                    yield TextDelta(text=text)
+    except Warning:  # a warning turned into an error (-W error) is not the provider's
+        raise
+    except Exception as exc:
+        raise error(exc) from exc
+    with malformed_as(provider, model):
+        response = accumulator.response()
+    yield ResponseDone(response=response)

@@ -13,15 +13,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from agentorch.models import _chat_format as chat
-from agentorch.models._common import aclosing_iter, looks_like_openai_model, require_package
-from agentorch.models._errors import as_dict, malformed_as, to_provider_error
+from agentorch.models._common import looks_like_openai_model, require_package
+from agentorch.models._errors import to_provider_error
 from agentorch.models.base import Model
 from agentorch.models.types import (
     ModelRequest,
     ModelResponse,
-    ResponseDone,
     StreamChunk,
-    TextDelta,
 )
 
 #: litellm provider prefixes that serve OpenAI models (tokenised exactly by tiktoken).
@@ -116,33 +114,17 @@ class LiteLLMModel(Model):
     async def request(self, request: ModelRequest) -> ModelResponse:
         params = self._params(request, stream=False)
         litellm = _import_litellm()
-        try:
-            response = await litellm.acompletion(**params)
-        except Warning:  # a warning turned into an error (-W error) is not the provider's
-            raise
-        except Exception as exc:
-            raise self._error(exc) from exc
-        with malformed_as(self.provider, self.name):
-            return chat.parse_response(as_dict(response), provider=self.provider, model=self.name)
+        return await chat.complete(
+            lambda: litellm.acompletion(**params), provider=self.provider, model=self.name, error=self._error
+        )
 
     async def stream(self, request: ModelRequest) -> AsyncIterator[StreamChunk]:
         params = self._params(request, stream=True)
         litellm = _import_litellm()
-        accumulator = chat.StreamAccumulator(provider=self.provider, model=self.name)
-        try:
-            chunks = await litellm.acompletion(**params)
-            async with aclosing_iter(chunks):
-                async for chunk in chunks:
-                    text = accumulator.add(as_dict(chunk))
-                    if text:
-                        yield TextDelta(text=text)
-        except Warning:  # a warning turned into an error (-W error) is not the provider's
-            raise
-        except Exception as exc:
-            raise self._error(exc) from exc
-        with malformed_as(self.provider, self.name):
-            done = accumulator.response()
-        yield ResponseDone(response=done)
+        async for chunk in chat.stream_completion(
+            lambda: litellm.acompletion(**params), provider=self.provider, model=self.name, error=self._error
+        ):
+            yield chunk
 
     async def aclose(self) -> None:
         """Close the HTTP clients litellm has cached (shared by every litellm model)."""

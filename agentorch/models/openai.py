@@ -13,19 +13,16 @@ from agentorch.errors import MissingCredentialsError
 from agentorch.models import _chat_format as chat
 from agentorch.models._common import (
     LoopBoundClient,
-    aclosing_iter,
     env_key,
     looks_like_openai_model,
     require_package,
 )
-from agentorch.models._errors import as_dict, malformed_as, to_provider_error
+from agentorch.models._errors import to_provider_error
 from agentorch.models.base import Model
 from agentorch.models.types import (
     ModelRequest,
     ModelResponse,
-    ResponseDone,
     StreamChunk,
-    TextDelta,
 )
 
 KEY_ENV = "OPENAI_API_KEY"
@@ -133,33 +130,19 @@ class OpenAIModel(Model):
     async def request(self, request: ModelRequest) -> ModelResponse:
         params = self._params(request, stream=False)
         client = self._get_client()
-        try:
-            completion = await client.chat.completions.create(**params)
-        except Warning:  # a warning turned into an error (-W error) is not the provider's
-            raise
-        except Exception as exc:
-            raise self._error(exc) from exc
-        with malformed_as(self.provider, self.name):
-            return chat.parse_response(as_dict(completion), provider=self.provider, model=self.name)
+        return await chat.complete(
+            lambda: client.chat.completions.create(**params),
+            provider=self.provider, model=self.name, error=self._error,
+        )
 
     async def stream(self, request: ModelRequest) -> AsyncIterator[StreamChunk]:
         params = self._params(request, stream=True)
         client = self._get_client()
-        accumulator = chat.StreamAccumulator(provider=self.provider, model=self.name)
-        try:
-            events = await client.chat.completions.create(**params)
-            async with aclosing_iter(events):
-                async for chunk in events:
-                    text = accumulator.add(as_dict(chunk))
-                    if text:
-                        yield TextDelta(text=text)
-        except Warning:  # a warning turned into an error (-W error) is not the provider's
-            raise
-        except Exception as exc:
-            raise self._error(exc) from exc
-        with malformed_as(self.provider, self.name):
-            response = accumulator.response()
-        yield ResponseDone(response=response)
+        async for chunk in chat.stream_completion(
+            lambda: client.chat.completions.create(**params),
+            provider=self.provider, model=self.name, error=self._error,
+        ):
+            yield chunk
 
     async def aclose(self) -> None:
         """Close the SDK client this model opened for the running event loop."""
