@@ -368,8 +368,12 @@ class Orchestrator:
             subject="escalation", step_id=target.id, agent=target.agent, reason="; ".join(reasons),
             details={
                 "reasons": reasons,
-                "preview": render_value(record.output)[:2000],
-                "verdicts": [{"reviewer": r.agent, **v.model_dump(mode="json")} for r, v in verdicts],
+                "preview": render_value(record.output)[:1200],
+                "verdicts": [
+                    {"reviewer": r.agent, "verdict": v.verdict, "confidence": v.confidence,
+                     "reasons": v.reasons, "flags": v.flags}
+                    for r, v in verdicts
+                ],
             },
         )
         self.rt.emit(Escalated(step_id=target.id, agent=target.agent, reasons=reasons, request_id=request.request_id))
