@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from abc import abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal
@@ -41,26 +42,26 @@ class SQLStore(Store):
         """The statement in the driver's placeholder style (written with ``?``)."""
         return sql
 
-    def _execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        raise NotImplementedError
+    @abstractmethod
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
 
-    def _begin(self, mode: TxMode) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def _begin(self, mode: TxMode) -> None: ...
 
-    def _commit(self, mode: TxMode) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def _commit(self, mode: TxMode) -> None: ...
 
-    def _rollback(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def _rollback(self) -> None: ...
 
-    def _close_connection(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def _close_connection(self) -> None: ...
 
-    def _driver_errors(self) -> tuple[type[BaseException], ...]:
-        raise NotImplementedError
+    @abstractmethod
+    def _driver_errors(self) -> tuple[type[BaseException], ...]: ...
 
-    def _is_fk_violation(self, exc: BaseException) -> bool:
-        raise NotImplementedError
+    @abstractmethod
+    def _is_fk_violation(self, exc: BaseException) -> bool: ...
 
     def _wrap(self, exc: BaseException) -> AgentOrchError:
         """Turn a driver error into a ``StoreError`` that names the store."""
