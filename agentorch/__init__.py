@@ -23,7 +23,7 @@ _EXPORTS: dict[str, str] = {
     "EscalationPolicy": "agentorch.orchestrator",
     "Limits": "agentorch.orchestrator",
     "Supervisor": "agentorch.supervisor",
-    "RunResult": "agentorch.supervisor",
+    "RunResult": "agentorch.result",
     "Plan": "agentorch.plan",
     "Step": "agentorch.plan",
     "Verdict": "agentorch.plan",
@@ -174,8 +174,9 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from agentorch.orchestrator import EscalationPolicy, Limits
     from agentorch.plan import Plan, Step, Verdict
     from agentorch.policy import Policy
+    from agentorch.result import RunResult
     from agentorch.store import open_store
-    from agentorch.supervisor import RunResult, Supervisor
+    from agentorch.supervisor import Supervisor
     from agentorch.tools.base import Tool, ToolContext, tool
     from agentorch.tools.registry import ToolRegistry
     from agentorch.workflow import Workflow

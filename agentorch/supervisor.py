@@ -6,13 +6,12 @@ import asyncio
 import inspect
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agentorch.agent import Agent
 from agentorch.approvals import Approver
-from agentorch.budget import Budget, UsageReport
+from agentorch.budget import Budget
 from agentorch.engine import EmbeddedRuntime, run_sync
 from agentorch.errors import (
     AgentOrchError,
@@ -37,6 +36,7 @@ from agentorch.models.base import Model
 from agentorch.orchestrator import EscalationPolicy, Limits, Orchestrator, Outcome, RunSpec
 from agentorch.plan import Plan, validate_plan
 from agentorch.planner import make_plan
+from agentorch.result import RunResult, StepResult, dump_output, final_output, typed_output
 from agentorch.runtime import Runtime
 from agentorch.store.base import RESUMABLE, ApprovalRecord, RunRecord, Store
 from agentorch.store.redacting import RedactingStore
@@ -46,35 +46,6 @@ if TYPE_CHECKING:
     from agentorch.policy import Policy
     from agentorch.tools.base import Tool
 
-
-
-@dataclass
-class StepResult:
-    step_id: str
-    agent: str
-    status: str
-    output: Any
-    error: str | None
-    revision: int
-    context_tokens: int
-
-
-@dataclass
-class RunResult:
-    """What a run produced: output, status, the plan with each step's result, usage, run id."""
-
-    run_id: str
-    status: str
-    output: Any
-    plan: Plan | None
-    steps: dict[str, StepResult]
-    usage: UsageReport
-    error: str | None = None
-    pending_approvals: list[ApprovalRecord] = field(default_factory=list)
-
-    @property
-    def succeeded(self) -> bool:
-        return self.status == "succeeded"
 
 
 def read_inputs(files: Iterable[str | Path]) -> dict[str, str]:
@@ -449,16 +420,16 @@ class Supervisor:
         report = budget.report()
         if status in ("waiting_approval", "budget_exceeded", "in_doubt"):
             runtime.emit(RunPaused(reason=status, message=error or ""))  # type: ignore[arg-type]
-        runtime.update_run(status=status, output=_dump(output), error=error, usage=report.model_dump(mode="json"))
+        runtime.update_run(status=status, output=dump_output(output), error=error, usage=report.model_dump(mode="json"))
         runtime.emit(RunFinished(status=status, error=error, usage=report.model_dump(mode="json")))
         await bus.drain()
         steps = {
-            sid: StepResult(sid, r.agent, r.status, _typed(self.agents.get(r.agent), r.output), r.error,
+            sid: StepResult(sid, r.agent, r.status, typed_output(self.agents.get(r.agent), r.output), r.error,
                             r.revision, r.context_tokens)
             for sid, r in (outcome.steps.items() if outcome else ())
         }
         pending = store.approvals(runtime.run_id, pending_only=True) if store is not None else []
-        return RunResult(run_id=runtime.run_id, status=status, output=_typed_final(self, plan, outcome, output),
+        return RunResult(run_id=runtime.run_id, status=status, output=final_output(self.agents, plan, outcome, output),
                          plan=plan, steps=steps, usage=report, error=error, pending_approvals=pending)
 
     async def _review_plan(self, runtime: EmbeddedRuntime, plan: Plan) -> Plan:
@@ -518,30 +489,3 @@ def _jsonable_state(state: Mapping[str, Any]) -> dict[str, Any]:
 
 def _runtime_state(plan: Plan | None) -> dict[str, Any]:
     return {}
-
-
-def _dump(value: Any) -> Any:
-    from pydantic import BaseModel
-
-    return value.model_dump(mode="json") if isinstance(value, BaseModel) else value
-
-
-def _typed(agent: Agent | None, value: Any) -> Any:
-    if agent is None or value is None or not agent.structured:
-        return value
-    try:
-        return agent.output_type.model_validate(value)
-    except Exception:
-        return value
-
-
-def _typed_final(sup: Supervisor, plan: Plan | None, outcome: Outcome | None, output: Any) -> Any:
-    if plan is None or outcome is None:
-        return output
-    final = outcome.final_step
-    if final is None:
-        sinks = [s.id for s in plan.sinks() if s.id in outcome.outputs]
-        if len(sinks) != 1:
-            return output
-        final = sinks[0]
-    return _typed(sup.agents.get(plan.step(final).agent), output)
