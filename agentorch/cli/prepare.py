@@ -58,6 +58,8 @@ class RunOptions:
     output: str | None = None
     approve_all: bool = False
     debug: bool = False
+    events: str | None = None
+    otlp: str | None = None
 
 
 @dataclass

@@ -21,6 +21,18 @@ DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks of erro
 JsonOpt = Annotated[
     bool, typer.Option("--json", help="Print one JSON result on stdout and nothing else.")
 ]
+EventsOpt = Annotated[
+    str | None,
+    typer.Option("--events", metavar="FILE", help="Also write every event to FILE (JSON Lines)."),
+]
+OtlpOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--otlp",
+        metavar="URL",
+        help="Send OpenTelemetry traces to this OTLP/HTTP endpoint ('env': OTEL_EXPORTER_OTLP_*).",
+    ),
+]
 
 
 def run(
@@ -77,6 +89,8 @@ def run(
             help="Approve every tool call and escalation (trusted, sandboxed runs only).",
         ),
     ] = False,
+    events: EventsOpt = None,
+    otlp: OtlpOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Run a workflow or a free-text task, with a live view of the plan, steps and spend."""
@@ -97,6 +111,8 @@ def run(
         output=output,
         approve_all=approve_all,
         debug=debug,
+        events=events,
+        otlp=otlp,
     )
     with handle_errors(debug, json_output=json_output):
         code = run_session(opts)
@@ -126,6 +142,8 @@ def resume(
     approve_all: Annotated[
         bool, typer.Option("--approve-all", help="Approve every tool call and escalation.")
     ] = False,
+    events: EventsOpt = None,
+    otlp: OtlpOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Continue an interrupted, waiting, failed or budget-stopped run from its last checkpoint."""
@@ -140,6 +158,8 @@ def resume(
         json=json_output,
         approve_all=approve_all,
         debug=debug,
+        events=events,
+        otlp=otlp,
     )
     with handle_errors(debug, json_output=json_output):
         code = resume_session(run_id, opts)

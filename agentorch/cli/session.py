@@ -135,7 +135,12 @@ def run_session(opts: RunOptions, console: Console | None = None) -> int:
             workflow=prepared.workflow,
         )
 
-    return _finish(go, display, opts, url, store, run_id, prompt)
+    closers = attach_sinks(prepared.supervisor, opts)
+    try:
+        return _finish(go, display, opts, url, store, run_id, prompt)
+    finally:
+        for close in closers:
+            close()
 
 
 def resume_session(run_id: str, opts: RunOptions, console: Console | None = None) -> int:
@@ -160,7 +165,30 @@ def resume_session(run_id: str, opts: RunOptions, console: Console | None = None
             display.live.start()
         return await supervisor.resume(record.run_id, budget=budget)
 
-    return _finish(go, display, opts, url, store, record.run_id, prompt)
+    closers = attach_sinks(supervisor, opts)
+    try:
+        return _finish(go, display, opts, url, store, record.run_id, prompt)
+    finally:
+        for close in closers:
+            close()
+
+
+def attach_sinks(supervisor: Any, opts: RunOptions) -> list[Any]:
+    """``--events FILE`` (JSON Lines) and ``--otlp URL`` (OpenTelemetry traces); their closers."""
+    closers: list[Any] = []
+    if opts.events:
+        from agentorch.events import JsonlSink
+
+        sink = JsonlSink(opts.events)
+        supervisor.subscribe(sink)
+        closers.append(sink.close)
+    if opts.otlp:
+        from agentorch.events import OTelSink, configure_otlp
+
+        provider = configure_otlp(None if opts.otlp == "env" else opts.otlp)
+        supervisor.subscribe(OTelSink(provider))
+        closers.append(provider.shutdown)
+    return closers
 
 
 def _recorded_budget(record: RunRecord) -> Budget:
