@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -462,7 +461,3 @@ class Orchestrator:
 
 def _merge(existing: list[str], new: list[str]) -> list[str]:
     return existing + [n for n in new if n not in existing]
-
-
-def plan_digest(plan: Plan) -> str:
-    return json.dumps(plan.model_dump(mode="json"), sort_keys=True)

@@ -303,7 +303,7 @@ class Supervisor:
         registry = self.registry()
         runtime, bus = self._runtime(run_id, budget, registry, store)
         spec = RunSpec(task=record.task, inputs=dict(record.spec.get("inputs", {})),
-                       state={**record.spec.get("state", {}), **_runtime_state(self.plan)})
+                       state=dict(record.spec.get("state", {})))
         declared = Plan.model_validate(record.plan) if record.plan else None
         store.update_run(run_id, status="running", budget=budget.to_dict(), updated_at=runtime.now())
         done = [s.step_id for s in store.get_steps(run_id) if s.status == "done"]
@@ -485,7 +485,3 @@ def _jsonable_state(state: Mapping[str, Any]) -> dict[str, Any]:
         except (TypeError, ValueError):
             out[key] = str(value)
     return out
-
-
-def _runtime_state(plan: Plan | None) -> dict[str, Any]:
-    return {}
