@@ -219,8 +219,10 @@ def explanations(r: dict[str, Any]) -> list[str]:
             " that reports it), synchronous on the event loop (WAL, synchronous=NORMAL). About a third"
             " is SQLite itself, the rest JSON encoding, hashing and redaction of what is written; the"
             " four parallel steps wake together, so their writes queue on the critical path. With a"
-            " real model (seconds per call) the same ~0.3 ms per durable transition is under 1%. The"
-            " next step is a writer thread with a durability barrier before side-effecting tools.",
+            " real model (seconds per call) the same ~0.3 ms per durable transition is under 1%. A"
+            " write-behind thread would not shorten the critical path without weakening the"
+            " guarantees (a step's writes must be durable before its next model call or side effect);"
+            " what is left to cut is the CPU per write (JSON encoding, hashing, redaction).",
         ]
     if ok.get("context") is False:
         c = r["context"]
