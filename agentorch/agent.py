@@ -67,7 +67,9 @@ class StepContext:
 
     def outputs_of(self, agent: str) -> list[Any]:
         """Outputs of the finished dependencies done by ``agent``."""
-        return [d.output for d in self.dependencies.values() if d.agent == agent and d.status == "done"]
+        return [
+            d.output for d in self.dependencies.values() if d.agent == agent and d.status == "done"
+        ]
 
 
 @dataclass
@@ -113,8 +115,15 @@ class Agent:
     settings: ModelSettings = ModelSettings()
 
     _OVERRIDABLE: ClassVar[tuple[str, ...]] = (
-        "name", "description", "instructions", "model", "tools", "output_type", "max_turns",
-        "max_output_retries", "settings",
+        "name",
+        "description",
+        "instructions",
+        "model",
+        "tools",
+        "output_type",
+        "max_turns",
+        "max_output_retries",
+        "settings",
     )
 
     def __init__(self, **overrides: Any) -> None:
@@ -133,7 +142,9 @@ class Agent:
         if self.max_turns < 1:
             raise ConfigError(f"agent {self.name!r}: max_turns must be at least 1")
         if self.tools is not None and isinstance(self.tools, str):
-            raise ConfigError(f"agent {self.name!r}: tools must be a list of tool names, not a string")
+            raise ConfigError(
+                f"agent {self.name!r}: tools must be a list of tool names, not a string"
+            )
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
@@ -174,11 +185,17 @@ class Agent:
             sections.append(f"## Input: {name}\n{text}")
         for dep in context.dependencies.values():
             if dep.status == "done":
-                sections.append(f"## Output of step {dep.step_id} ({dep.agent})\n{render_value(dep.output)}")
+                sections.append(
+                    f"## Output of step {dep.step_id} ({dep.agent})\n{render_value(dep.output)}"
+                )
             else:
-                sections.append(f"## Step {dep.step_id} ({dep.agent}) did not finish: {dep.error or dep.status}")
+                sections.append(
+                    f"## Step {dep.step_id} ({dep.agent}) did not finish: {dep.error or dep.status}"
+                )
         if context.decisions:
-            sections.append("## Decisions recorded so far\n" + "\n".join(f"- {d}" for d in context.decisions))
+            sections.append(
+                "## Decisions recorded so far\n" + "\n".join(f"- {d}" for d in context.decisions)
+            )
         if context.feedback:
             sections.append(
                 f"## Revision {context.revision}: reviewers asked for changes\n"
@@ -188,7 +205,10 @@ class Agent:
 
     def build_messages(self, context: StepContext) -> list[Message]:
         """The opening messages of a step. Override to shape the prompt from the context."""
-        return [SystemMessage(content=self.system_prompt(context)), UserMessage(content=self.user_prompt(context))]
+        return [
+            SystemMessage(content=self.system_prompt(context)),
+            UserMessage(content=self.user_prompt(context)),
+        ]
 
     # --- what the model answers ----------------------------------------------------------------
 
@@ -236,7 +256,14 @@ class Agent:
         from agentorch.engine import run_agent_standalone
 
         return await run_agent_standalone(
-            self, prompt, model=model, budget=budget, tools=tools, approver=approver, policy=policy, state=state
+            self,
+            prompt,
+            model=model,
+            budget=budget,
+            tools=tools,
+            approver=approver,
+            policy=policy,
+            state=state,
         )
 
     def run_sync(self, prompt: str, **kwargs: Any) -> AgentResult:
@@ -253,13 +280,16 @@ def _strip_fence(text: str) -> str:
 def _validation_feedback(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}" for e in exc.errors()[:10]
+            f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}"
+            for e in exc.errors()[:10]
         )
         return f"Your answer did not match the required output schema: {problems}. Answer again."
     return f"Your answer was not accepted: {exc}. Answer again."
 
 
-async def run_loop(agent: Agent, context: StepContext, runtime: Runtime, model: Model) -> AgentResult:
+async def run_loop(
+    agent: Agent, context: StepContext, runtime: Runtime, model: Model
+) -> AgentResult:
     """The agent loop: model -> tools -> model ... until a validated final answer."""
     messages: list[Message] = list(agent.build_messages(context))
     tools = tuple(runtime.visible_tools(agent))
@@ -270,25 +300,40 @@ async def run_loop(agent: Agent, context: StepContext, runtime: Runtime, model: 
     allowed = tuple(agent.tools) if agent.tools is not None else None
     for turn in range(agent.max_turns):
         request = ModelRequest(
-            messages=tuple(messages), tools=tools, output_schema=output_schema, settings=agent.settings
+            messages=tuple(messages),
+            tools=tools,
+            output_schema=output_schema,
+            settings=agent.settings,
         )
         response = await runtime.call_model(
-            ModelCall(key=f"{prefix}/m{turn}", agent=agent.name, step_id=context.step.id, model=model, request=request)
+            ModelCall(
+                key=f"{prefix}/m{turn}",
+                agent=agent.name,
+                step_id=context.step.id,
+                model=model,
+                request=request,
+            )
         )
         usage = usage + response.usage
         messages.append(response.message)
         if response.tool_calls:
             invocations = [
                 ToolInvocation(
-                    key=f"{prefix}/t{turn}.{i}", agent=agent.name, step_id=context.step.id,
-                    call=call, allowed=allowed, state=context.state,
+                    key=f"{prefix}/t{turn}.{i}",
+                    agent=agent.name,
+                    step_id=context.step.id,
+                    call=call,
+                    allowed=allowed,
+                    state=context.state,
                 )
                 for i, call in enumerate(response.tool_calls)
             ]
             if len(invocations) == 1:
                 results = [await runtime.call_tool(invocations[0])]
             else:
-                results = list(await asyncio.gather(*(runtime.call_tool(inv) for inv in invocations)))
+                results = list(
+                    await asyncio.gather(*(runtime.call_tool(inv) for inv in invocations))
+                )
             messages.extend(results)
             continue
         if response.stop_reason == "length" and agent.structured:
@@ -306,4 +351,6 @@ async def run_loop(agent: Agent, context: StepContext, runtime: Runtime, model: 
                 f"agent {agent.name!r} gave no valid answer after {retries} attempts: {feedback}"
             )
         messages.append(UserMessage(content=feedback))
-    raise MaxTurnsExceeded(f"agent {agent.name!r} reached max_turns={agent.max_turns} without a final answer")
+    raise MaxTurnsExceeded(
+        f"agent {agent.name!r} reached max_turns={agent.max_turns} without a final answer"
+    )

@@ -111,7 +111,11 @@ class AutoApprover(Approver):
     async def decide(self, request: ApprovalRequest) -> ApprovalDecision | None:
         from agentorch.tools.base import risk_rank
 
-        if request.subject == "tool" and request.risk and risk_rank(request.risk) <= risk_rank(self.up_to):
+        if (
+            request.subject == "tool"
+            and request.risk
+            and risk_rank(request.risk) <= risk_rank(self.up_to)
+        ):
             return approve("policy:auto", f"auto-approved: risk {request.risk} <= {self.up_to}")
         if self.fallback is not None:
             return await self.fallback.decide(request)

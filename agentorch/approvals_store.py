@@ -16,22 +16,32 @@ from agentorch.store.base import ApprovalRecord, Store
 _DECISIONS = {"approved", "denied", "edited", "skipped", "run_again", "mark_done"}
 
 
-def find_pending(store: Store, run_id: str, *, request_id: str | None = None, step: str | None = None) -> ApprovalRecord:
+def find_pending(
+    store: Store, run_id: str, *, request_id: str | None = None, step: str | None = None
+) -> ApprovalRecord:
     """The one pending approval that matches; a clear error when none or several do."""
     run = store.get_run(run_id)
     pending = store.approvals(run.run_id, pending_only=True)
     if not pending:
-        raise UserError(f"run {run.run_id} has no pending approvals", hint=f"agentorch show {run.run_id}")
+        raise UserError(
+            f"run {run.run_id} has no pending approvals", hint=f"agentorch show {run.run_id}"
+        )
     matches = pending
     if request_id is not None:
-        matches = [a for a in pending if a.request_id == request_id or a.request_id.endswith(request_id)]
+        matches = [
+            a for a in pending if a.request_id == request_id or a.request_id.endswith(request_id)
+        ]
     if step is not None:
         matches = [a for a in matches if a.step_id == step]
     if len(matches) == 1:
         return matches[0]
-    listing = "; ".join(f"{a.request_id} (step {a.step_id}, {a.subject} {a.tool or ''})".strip() for a in pending)
+    listing = "; ".join(
+        f"{a.request_id} (step {a.step_id}, {a.subject} {a.tool or ''})".strip() for a in pending
+    )
     if not matches:
-        raise UserError(f"no pending approval of run {run.run_id} matches", hint=f"pending: {listing}")
+        raise UserError(
+            f"no pending approval of run {run.run_id} matches", hint=f"pending: {listing}"
+        )
     raise UserError(
         f"run {run.run_id} has {len(matches)} pending approvals; say which with --step or the request id",
         hint=f"pending: {listing}",
@@ -56,7 +66,9 @@ def decide_pending(
     if decision is None:
         decision = "denied" if deny else ("edited" if arguments is not None else "approved")
     if decision not in _DECISIONS:
-        raise UserError(f"unknown decision {decision!r}", hint=f"one of: {', '.join(sorted(_DECISIONS))}")
+        raise UserError(
+            f"unknown decision {decision!r}", hint=f"one of: {', '.join(sorted(_DECISIONS))}"
+        )
     if record.subject == "in_doubt" and decision in ("approved", "edited"):
         raise UserError(
             "this call is in doubt: decide run_again, skipped or mark_done",
@@ -67,14 +79,24 @@ def decide_pending(
     when = time.time() if now is None else now
     with store.transaction():
         decided = store.decide_approval(
-            record.request_id, status=decision,  # type: ignore[arg-type]
-            approver=approver, decided_arguments=arguments, comment=reason, decided_at=when,
+            record.request_id,
+            status=decision,  # type: ignore[arg-type]
+            approver=approver,
+            decided_arguments=arguments,
+            comment=reason,
+            decided_at=when,
         )
         event = ApprovalDecided(
-            run_id=record.run_id, ts=when, step_id=record.step_id, agent=record.agent,
-            request_id=record.request_id, decision=decision,  # type: ignore[arg-type]
-            approver=approver, arguments=arguments if arguments is not None else record.arguments,
-            comment=reason, decided_at=when,
+            run_id=record.run_id,
+            ts=when,
+            step_id=record.step_id,
+            agent=record.agent,
+            request_id=record.request_id,
+            decision=decision,  # type: ignore[arg-type]
+            approver=approver,
+            arguments=arguments if arguments is not None else record.arguments,
+            comment=reason,
+            decided_at=when,
         )
         store.append_event(record.run_id, event.kind, event.ts, event.model_dump(mode="json"))
     return decided

@@ -161,17 +161,32 @@ class EmbeddedRuntime(Runtime):
             entry = self._recorded(key)
             if entry is not None and entry.status == "completed":
                 response = ModelResponse.model_validate(entry.result)
-                self.emit(ModelCallFinished(
-                    agent=call.agent, step_id=call.step_id, call_key=call.key, model=model.id,
-                    input_tokens=response.usage.input_tokens, output_tokens=response.usage.output_tokens,
-                    cached_input_tokens=response.usage.cached_input_tokens,
-                    cost_usd=response.usage.cost_usd, stop_reason=response.stop_reason, replayed=True,
-                ))
+                self.emit(
+                    ModelCallFinished(
+                        agent=call.agent,
+                        step_id=call.step_id,
+                        call_key=call.key,
+                        model=model.id,
+                        input_tokens=response.usage.input_tokens,
+                        output_tokens=response.usage.output_tokens,
+                        cached_input_tokens=response.usage.cached_input_tokens,
+                        cost_usd=response.usage.cost_usd,
+                        stop_reason=response.stop_reason,
+                        replayed=True,
+                    )
+                )
                 return response
-        candidates = [(m.id, m.price_key) for m in getattr(model, "candidates", ()) if m is not model]
+        candidates = [
+            (m.id, m.price_key) for m in getattr(model, "candidates", ()) if m is not model
+        ]
         reservation = self.budget.reserve(
-            agent=call.agent, model_id=model.id, price_key=model.price_key, encoding=model.encoding,
-            request=call.request, step_id=call.step_id, candidates=candidates,
+            agent=call.agent,
+            model_id=model.id,
+            price_key=model.price_key,
+            encoding=model.encoding,
+            request=call.request,
+            step_id=call.step_id,
+            candidates=candidates,
         )
         request = call.request
         if reservation.max_tokens < request.settings.max_tokens:
@@ -179,11 +194,17 @@ class EmbeddedRuntime(Runtime):
             request = request.model_copy(update={"settings": settings})
         started = self.clock()
         with self.checkpoint():
-            self.emit(ModelCallStarted(
-                agent=call.agent, step_id=call.step_id, call_key=call.key, model=model.id,
-                reserved_usd=reservation.usd, reserved_tokens=reservation.tokens,
-                max_tokens=reservation.max_tokens,
-            ))
+            self.emit(
+                ModelCallStarted(
+                    agent=call.agent,
+                    step_id=call.step_id,
+                    call_key=call.key,
+                    model=model.id,
+                    reserved_usd=reservation.usd,
+                    reserved_tokens=reservation.tokens,
+                    max_tokens=reservation.max_tokens,
+                )
+            )
             self._journal_model_start(call, key, model, reservation, started)
         t0 = time.perf_counter()
         try:
@@ -198,13 +219,22 @@ class EmbeddedRuntime(Runtime):
             message = str(exc)
             if self.store is not None:
                 self.store.journal_finish(
-                    self.run_id, key, status="failed", error=f"{type(exc).__name__}: {message}",
+                    self.run_id,
+                    key,
+                    status="failed",
+                    error=f"{type(exc).__name__}: {message}",
                     finished_at=self.clock(),
                 )
-            self.emit(ModelCallFailed(
-                agent=call.agent, step_id=call.step_id, call_key=call.key, model=model.id,
-                error_type=type(exc).__name__, message=message,
-            ))
+            self.emit(
+                ModelCallFailed(
+                    agent=call.agent,
+                    step_id=call.step_id,
+                    call_key=call.key,
+                    model=model.id,
+                    error_type=type(exc).__name__,
+                    message=message,
+                )
+            )
             if isinstance(exc, ProviderError | UserError):
                 raise
             raise ProviderError(
@@ -213,31 +243,58 @@ class EmbeddedRuntime(Runtime):
         latency = (time.perf_counter() - t0) * 1000
         self._learn_secrets(response)
         answered = _answering_model(model, response)
-        usage = self.budget.settle(reservation, response.usage, model_id=answered.id, price_key=answered.price_key)
+        usage = self.budget.settle(
+            reservation, response.usage, model_id=answered.id, price_key=answered.price_key
+        )
         response = response.model_copy(update={"usage": usage})
         with self.checkpoint():
             if self.store is not None:
                 self.store.journal_finish(
-                    self.run_id, key, status="completed", result=response.model_dump(mode="json"),
-                    usage=usage.model_dump(), finished_at=self.clock(),
+                    self.run_id,
+                    key,
+                    status="completed",
+                    result=response.model_dump(mode="json"),
+                    usage=usage.model_dump(),
+                    finished_at=self.clock(),
                 )
-            self.emit(ModelCallFinished(
-                agent=call.agent, step_id=call.step_id, call_key=call.key, model=model.id,
-                input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
-                cached_input_tokens=usage.cached_input_tokens, cost_usd=usage.cost_usd,
-                latency_ms=latency, stop_reason=response.stop_reason,
-            ))
+            self.emit(
+                ModelCallFinished(
+                    agent=call.agent,
+                    step_id=call.step_id,
+                    call_key=call.key,
+                    model=model.id,
+                    input_tokens=usage.input_tokens,
+                    output_tokens=usage.output_tokens,
+                    cached_input_tokens=usage.cached_input_tokens,
+                    cost_usd=usage.cost_usd,
+                    latency_ms=latency,
+                    stop_reason=response.stop_reason,
+                )
+            )
         return response
 
-    def _journal_model_start(self, call: ModelCall, key: str, model: Model, reservation: Any,
-                             started: float) -> None:
+    def _journal_model_start(
+        self, call: ModelCall, key: str, model: Model, reservation: Any, started: float
+    ) -> None:
         if self.store is None:
             return
-        self.store.journal_start(JournalEntry(
-            run_id=self.run_id, key=key, kind="model", step_id=call.step_id, name=model.id,
-            status="started", idempotent=True, started_at=started,
-            request={"agent": call.agent, "reserved_usd": reservation.usd, "reserved_tokens": reservation.tokens},
-        ))
+        self.store.journal_start(
+            JournalEntry(
+                run_id=self.run_id,
+                key=key,
+                kind="model",
+                step_id=call.step_id,
+                name=model.id,
+                status="started",
+                idempotent=True,
+                started_at=started,
+                request={
+                    "agent": call.agent,
+                    "reserved_usd": reservation.usd,
+                    "reserved_tokens": reservation.tokens,
+                },
+            )
+        )
 
     def _learn_secrets(self, response: ModelResponse) -> None:
         """Values the model put in secret tool arguments are redacted from here on, journal included."""
@@ -258,7 +315,9 @@ class EmbeddedRuntime(Runtime):
             elif isinstance(chunk, ResponseDone):
                 final = chunk.response
         if final is None:
-            raise ProviderError("stream ended without a final response", provider=model.provider, model=model.name)
+            raise ProviderError(
+                "stream ended without a final response", provider=model.provider, model=model.name
+            )
         return final
 
     # --- tool calls ----------------------------------------------------------------------------
@@ -271,8 +330,13 @@ class EmbeddedRuntime(Runtime):
         return await self.registry.call(invocation, self)
 
     async def execute_journaled(
-        self, invocation: ToolInvocation, tool: Tool, arguments: dict[str, Any],
-        run: Callable[[], Awaitable[Any]], *, started: BaseEvent,
+        self,
+        invocation: ToolInvocation,
+        tool: Tool,
+        arguments: dict[str, Any],
+        run: Callable[[], Awaitable[Any]],
+        *,
+        started: BaseEvent,
         finished: Callable[[str, bool, bool], BaseEvent],
     ) -> tuple[str, bool, bool]:
         key = f"tool:{invocation.key}"
@@ -283,7 +347,11 @@ class EmbeddedRuntime(Runtime):
             self.emit(finished(content, is_error, False))
             return content, is_error, False
         entry = self._recorded(key)
-        if entry is not None and entry.status in ("completed", "failed") and entry.result is not None:
+        if (
+            entry is not None
+            and entry.status in ("completed", "failed")
+            and entry.result is not None
+        ):
             content, is_error = entry.result["content"], bool(entry.result["is_error"])
             self.emit(started)
             self.emit(finished(content, is_error, True))
@@ -293,38 +361,64 @@ class EmbeddedRuntime(Runtime):
             if outcome is not None:
                 with self.checkpoint():
                     store.journal_finish(
-                        self.run_id, key, status="completed", result={"content": outcome, "is_error": False},
+                        self.run_id,
+                        key,
+                        status="completed",
+                        result={"content": outcome, "is_error": False},
                         finished_at=self.clock(),
                     )
                     self.emit(started)
                     self.emit(finished(outcome, False, True))
                 return outcome, False, True
         with self.checkpoint():
-            store.journal_start(JournalEntry(
-                run_id=self.run_id, key=key, kind="tool", step_id=invocation.step_id, name=tool.name,
-                request_hash=request_hash(arguments), status="started", idempotent=tool.idempotent,
-                request={"agent": invocation.agent, "arguments": _redacted_args(tool, arguments)},
-                started_at=self.clock(),
-            ))
+            store.journal_start(
+                JournalEntry(
+                    run_id=self.run_id,
+                    key=key,
+                    kind="tool",
+                    step_id=invocation.step_id,
+                    name=tool.name,
+                    request_hash=request_hash(arguments),
+                    status="started",
+                    idempotent=tool.idempotent,
+                    request={
+                        "agent": invocation.agent,
+                        "arguments": _redacted_args(tool, arguments),
+                    },
+                    started_at=self.clock(),
+                )
+            )
             self.emit(started)
         content, is_error = await run_tool_guarded(tool, run)
         with self.checkpoint():
             store.journal_finish(
-                self.run_id, key, status="failed" if is_error else "completed",
-                result={"content": content, "is_error": is_error}, error=content if is_error else None,
+                self.run_id,
+                key,
+                status="failed" if is_error else "completed",
+                result={"content": content, "is_error": is_error},
+                error=content if is_error else None,
                 finished_at=self.clock(),
             )
             self.emit(finished(content, is_error, False))
         return content, is_error, False
 
-    async def _resolve_in_doubt(self, invocation: ToolInvocation, tool: Tool, arguments: dict[str, Any]) -> str | None:
+    async def _resolve_in_doubt(
+        self, invocation: ToolInvocation, tool: Tool, arguments: dict[str, Any]
+    ) -> str | None:
         """A side-effecting call started before a crash with no recorded outcome: ask a person."""
         request = ApprovalRequest(
-            request_id=f"{self.run_id}:{invocation.key}:in_doubt", run_id=self.run_id, subject="in_doubt",
-            step_id=invocation.step_id, agent=invocation.agent, tool=tool.name,
-            arguments=_redacted_args(tool, arguments), risk=tool.risk,
-            reason=(f"{tool.name!r} started before the run stopped and its outcome is unknown: "
-                    "run it again, skip it, or mark it done"),
+            request_id=f"{self.run_id}:{invocation.key}:in_doubt",
+            run_id=self.run_id,
+            subject="in_doubt",
+            step_id=invocation.step_id,
+            agent=invocation.agent,
+            tool=tool.name,
+            arguments=_redacted_args(tool, arguments),
+            risk=tool.risk,
+            reason=(
+                f"{tool.name!r} started before the run stopped and its outcome is unknown: "
+                "run it again, skip it, or mark it done"
+            ),
         )
         try:
             decision = await self.request_approval(request)
@@ -354,8 +448,10 @@ class EmbeddedRuntime(Runtime):
                 existing = None
         if existing is not None and existing.status != "pending":
             return ApprovalDecision(
-                decision=existing.status, approver=existing.approver or "unknown",
-                comment=existing.comment, arguments=existing.decided_arguments,
+                decision=existing.status,
+                approver=existing.approver or "unknown",
+                comment=existing.comment,
+                arguments=existing.decided_arguments,
             )
         if self.approver is None:
             raise ConfigError(
@@ -364,17 +460,32 @@ class EmbeddedRuntime(Runtime):
             )
         if existing is None:
             if self.store is not None:
-                self.store.create_approval(ApprovalRecord(
-                    request_id=request.request_id, run_id=self.run_id, step_id=request.step_id,
-                    agent=request.agent, subject=request.subject, tool=request.tool,
-                    arguments=request.arguments, risk=request.risk, reason=request.reason,
-                    created_at=self.clock(),
-                ))
-            self.emit(ApprovalRequested(
-                agent=request.agent, step_id=request.step_id, request_id=request.request_id,
-                subject=request.subject, tool=request.tool, arguments=request.arguments,
-                risk=request.risk, reason=request.reason,
-            ))
+                self.store.create_approval(
+                    ApprovalRecord(
+                        request_id=request.request_id,
+                        run_id=self.run_id,
+                        step_id=request.step_id,
+                        agent=request.agent,
+                        subject=request.subject,
+                        tool=request.tool,
+                        arguments=request.arguments,
+                        risk=request.risk,
+                        reason=request.reason,
+                        created_at=self.clock(),
+                    )
+                )
+            self.emit(
+                ApprovalRequested(
+                    agent=request.agent,
+                    step_id=request.step_id,
+                    request_id=request.request_id,
+                    subject=request.subject,
+                    tool=request.tool,
+                    arguments=request.arguments,
+                    risk=request.risk,
+                    reason=request.reason,
+                )
+            )
         decision = await self.approver.decide(request)
         if decision is None:
             if self.store is None:
@@ -393,15 +504,27 @@ class EmbeddedRuntime(Runtime):
         now = self.clock()
         if self.store is not None:
             self.store.decide_approval(
-                request.request_id, status=decision.decision, approver=decision.approver,
-                decided_arguments=decision.arguments, comment=decision.comment, decided_at=now,
+                request.request_id,
+                status=decision.decision,
+                approver=decision.approver,
+                decided_arguments=decision.arguments,
+                comment=decision.comment,
+                decided_at=now,
             )
-        self.emit(ApprovalDecided(
-            agent=request.agent, step_id=request.step_id, request_id=request.request_id,
-            decision=decision.decision, approver=decision.approver,
-            arguments=decision.arguments if decision.arguments is not None else request.arguments,
-            comment=decision.comment, decided_at=now,
-        ))
+        self.emit(
+            ApprovalDecided(
+                agent=request.agent,
+                step_id=request.step_id,
+                request_id=request.request_id,
+                decision=decision.decision,
+                approver=decision.approver,
+                arguments=decision.arguments
+                if decision.arguments is not None
+                else request.arguments,
+                comment=decision.comment,
+                decided_at=now,
+            )
+        )
 
 
 def _answering_model(model: Model, response: ModelResponse) -> Model:
@@ -449,12 +572,18 @@ async def run_agent_standalone(
         registry.policy = policy if isinstance(policy, Policy) else Policy.load(policy)
     bus = EventBus()
     runtime = EmbeddedRuntime(
-        run_id=uuid.uuid4().hex[:12], budget=budget or Budget(), bus=bus, registry=registry, approver=approver,
+        run_id=uuid.uuid4().hex[:12],
+        budget=budget or Budget(),
+        bus=bus,
+        registry=registry,
+        approver=approver,
     )
     budget_obj = runtime.budget
     budget_obj.on_event = runtime.emit
     context = StepContext(
-        run_id=runtime.run_id, task=prompt, step=Step(id="main", agent=agent.name, instruction=prompt),
+        run_id=runtime.run_id,
+        task=prompt,
+        step=Step(id="main", agent=agent.name, instruction=prompt),
         state=dict(state or {}),
     )
     try:

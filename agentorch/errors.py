@@ -195,7 +195,9 @@ class ModelRetry(AgentOrchError):
 class ToolError(AgentOrchError):
     """A tool call that failed in a way the model should see (bad arguments, refused, raised)."""
 
-    def __init__(self, message: str, *, tool: str, kind: str = "error", details: Any = None) -> None:
+    def __init__(
+        self, message: str, *, tool: str, kind: str = "error", details: Any = None
+    ) -> None:
         super().__init__(message)
         self.tool = tool
         self.kind = kind

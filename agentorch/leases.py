@@ -55,8 +55,9 @@ def acquire(store: Store, run_id: str, owner: str, *, now: float, ttl: float = T
 
 
 @contextlib.asynccontextmanager
-async def held(store: Store | None, run_id: str, *, clock: Callable[[], float] = time.time,
-               ttl: float = TTL) -> AsyncIterator[str]:
+async def held(
+    store: Store | None, run_id: str, *, clock: Callable[[], float] = time.time, ttl: float = TTL
+) -> AsyncIterator[str]:
     """Hold the run's lease for the duration of the block, renewing it in the background."""
     owner = new_owner()
     if store is None:

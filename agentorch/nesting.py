@@ -48,17 +48,25 @@ class SupervisorAgent(Agent):
         try:
             prefix = f"{context.step.id}."
             plan = self.inner.plan
-            spec = RunSpec(task=context.instruction, inputs=dict(context.inputs), state=context.state)
+            spec = RunSpec(
+                task=context.instruction, inputs=dict(context.inputs), state=context.state
+            )
             scoped = _PrefixedRuntime(runtime, prefix)
             if plan is None:
-                plan = await make_plan(scoped, router=self.inner._router(), agents=self.inner.agents, spec=spec,
-                                       limits=self.inner.limits)
+                plan = await make_plan(
+                    scoped,
+                    router=self.inner._router(),
+                    agents=self.inner.agents,
+                    spec=spec,
+                    limits=self.inner.limits,
+                )
             orchestrator = self.inner._orchestrator(scoped, plan, spec)
             outcome = await orchestrator.execute(plan)
             if outcome.status != "succeeded":
                 causes = [f"{sid}: {r.error}" for sid, r in outcome.steps.items() if r.error]
                 message = f"nested supervisor {self.name!r} ended {outcome.status}: " + (
-                    "; ".join(causes) or outcome.error or "")
+                    "; ".join(causes) or outcome.error or ""
+                )
                 if any("DelegationCycleError" in c for c in causes):
                     raise DelegationCycleError(message)
                 raise PlanError(message)
@@ -108,8 +116,11 @@ class _PrefixedRuntime(Runtime):
 
     def load_steps(self) -> dict[str, StepRecord]:
         n = len(self.prefix)
-        return {sid[n:]: r.model_copy(update={"step_id": sid[n:]})
-                for sid, r in self.parent.load_steps().items() if sid.startswith(self.prefix)}
+        return {
+            sid[n:]: r.model_copy(update={"step_id": sid[n:]})
+            for sid, r in self.parent.load_steps().items()
+            if sid.startswith(self.prefix)
+        }
 
     def update_run(self, **fields: Any) -> None:
         return None
@@ -122,5 +133,7 @@ class _NoModel(Model):
     provider = "none"
     name = "nested-supervisor"
 
-    async def request(self, request: Any) -> Any:  # never called: a nested supervisor has its own loop
+    async def request(
+        self, request: Any
+    ) -> Any:  # never called: a nested supervisor has its own loop
         raise ConfigError("a nested supervisor has no model of its own")

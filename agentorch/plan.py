@@ -22,16 +22,23 @@ class Step(BaseModel):
     id: str = Field(description="Short unique id, e.g. 'parse' or 'write_security'.")
     agent: str = Field(description="Name of the specialist that does this step.")
     instruction: str = Field(description="What the specialist must do in this step.")
-    depends_on: list[str] = Field(default_factory=list, description="Ids of steps whose outputs this step needs.")
+    depends_on: list[str] = Field(
+        default_factory=list, description="Ids of steps whose outputs this step needs."
+    )
     risk: RiskLevel = Field(default="low", description="How risky the step's result is.")
     inputs: list[str] = Field(
         default_factory=list, description="Names of input files or passages this step needs to see."
     )
     reviews: str | None = Field(
-        default=None, description="For reviewer steps: the id of the step whose output this one reviews."
+        default=None,
+        description="For reviewer steps: the id of the step whose output this one reviews.",
     )
-    params: dict[str, Any] = Field(default_factory=dict, description="Extra parameters for the specialist.")
-    model: str | None = Field(default=None, description="Override the specialist's model for this step.")
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="Extra parameters for the specialist."
+    )
+    model: str | None = Field(
+        default=None, description="Override the specialist's model for this step."
+    )
     continue_on_failed_deps: bool = Field(
         default=False,
         description="Run even when a dependency failed (the failure is shown in the context).",
@@ -115,7 +122,9 @@ def validate_plan(plan: Plan, agents: Iterable[str], *, max_steps: int | None = 
     for step in plan.steps:
         for dep in step.all_dependencies():
             if dep not in ids:
-                errors.append(f"step {step.id!r} depends on {dep!r}, which is not a step of the plan")
+                errors.append(
+                    f"step {step.id!r} depends on {dep!r}, which is not a step of the plan"
+                )
             elif dep == step.id:
                 errors.append(f"step {step.id!r} depends on itself")
     if plan.final_step is not None and plan.final_step not in ids:
@@ -139,7 +148,7 @@ def find_cycle(plan: Plan) -> list[str] | None:
             if dep not in graph:
                 continue
             if state.get(dep) == 1:
-                return [*stack[stack.index(dep):], dep]
+                return [*stack[stack.index(dep) :], dep]
             if dep not in state:
                 found = visit(dep)
                 if found:
@@ -166,7 +175,9 @@ class Verdict(BaseModel):
         description="pass: good as is; revise: send back with reasons; escalate: a person must decide."
     )
     confidence: float = Field(default=1.0, ge=0.0, le=1.0, description="How sure the reviewer is.")
-    reasons: list[str] = Field(default_factory=list, description="Why; what to change when revising.")
+    reasons: list[str] = Field(
+        default_factory=list, description="Why; what to change when revising."
+    )
     flags: list[str] = Field(
         default_factory=list,
         description="Risk flags, e.g. 'pricing_commitment', 'legal_exposure', 'absolute_claim', 'unsourced_claim'.",

@@ -46,18 +46,30 @@ async def make_plan(
     """Ask the router for a plan; send invalid ones back with the errors, a bounded number of times."""
     if router is None:
         raise PlanError("no plan was declared and there is no router model to make one")
-    roster = "\n".join(f"- {a.name}: {a.description or a.instructions[:200]}" for a in agents.values())
+    roster = "\n".join(
+        f"- {a.name}: {a.description or a.instructions[:200]}" for a in agents.values()
+    )
     files = ", ".join(spec.inputs) or "none"
     messages: list[Message] = [
         SystemMessage(content=PLANNER_INSTRUCTIONS),
-        UserMessage(content=f"## Task\n{spec.task}\n\n## Specialists\n{roster}\n\n## Input files\n{files}"),
+        UserMessage(
+            content=f"## Task\n{spec.task}\n\n## Specialists\n{roster}\n\n## Input files\n{files}"
+        ),
     ]
     schema = plan_schema()
     for attempt in range(1, limits.max_plan_attempts + 1):
-        request = ModelRequest(messages=tuple(messages), output_schema=schema, settings=ModelSettings(max_tokens=4096))
-        response = await rt.call_model(ModelCall(
-            key=f"plan/a{attempt}", agent="supervisor", step_id=None, model=router, request=request,
-        ))
+        request = ModelRequest(
+            messages=tuple(messages), output_schema=schema, settings=ModelSettings(max_tokens=4096)
+        )
+        response = await rt.call_model(
+            ModelCall(
+                key=f"plan/a{attempt}",
+                agent="supervisor",
+                step_id=None,
+                model=router,
+                request=request,
+            )
+        )
         errors: list[str]
         try:
             text = response.text.strip()
@@ -65,18 +77,26 @@ async def make_plan(
                 text = text.strip("`").removeprefix("json").strip()
             plan = Plan.model_validate_json(text)
         except ValidationError as exc:
-            errors = [f"invalid plan JSON: {e['msg']} at {'.'.join(map(str, e['loc'])) or 'root'}"
-                      for e in exc.errors()[:8]]
+            errors = [
+                f"invalid plan JSON: {e['msg']} at {'.'.join(map(str, e['loc'])) or 'root'}"
+                for e in exc.errors()[:8]
+            ]
         else:
             errors = validate_plan(plan, agents, max_steps=limits.max_plan_steps)
             if not errors:
-                rt.emit(PlanMade(plan=plan.model_dump(mode="json"), attempt=attempt, source="router"))
+                rt.emit(
+                    PlanMade(plan=plan.model_dump(mode="json"), attempt=attempt, source="router")
+                )
                 return plan
         rt.emit(PlanRejected(errors=errors, attempt=attempt))
-        messages += [response.message, UserMessage(
-            content="The plan was rejected:\n" + "\n".join(f"- {e}" for e in errors) + "\nSend a corrected plan."
-        )]
+        messages += [
+            response.message,
+            UserMessage(
+                content="The plan was rejected:\n"
+                + "\n".join(f"- {e}" for e in errors)
+                + "\nSend a corrected plan."
+            ),
+        ]
     raise PlanError(
         f"the router gave no valid plan in {limits.max_plan_attempts} attempts: {'; '.join(errors)}"
     )
-

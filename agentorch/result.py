@@ -61,7 +61,9 @@ def typed_output(agent: Agent | None, value: Any) -> Any:
         return value
 
 
-def final_output(agents: Mapping[str, Agent], plan: Plan | None, outcome: Outcome | None, output: Any) -> Any:
+def final_output(
+    agents: Mapping[str, Agent], plan: Plan | None, outcome: Outcome | None, output: Any
+) -> Any:
     """The run's output typed by the agent of the final step (or of the one finished sink step)."""
     if plan is None or outcome is None:
         return output

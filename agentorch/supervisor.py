@@ -47,7 +47,6 @@ if TYPE_CHECKING:
     from agentorch.tools.base import Tool
 
 
-
 def read_inputs(files: Iterable[str | Path]) -> dict[str, str]:
     """Read input files to text (Markdown, text, PDF, DOCX); a missing or bad file is a clear error."""
     inputs: dict[str, str] = {}
@@ -146,12 +145,21 @@ class Supervisor:
             if self.policy_spec is not None:
                 from agentorch.policy import Policy
 
-                policy = self.policy_spec if isinstance(self.policy_spec, Policy) else Policy.load(self.policy_spec)
+                policy = (
+                    self.policy_spec
+                    if isinstance(self.policy_spec, Policy)
+                    else Policy.load(self.policy_spec)
+                )
                 policy.validate_names(self.agents, registry.names())
                 registry.policy = policy
             for agent in self.agents.values():
                 for name in agent.tools or ():
-                    if ":" not in name and name not in registry and "*" not in name and "<=" not in name:
+                    if (
+                        ":" not in name
+                        and name not in registry
+                        and "*" not in name
+                        and "<=" not in name
+                    ):
                         raise ConfigError(
                             f"agent {agent.name!r} lists unknown tool {name!r}",
                             hint=f"registered tools: {', '.join(registry.names()) or 'none'}",
@@ -234,10 +242,15 @@ class Supervisor:
         if declared is not None:
             errors = validate_plan(declared, self.agents, max_steps=self.limits.max_plan_steps)
             if errors:
-                raise UnknownAgentError("the declared plan is invalid: " + "; ".join(errors)) if any(
-                    "unknown agent" in e for e in errors) else PlanError("the declared plan is invalid: " + "; ".join(errors))
+                raise (
+                    UnknownAgentError("the declared plan is invalid: " + "; ".join(errors))
+                    if any("unknown agent" in e for e in errors)
+                    else PlanError("the declared plan is invalid: " + "; ".join(errors))
+                )
         registry = self.registry()
-        budget = self.budget.fresh() if self.budget is not None else Budget()  # each run its own spend
+        budget = (
+            self.budget.fresh() if self.budget is not None else Budget()
+        )  # each run its own spend
         run_id = run_id or uuid.uuid4().hex[:12]
         spec = RunSpec(task=task, inputs=all_inputs, state=dict(state or {}))
         spec.state.setdefault("files", {Path(f).name: str(Path(f).resolve()) for f in files})
@@ -246,17 +259,37 @@ class Supervisor:
         policy_hash = registry.policy.hash if registry.policy is not None else None
         if store is not None:
             now = runtime.now()
-            store.create_run(RunRecord(
-                run_id=run_id, task=task, status="running", workflow=workflow,
-                spec={"files": [str(f) for f in files], "inputs": all_inputs, "state": _jsonable_state(spec.state),
-                      "engine": self.engine, "declared": declared is not None},
-                policy_hash=policy_hash, budget=budget.to_dict(), created_at=now, updated_at=now,
-                plan=declared.model_dump(mode="json") if declared else None,
-            ))
-        runtime.emit(RunStarted(
-            task=task, workflow=workflow, files=[str(f) for f in files], policy_hash=policy_hash,
-            budget=budget.to_dict(), agents=sorted(self.agents), engine=self.engine,
-        ))
+            store.create_run(
+                RunRecord(
+                    run_id=run_id,
+                    task=task,
+                    status="running",
+                    workflow=workflow,
+                    spec={
+                        "files": [str(f) for f in files],
+                        "inputs": all_inputs,
+                        "state": _jsonable_state(spec.state),
+                        "engine": self.engine,
+                        "declared": declared is not None,
+                    },
+                    policy_hash=policy_hash,
+                    budget=budget.to_dict(),
+                    created_at=now,
+                    updated_at=now,
+                    plan=declared.model_dump(mode="json") if declared else None,
+                )
+            )
+        runtime.emit(
+            RunStarted(
+                task=task,
+                workflow=workflow,
+                files=[str(f) for f in files],
+                policy_hash=policy_hash,
+                budget=budget.to_dict(),
+                agents=sorted(self.agents),
+                engine=self.engine,
+            )
+        )
         return await self._drive(runtime, bus, budget, spec, declared, store)
 
     def run_sync(self, task: str, **kwargs: Any) -> RunResult:
@@ -288,7 +321,9 @@ class Supervisor:
         """Continue a run that was killed, interrupted, waiting for approval or stopped by its budget."""
         store = self.store
         if store is None:
-            raise ConfigError("resume needs a store", hint="pass store='sqlite:///runs.db' to the Supervisor")
+            raise ConfigError(
+                "resume needs a store", hint="pass store='sqlite:///runs.db' to the Supervisor"
+            )
         record = store.get_run(run_id)
         if record.status == "succeeded":
             raise UserError(f"run {record.run_id} already succeeded; nothing to resume")
@@ -302,10 +337,15 @@ class Supervisor:
         _restore_spend(budget, store, run_id)
         registry = self.registry()
         runtime, bus = self._runtime(run_id, budget, registry, store)
-        spec = RunSpec(task=record.task, inputs=dict(record.spec.get("inputs", {})),
-                       state=dict(record.spec.get("state", {})))
+        spec = RunSpec(
+            task=record.task,
+            inputs=dict(record.spec.get("inputs", {})),
+            state=dict(record.spec.get("state", {})),
+        )
         declared = Plan.model_validate(record.plan) if record.plan else None
-        store.update_run(run_id, status="running", budget=budget.to_dict(), updated_at=runtime.now())
+        store.update_run(
+            run_id, status="running", budget=budget.to_dict(), updated_at=runtime.now()
+        )
         done = [s.step_id for s in store.get_steps(run_id) if s.status == "done"]
         runtime.emit(RunResumed(completed_steps=done, budget=budget.to_dict()))
         return await self._drive(runtime, bus, budget, spec, declared, store)
@@ -330,16 +370,26 @@ class Supervisor:
 
         store = self.store
         if store is None:
-            raise ConfigError("approve needs a store", hint="pass store='sqlite:///runs.db' to the Supervisor")
+            raise ConfigError(
+                "approve needs a store", hint="pass store='sqlite:///runs.db' to the Supervisor"
+            )
         return decide_pending(
-            store, run_id, request_id=request_id, step=step, deny=deny, reason=reason, approver=approver,
-            arguments=arguments, decision=decision,
+            store,
+            run_id,
+            request_id=request_id,
+            step=step,
+            deny=deny,
+            reason=reason,
+            approver=approver,
+            arguments=arguments,
+            decision=decision,
         )
 
     # --- internals -----------------------------------------------------------------------------
 
-    def _runtime(self, run_id: str, budget: Budget, registry: ToolRegistry, store: Store | None
-                 ) -> tuple[EmbeddedRuntime, EventBus]:
+    def _runtime(
+        self, run_id: str, budget: Budget, registry: ToolRegistry, store: Store | None
+    ) -> tuple[EmbeddedRuntime, EventBus]:
         bus = EventBus(redactor=self.redactor)
         if store is not None:
             # The bus has already redacted every event with the same redactor the store uses.
@@ -353,7 +403,12 @@ class Supervisor:
         for callback in self.callbacks:
             bus.subscribe(callback)
         runtime = EmbeddedRuntime(
-            run_id=run_id, budget=budget, bus=bus, registry=registry, approver=self.approver, store=store,
+            run_id=run_id,
+            budget=budget,
+            bus=bus,
+            registry=registry,
+            approver=self.approver,
+            store=store,
             stream=self.stream_text,
         )
         budget.on_event = runtime.emit
@@ -362,12 +417,25 @@ class Supervisor:
     def _orchestrator(self, runtime: Runtime, plan: Plan, spec: RunSpec) -> Orchestrator:
         models = {s.id: self.model_for(self.agents[s.agent], s.model) for s in plan.steps}
         return Orchestrator(
-            runtime, agents=self.agents, models=models, router=self._router(), synthesizer=self._synthesizer(),
-            limits=self.limits, escalation=self.escalation, spec=spec,
+            runtime,
+            agents=self.agents,
+            models=models,
+            router=self._router(),
+            synthesizer=self._synthesizer(),
+            limits=self.limits,
+            escalation=self.escalation,
+            spec=spec,
         )
 
-    async def _drive(self, runtime: EmbeddedRuntime, bus: EventBus, budget: Budget, spec: RunSpec,
-                     declared: Plan | None, store: Store | None) -> RunResult:
+    async def _drive(
+        self,
+        runtime: EmbeddedRuntime,
+        bus: EventBus,
+        budget: Budget,
+        spec: RunSpec,
+        declared: Plan | None,
+        store: Store | None,
+    ) -> RunResult:
         from agentorch import leases
         from agentorch.models.wrappers import close_model
 
@@ -377,16 +445,28 @@ class Supervisor:
         finally:  # SDK clients belong to this event loop: close them with the run
             await close_model(*self._models.values())
 
-    async def _drive_leased(self, runtime: EmbeddedRuntime, bus: EventBus, budget: Budget, spec: RunSpec,
-                            declared: Plan | None, store: Store | None) -> RunResult:
+    async def _drive_leased(
+        self,
+        runtime: EmbeddedRuntime,
+        bus: EventBus,
+        budget: Budget,
+        spec: RunSpec,
+        declared: Plan | None,
+        store: Store | None,
+    ) -> RunResult:
         outcome: Outcome | None = None
         output: Any = None
         status, error = "failed", None
         plan = declared
         try:
             if plan is None:
-                plan = await make_plan(runtime, router=self._router(), agents=self.agents, spec=spec,
-                                       limits=self.limits)
+                plan = await make_plan(
+                    runtime,
+                    router=self._router(),
+                    agents=self.agents,
+                    spec=spec,
+                    limits=self.limits,
+                )
                 runtime.update_run(plan=plan.model_dump(mode="json"))
             else:
                 runtime.emit(PlanMade(plan=plan.model_dump(mode="json"), source="declared"))
@@ -401,7 +481,9 @@ class Supervisor:
                 output = await orchestrator.synthesize(plan, outcome)
         except asyncio.CancelledError:
             runtime.update_run(status="interrupted", usage=budget.report().model_dump(mode="json"))
-            runtime.emit(RunPaused(reason="interrupted", message="interrupted; resume with the run id"))
+            runtime.emit(
+                RunPaused(reason="interrupted", message="interrupted; resume with the run id")
+            )
             await bus.drain(timeout=1.0)
             raise
         except RunCancelled as exc:
@@ -420,17 +502,37 @@ class Supervisor:
         report = budget.report()
         if status in ("waiting_approval", "budget_exceeded", "in_doubt"):
             runtime.emit(RunPaused(reason=status, message=error or ""))  # type: ignore[arg-type]
-        runtime.update_run(status=status, output=dump_output(output), error=error, usage=report.model_dump(mode="json"))
+        runtime.update_run(
+            status=status,
+            output=dump_output(output),
+            error=error,
+            usage=report.model_dump(mode="json"),
+        )
         runtime.emit(RunFinished(status=status, error=error, usage=report.model_dump(mode="json")))
         await bus.drain()
         steps = {
-            sid: StepResult(sid, r.agent, r.status, typed_output(self.agents.get(r.agent), r.output), r.error,
-                            r.revision, r.context_tokens)
+            sid: StepResult(
+                sid,
+                r.agent,
+                r.status,
+                typed_output(self.agents.get(r.agent), r.output),
+                r.error,
+                r.revision,
+                r.context_tokens,
+            )
             for sid, r in (outcome.steps.items() if outcome else ())
         }
         pending = store.approvals(runtime.run_id, pending_only=True) if store is not None else []
-        return RunResult(run_id=runtime.run_id, status=status, output=final_output(self.agents, plan, outcome, output),
-                         plan=plan, steps=steps, usage=report, error=error, pending_approvals=pending)
+        return RunResult(
+            run_id=runtime.run_id,
+            status=status,
+            output=final_output(self.agents, plan, outcome, output),
+            plan=plan,
+            steps=steps,
+            usage=report,
+            error=error,
+            pending_approvals=pending,
+        )
 
     async def _review_plan(self, runtime: EmbeddedRuntime, plan: Plan) -> Plan:
         """Let a person (or code) approve, edit or cancel the plan before any step runs."""
@@ -454,7 +556,9 @@ class Supervisor:
         """This supervisor as a specialist of another: same budget, store and events as the parent."""
         from agentorch.nesting import SupervisorAgent
 
-        return SupervisorAgent(self, name=name or self.name, description=description or self.description)
+        return SupervisorAgent(
+            self, name=name or self.name, description=description or self.description
+        )
 
 
 def _restore_spend(budget: Budget, store: Store, run_id: str) -> None:
@@ -464,12 +568,21 @@ def _restore_spend(budget: Budget, store: Store, run_id: str) -> None:
     for entry in store.journal(run_id, kind="model"):
         agent = (entry.request or {}).get("agent", "unknown")
         if entry.status == "completed" and entry.usage:
-            budget.charge(agent=agent, model_id=entry.name, step_id=entry.step_id, usage=Usage.model_validate(entry.usage))
+            budget.charge(
+                agent=agent,
+                model_id=entry.name,
+                step_id=entry.step_id,
+                usage=Usage.model_validate(entry.usage),
+            )
         elif entry.status == "started":
             reserved = (entry.request or {}).get("reserved_usd", 0.0)
             tokens = (entry.request or {}).get("reserved_tokens", 0)
-            budget.charge(agent=agent, model_id=entry.name, step_id=entry.step_id,
-                          usage=Usage(input_tokens=tokens, cost_usd=reserved, requests=1))
+            budget.charge(
+                agent=agent,
+                model_id=entry.name,
+                step_id=entry.step_id,
+                usage=Usage(input_tokens=tokens, cost_usd=reserved, requests=1),
+            )
 
 
 def _jsonable_state(state: Mapping[str, Any]) -> dict[str, Any]:

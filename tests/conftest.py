@@ -18,8 +18,14 @@ import pytest
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 from agentorch.workflow import PROVIDER_KEYS  # after the litellm switch above
 
-_ALSO_SECRET = ("OPENAI_BASE_URL", "OPENAI_ORG_ID", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL",
-                "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+_ALSO_SECRET = (
+    "OPENAI_BASE_URL",
+    "OPENAI_ORG_ID",
+    "ANTHROPIC_AUTH_TOKEN",
+    "ANTHROPIC_BASE_URL",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+)
 for _key in (*PROVIDER_KEYS, *_ALSO_SECRET):
     os.environ.pop(_key, None)
 

@@ -241,7 +241,10 @@ class StreamAccumulator:
 
 
 async def complete(
-    create: Callable[[], Awaitable[Any]], *, provider: str, model: str,
+    create: Callable[[], Awaitable[Any]],
+    *,
+    provider: str,
+    model: str,
     error: Callable[[Exception], Exception],
 ) -> ModelResponse:
     """One chat-completions call (OpenAI SDK or litellm), its errors mapped by ``error``."""
@@ -256,7 +259,10 @@ async def complete(
 
 
 async def stream_completion(
-    create: Callable[[], Awaitable[Any]], *, provider: str, model: str,
+    create: Callable[[], Awaitable[Any]],
+    *,
+    provider: str,
+    model: str,
     error: Callable[[Exception], Exception],
 ) -> AsyncIterator[StreamChunk]:
     """A streamed chat-completions call: text deltas as they come, then the whole response."""

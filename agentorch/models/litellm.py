@@ -115,14 +115,20 @@ class LiteLLMModel(Model):
         params = self._params(request, stream=False)
         litellm = _import_litellm()
         return await chat.complete(
-            lambda: litellm.acompletion(**params), provider=self.provider, model=self.name, error=self._error
+            lambda: litellm.acompletion(**params),
+            provider=self.provider,
+            model=self.name,
+            error=self._error,
         )
 
     async def stream(self, request: ModelRequest) -> AsyncIterator[StreamChunk]:
         params = self._params(request, stream=True)
         litellm = _import_litellm()
         async for chunk in chat.stream_completion(
-            lambda: litellm.acompletion(**params), provider=self.provider, model=self.name, error=self._error
+            lambda: litellm.acompletion(**params),
+            provider=self.provider,
+            model=self.name,
+            error=self._error,
         ):
             yield chunk
 

@@ -132,7 +132,9 @@ class OpenAIModel(Model):
         client = self._get_client()
         return await chat.complete(
             lambda: client.chat.completions.create(**params),
-            provider=self.provider, model=self.name, error=self._error,
+            provider=self.provider,
+            model=self.name,
+            error=self._error,
         )
 
     async def stream(self, request: ModelRequest) -> AsyncIterator[StreamChunk]:
@@ -140,7 +142,9 @@ class OpenAIModel(Model):
         client = self._get_client()
         async for chunk in chat.stream_completion(
             lambda: client.chat.completions.create(**params),
-            provider=self.provider, model=self.name, error=self._error,
+            provider=self.provider,
+            model=self.name,
+            error=self._error,
         ):
             yield chunk
 

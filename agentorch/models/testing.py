@@ -79,7 +79,9 @@ def _finish(model: Model, request: ModelRequest, response: ModelResponse) -> Mod
     if response.usage.requests:
         usage = response.usage
     else:
-        out = response.text + "".join(c.raw_arguments or json.dumps(c.arguments) for c in response.tool_calls)
+        out = response.text + "".join(
+            c.raw_arguments or json.dumps(c.arguments) for c in response.tool_calls
+        )
         output_tokens = min(_count(out), request.settings.max_tokens)
         usage = Usage(input_tokens=request_tokens(request), output_tokens=output_tokens, requests=1)
     return response.model_copy(

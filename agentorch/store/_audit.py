@@ -49,7 +49,9 @@ def record_hash(run_id: str, seq: int, kind: str, ts: float, payload: Any, prev_
     return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
 
 
-def record_hash_of_text(run_id: str, seq: int, kind: str, ts: float, payload_text: str, prev_hash: str) -> str:
+def record_hash_of_text(
+    run_id: str, seq: int, kind: str, ts: float, payload_text: str, prev_hash: str
+) -> str:
     """``record_hash`` for a payload already in canonical JSON (``encode_payload``'s text).
 
     It spells the record's canonical JSON around the payload text instead of encoding the payload

@@ -43,11 +43,13 @@ class SQLLedgerStore(SQLRecordStore):
             if cached is not None:
                 seq, prev_hash = cached[0] + 1, cached[1]
                 digest = record_hash_of_text(run_id, seq, kind, ts, payload_json, prev_hash)
-                moved = bool(self._x(
-                    "UPDATE runs SET audit_seq = ?, audit_head = ? "
-                    "WHERE run_id = ? AND audit_seq = ? AND audit_head = ?",
-                    (seq, digest, run_id, cached[0], prev_hash),
-                ).rowcount)
+                moved = bool(
+                    self._x(
+                        "UPDATE runs SET audit_seq = ?, audit_head = ? "
+                        "WHERE run_id = ? AND audit_seq = ? AND audit_head = ?",
+                        (seq, digest, run_id, cached[0], prev_hash),
+                    ).rowcount
+                )
             if not moved:
                 head = self._x(
                     f"SELECT audit_seq, audit_head FROM runs WHERE run_id = ?{self.for_update}",

@@ -101,7 +101,9 @@ class JournalEntry(_Record):
     finished_at: float | None = None
 
 
-ApprovalStatus = Literal["pending", "approved", "denied", "edited", "skipped", "run_again", "mark_done"]
+ApprovalStatus = Literal[
+    "pending", "approved", "denied", "edited", "skipped", "run_again", "mark_done"
+]
 
 
 class ApprovalRecord(_Record):
@@ -231,7 +233,9 @@ class Store(ABC):
     # --- event log / audit chain -----------------------------------------------------------------
 
     @abstractmethod
-    def append_event(self, run_id: str, kind: str, ts: float, payload: dict[str, Any]) -> AuditRecord:
+    def append_event(
+        self, run_id: str, kind: str, ts: float, payload: dict[str, Any]
+    ) -> AuditRecord:
         """Append one event to the run's hash-chained log and return its record."""
 
     @abstractmethod

@@ -64,10 +64,26 @@ class RedactingStore(Store):
     def journal_start(self, entry: JournalEntry) -> None:
         self.inner.journal_start(self._r(entry))
 
-    def journal_finish(self, run_id: str, key: str, *, status: JournalStatus, result: Any = None,
-                       error: str | None = None, usage: dict[str, Any] | None = None, finished_at: float) -> None:
-        self.inner.journal_finish(run_id, key, status=status, result=self._r(result), error=self._r(error),
-                                  usage=usage, finished_at=finished_at)
+    def journal_finish(
+        self,
+        run_id: str,
+        key: str,
+        *,
+        status: JournalStatus,
+        result: Any = None,
+        error: str | None = None,
+        usage: dict[str, Any] | None = None,
+        finished_at: float,
+    ) -> None:
+        self.inner.journal_finish(
+            run_id,
+            key,
+            status=status,
+            result=self._r(result),
+            error=self._r(error),
+            usage=usage,
+            finished_at=finished_at,
+        )
 
     def journal(self, run_id: str, *, kind: JournalKind | None = None) -> list[JournalEntry]:
         return self.inner.journal(run_id, kind=kind)
@@ -78,17 +94,31 @@ class RedactingStore(Store):
     def get_approval(self, request_id: str) -> ApprovalRecord:
         return self.inner.get_approval(request_id)
 
-    def decide_approval(self, request_id: str, *, status: ApprovalStatus, approver: str,
-                        decided_arguments: dict[str, Any] | None = None, comment: str = "",
-                        decided_at: float) -> ApprovalRecord:
-        return self.inner.decide_approval(request_id, status=status, approver=approver,
-                                          decided_arguments=self._r(decided_arguments), comment=self._r(comment),
-                                          decided_at=decided_at)
+    def decide_approval(
+        self,
+        request_id: str,
+        *,
+        status: ApprovalStatus,
+        approver: str,
+        decided_arguments: dict[str, Any] | None = None,
+        comment: str = "",
+        decided_at: float,
+    ) -> ApprovalRecord:
+        return self.inner.decide_approval(
+            request_id,
+            status=status,
+            approver=approver,
+            decided_arguments=self._r(decided_arguments),
+            comment=self._r(comment),
+            decided_at=decided_at,
+        )
 
     def approvals(self, run_id: str, *, pending_only: bool = False) -> list[ApprovalRecord]:
         return self.inner.approvals(run_id, pending_only=pending_only)
 
-    def append_event(self, run_id: str, kind: str, ts: float, payload: dict[str, Any]) -> AuditRecord:
+    def append_event(
+        self, run_id: str, kind: str, ts: float, payload: dict[str, Any]
+    ) -> AuditRecord:
         return self.inner.append_event(run_id, kind, ts, self._r(payload))
 
     def events(self, run_id: str) -> Iterator[AuditRecord]:

@@ -28,8 +28,16 @@ def risk_rank(risk: str) -> int:
 class ToolContext:
     """What a tool that asks for it (a parameter annotated ``ToolContext``) can see of its call."""
 
-    def __init__(self, *, run_id: str, step_id: str | None, agent: str, idempotency_key: str,
-                 workdir: str | None = None, state: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        run_id: str,
+        step_id: str | None,
+        agent: str,
+        idempotency_key: str,
+        workdir: str | None = None,
+        state: dict[str, Any] | None = None,
+    ) -> None:
         self.run_id = run_id
         self.step_id = step_id
         self.agent = agent
@@ -50,7 +58,9 @@ def _doc_parts(doc: str | None) -> tuple[str, dict[str, str]]:
     current: str | None = None
     for line in doc.splitlines():
         stripped = line.strip()
-        header = re.fullmatch(r"(Args|Arguments|Parameters|Returns|Raises|Yields|Examples?):", stripped)
+        header = re.fullmatch(
+            r"(Args|Arguments|Parameters|Returns|Raises|Yields|Examples?):", stripped
+        )
         if header:
             section = header.group(1)
             current = None
@@ -91,7 +101,9 @@ class Tool:
         if self._schema is None:
             params = self.args_model.model_json_schema()
             params.pop("title", None)
-            self._schema = ToolSchema(name=self.name, description=self.description, parameters=params)
+            self._schema = ToolSchema(
+                name=self.name, description=self.description, parameters=params
+            )
         return self._schema
 
     def validate(self, arguments: dict[str, Any]) -> dict[str, Any]:
@@ -149,7 +161,9 @@ def make_tool(
 ) -> Tool:
     """Build a ``Tool`` from a typed function. Read tools are idempotent unless said otherwise."""
     if risk not in RISK_LEVELS:
-        raise ConfigError(f"tool {name or function.__name__!r}: risk must be one of {RISK_LEVELS}, got {risk!r}")
+        raise ConfigError(
+            f"tool {name or function.__name__!r}: risk must be one of {RISK_LEVELS}, got {risk!r}"
+        )
     summary, arg_docs = _doc_parts(function.__doc__)
     signature = inspect.signature(function)
     try:
@@ -178,7 +192,9 @@ def make_tool(
     secrets = frozenset(secret_args)
     unknown = secrets - set(fields)
     if unknown:
-        raise ConfigError(f"tool {tool_name!r}: secret_args names unknown parameters {sorted(unknown)}")
+        raise ConfigError(
+            f"tool {tool_name!r}: secret_args names unknown parameters {sorted(unknown)}"
+        )
     return Tool(
         function=function,
         name=tool_name,

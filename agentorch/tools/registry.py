@@ -38,8 +38,13 @@ class ToolHost(Protocol):
     async def request_approval(self, request: ApprovalRequest) -> ApprovalDecision: ...
 
     async def execute_journaled(
-        self, invocation: ToolInvocation, tool: Tool, arguments: dict[str, Any],
-        run: Callable[[], Awaitable[Any]], *, started: BaseEvent,
+        self,
+        invocation: ToolInvocation,
+        tool: Tool,
+        arguments: dict[str, Any],
+        run: Callable[[], Awaitable[Any]],
+        *,
+        started: BaseEvent,
         finished: Callable[[str, bool, bool], BaseEvent],
     ) -> tuple[str, bool, bool]:
         """Run ``run`` exactly once across crashes; return (rendered result, is_error, replayed).
@@ -54,21 +59,26 @@ class ToolHost(Protocol):
 
 def _format_validation(exc: ValidationError) -> str:
     return "; ".join(
-        f"{'.'.join(str(p) for p in e['loc']) or '(arguments)'}: {e['msg']}" for e in exc.errors()[:10]
+        f"{'.'.join(str(p) for p in e['loc']) or '(arguments)'}: {e['msg']}"
+        for e in exc.errors()[:10]
     )
 
 
 class ToolRegistry:
     """Holds tools by name; lists what an agent may see; runs calls through one checked path."""
 
-    def __init__(self, tools: Iterable[Tool | Callable[..., Any]] = (), *, policy: Policy | None = None) -> None:
+    def __init__(
+        self, tools: Iterable[Tool | Callable[..., Any]] = (), *, policy: Policy | None = None
+    ) -> None:
         self._tools: dict[str, Tool] = {}
         self.policy = policy
         self.register(*tools)
 
     # --- registration --------------------------------------------------------------------------
 
-    def register(self, *items: Tool | Callable[..., Any], prefix: str | None = None, replace: bool = False) -> None:
+    def register(
+        self, *items: Tool | Callable[..., Any], prefix: str | None = None, replace: bool = False
+    ) -> None:
         for item in items:
             tool = item if isinstance(item, Tool) else make_tool(item)
             if prefix:
@@ -88,7 +98,8 @@ class ToolRegistry:
             return self._tools[name]
         except KeyError:
             raise UnknownToolError(
-                f"unknown tool {name!r}", hint=f"registered tools: {', '.join(sorted(self._tools)) or 'none'}"
+                f"unknown tool {name!r}",
+                hint=f"registered tools: {', '.join(sorted(self._tools)) or 'none'}",
             ) from None
 
     def find(self, name: str) -> Tool | None:
@@ -133,18 +144,28 @@ class ToolRegistry:
         agent = invocation.agent
 
         def result(content: str, *, is_error: bool) -> ToolResultMessage:
-            return ToolResultMessage(tool_call_id=call.id, name=call.name, content=content, is_error=is_error)
+            return ToolResultMessage(
+                tool_call_id=call.id, name=call.name, content=content, is_error=is_error
+            )
 
         def refuse(reason: str) -> ToolResultMessage:
-            host.emit(PermissionRefused(
-                agent=agent, step_id=invocation.step_id, tool=call.name, call_id=call.id,
-                reason=reason, arguments=call.arguments,
-            ))
+            host.emit(
+                PermissionRefused(
+                    agent=agent,
+                    step_id=invocation.step_id,
+                    tool=call.name,
+                    call_id=call.id,
+                    reason=reason,
+                    arguments=call.arguments,
+                )
+            )
             return result(f"Error: {reason}", is_error=True)
 
         tool = self._tools.get(call.name)
         if tool is None:
-            return refuse(f"tool {call.name!r} does not exist; it is not available to agent {agent!r}")
+            return refuse(
+                f"tool {call.name!r} does not exist; it is not available to agent {agent!r}"
+            )
         reason = self.refusal(agent, tool, invocation.allowed)
         if reason is not None:
             return refuse(reason)
@@ -154,14 +175,23 @@ class ToolRegistry:
                 host.add_secret(value)
 
         def failed(message: str) -> ToolResultMessage:
-            host.emit(ToolCallFinished(
-                agent=agent, step_id=invocation.step_id, tool=tool.name, call_id=call.id,
-                idempotency_key=invocation.key, is_error=True, error=message,
-            ))
+            host.emit(
+                ToolCallFinished(
+                    agent=agent,
+                    step_id=invocation.step_id,
+                    tool=tool.name,
+                    call_id=call.id,
+                    idempotency_key=invocation.key,
+                    is_error=True,
+                    error=message,
+                )
+            )
             return result(f"Error: {message}", is_error=True)
 
         if call.arguments_error:
-            return failed(f"the arguments for {tool.name!r} are not valid JSON ({call.arguments_error}); send them again")
+            return failed(
+                f"the arguments for {tool.name!r} are not valid JSON ({call.arguments_error}); send them again"
+            )
         try:
             arguments = tool.validate(call.arguments)
         except ValidationError as exc:
@@ -170,12 +200,21 @@ class ToolRegistry:
         approval = self._policy().approval_reason(agent, tool, call.arguments)
         if approval is not None:
             request = ApprovalRequest(
-                request_id=f"{host.run_id}:{invocation.key}", run_id=host.run_id, subject="tool",
-                step_id=invocation.step_id, agent=agent, tool=tool.name,
-                arguments=call.arguments, risk=tool.risk, reason=approval,
+                request_id=f"{host.run_id}:{invocation.key}",
+                run_id=host.run_id,
+                subject="tool",
+                step_id=invocation.step_id,
+                agent=agent,
+                tool=tool.name,
+                arguments=call.arguments,
+                risk=tool.risk,
+                reason=approval,
                 details={"secret_args": sorted(tool.secret_args)} if tool.secret_args else {},
             )
-            if self._policy().auto_approves(agent, tool, call.arguments) and not tool.requires_approval:
+            if (
+                self._policy().auto_approves(agent, tool, call.arguments)
+                and not tool.requires_approval
+            ):
                 decision: ApprovalDecision | None = ApprovalDecision(
                     decision="approved", approver="policy:auto", comment="auto-approved by policy"
                 )
@@ -193,11 +232,16 @@ class ToolRegistry:
                 try:
                     arguments = tool.validate(decision.arguments)
                 except ValidationError as exc:
-                    return failed(f"the reviewer's edited arguments are invalid: {_format_validation(exc)}")
+                    return failed(
+                        f"the reviewer's edited arguments are invalid: {_format_validation(exc)}"
+                    )
 
         context = ToolContext(
-            run_id=host.run_id, step_id=invocation.step_id, agent=agent,
-            idempotency_key=invocation.key, state=invocation.state,
+            run_id=host.run_id,
+            step_id=invocation.step_id,
+            agent=agent,
+            idempotency_key=invocation.key,
+            state=invocation.state,
         )
 
         async def run() -> Any:
@@ -207,17 +251,31 @@ class ToolRegistry:
 
         def finished(content: str, is_error: bool, replayed: bool) -> ToolCallFinished:
             return ToolCallFinished(
-                agent=agent, step_id=invocation.step_id, tool=tool.name, call_id=call.id,
-                idempotency_key=invocation.key, result_size=len(content),
-                duration_ms=(time.perf_counter() - started) * 1000, is_error=is_error,
-                error=content if is_error else None, replayed=replayed,
+                agent=agent,
+                step_id=invocation.step_id,
+                tool=tool.name,
+                call_id=call.id,
+                idempotency_key=invocation.key,
+                result_size=len(content),
+                duration_ms=(time.perf_counter() - started) * 1000,
+                is_error=is_error,
+                error=content if is_error else None,
+                replayed=replayed,
             )
 
         content, is_error, _ = await host.execute_journaled(
-            invocation, tool, arguments, run,
+            invocation,
+            tool,
+            arguments,
+            run,
             started=ToolCallStarted(
-                agent=agent, step_id=invocation.step_id, tool=tool.name, call_id=call.id,
-                idempotency_key=invocation.key, arguments=_jsonable(arguments), risk=tool.risk,
+                agent=agent,
+                step_id=invocation.step_id,
+                tool=tool.name,
+                call_id=call.id,
+                idempotency_key=invocation.key,
+                arguments=_jsonable(arguments),
+                risk=tool.risk,
             ),
             finished=finished,
         )

@@ -32,7 +32,9 @@ def collector() -> Iterator[tuple[str, list[bytes]]]:
             self.end_headers()
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         host, port = server.server_address[:2]
@@ -42,8 +44,9 @@ def collector() -> Iterator[tuple[str, list[bytes]]]:
         server.server_close()
 
 
-def test_events_file_and_otlp_export(cli: Cli, demo: Path, tmp_path: Path,
-                                     collector: tuple[str, list[bytes]]) -> None:
+def test_events_file_and_otlp_export(
+    cli: Cli, demo: Path, tmp_path: Path, collector: tuple[str, list[bytes]]
+) -> None:
     url, received = collector
     events_file = tmp_path / "events.jsonl"
     result = cli("run", str(demo), "--approve-all", "--events", str(events_file), "--otlp", url)

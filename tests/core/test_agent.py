@@ -41,7 +41,9 @@ def test_constructor_arguments_override_class_defaults() -> None:
 
 async def test_standalone_run_with_tools_and_typed_output() -> None:
     model = ScriptedModel([tool_call_response(("double", {"x": 21})), json_response({"value": 42})])
-    result = await Doubler(model=model).run("double 21", tools=[double], budget=Budget(allow_unpriced=True))
+    result = await Doubler(model=model).run(
+        "double 21", tools=[double], budget=Budget(allow_unpriced=True)
+    )
     assert result.output == Answer(value=42)
     results = [m for m in model.requests[1].messages if isinstance(m, ToolResultMessage)]
     assert results[0].content == "42"

@@ -16,7 +16,10 @@ class Writer(Agent):
 
 def plan(n: int) -> Plan:
     steps = [Step(id="s0", agent="writer", instruction="part 0")]
-    steps += [Step(id=f"s{i}", agent="writer", instruction=f"part {i}", depends_on=[f"s{i - 1}"]) for i in range(1, n)]
+    steps += [
+        Step(id=f"s{i}", agent="writer", instruction=f"part {i}", depends_on=[f"s{i - 1}"])
+        for i in range(1, n)
+    ]
     return Plan(steps=steps, final_step=f"s{n - 1}")
 
 
@@ -25,7 +28,12 @@ def write(request: object) -> str:
 
 
 async def test_usage_table_by_agent_model_and_step() -> None:
-    sup = Supervisor([Writer(model=FunctionModel(write))], tools=[], plan=plan(2), budget=Budget(usd=1, prices=PRICES))
+    sup = Supervisor(
+        [Writer(model=FunctionModel(write))],
+        tools=[],
+        plan=plan(2),
+        budget=Budget(usd=1, prices=PRICES),
+    )
     result = await sup.run("task")
     usage = result.usage
     assert set(usage.by_agent) == {"writer"}
@@ -44,7 +52,9 @@ async def test_budget_stops_the_run_cleanly_and_resume_with_more_finishes(tmp_pa
         return write(request)
 
     writer = Writer(model=FunctionModel(counted, name="write"))
-    sup = Supervisor([writer], tools=[], plan=plan(4), store=url, budget=Budget(usd=0.045, prices=PRICES))
+    sup = Supervisor(
+        [writer], tools=[], plan=plan(4), store=url, budget=Budget(usd=0.045, prices=PRICES)
+    )
     first = await sup.run("task")
     assert first.status == "budget_exceeded", first.error
     done = [s for s in first.steps.values() if s.status == "done"]

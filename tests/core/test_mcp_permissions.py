@@ -21,16 +21,21 @@ class Calculator(Agent):
 
 async def test_mcp_tool_permitted_and_forbidden() -> None:
     async with load_mcp_tools(SERVER[0], args=SERVER[1:], prefix="demo", risk="read") as toolset:
-        model = ScriptedModel([
-            tool_call_response(("demo_add", {"a": 2, "b": 3})),
-            tool_call_response(("demo_shout-text", {"text": "hi"})),
-            "five",
-        ])
+        model = ScriptedModel(
+            [
+                tool_call_response(("demo_add", {"a": 2, "b": 3})),
+                tool_call_response(("demo_shout-text", {"text": "hi"})),
+                "five",
+            ]
+        )
         events: list[BaseEvent] = []
         sup = Supervisor(
-            [Calculator(model=model)], tools=ToolRegistry(list(toolset)), approver=ApproveAll(),
+            [Calculator(model=model)],
+            tools=ToolRegistry(list(toolset)),
+            approver=ApproveAll(),
             plan=Plan(steps=[Step(id="s", agent="calculator", instruction="add")], final_step="s"),
-            budget=Budget(allow_unpriced=True), on_event=events.append,
+            budget=Budget(allow_unpriced=True),
+            on_event=events.append,
         )
         result = await sup.run("add two and three")
     assert result.status == "succeeded", result.error

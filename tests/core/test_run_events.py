@@ -56,24 +56,36 @@ class Critic(Agent):
 
 
 def run_setup(events: list[BaseEvent], **kwargs: object) -> Supervisor:
-    writer = ScriptedModel([
-        tool_call_response(("lookup", {"topic": "sso"})),
-        tool_call_response(("delete_everything", {})),
-        tool_call_response(("publish", {"text": "draft", "token": TOOL_SECRET})),
-        "draft one",
-        "draft two",
-    ], name="writer")
-    critic = ScriptedModel([
-        json_response({"verdict": "revise", "reasons": ["add detail"]}),
-        json_response({"verdict": "pass", "confidence": 0.9}),
-    ], name="critic")
-    plan = Plan(steps=[
-        Step(id="draft", agent="writer", instruction="Draft"),
-        Step(id="review", agent="critic", instruction="Review", reviews="draft"),
-    ], final_step="draft")
+    writer = ScriptedModel(
+        [
+            tool_call_response(("lookup", {"topic": "sso"})),
+            tool_call_response(("delete_everything", {})),
+            tool_call_response(("publish", {"text": "draft", "token": TOOL_SECRET})),
+            "draft one",
+            "draft two",
+        ],
+        name="writer",
+    )
+    critic = ScriptedModel(
+        [
+            json_response({"verdict": "revise", "reasons": ["add detail"]}),
+            json_response({"verdict": "pass", "confidence": 0.9}),
+        ],
+        name="critic",
+    )
+    plan = Plan(
+        steps=[
+            Step(id="draft", agent="writer", instruction="Draft"),
+            Step(id="review", agent="critic", instruction="Review", reviews="draft"),
+        ],
+        final_step="draft",
+    )
     return Supervisor(
-        [Writer(model=writer), Critic(model=critic)], tools=[lookup, publish], plan=plan,
-        budget=Budget(allow_unpriced=True), on_event=events.append,
+        [Writer(model=writer), Critic(model=critic)],
+        tools=[lookup, publish],
+        plan=plan,
+        budget=Budget(allow_unpriced=True),
+        on_event=events.append,
         approver=CallbackApprover(lambda r: ApprovalDecision(decision="approved", approver="ana")),
         **kwargs,  # type: ignore[arg-type]
     )
@@ -90,13 +102,32 @@ async def test_event_sequence_of_a_run_with_tools_refusal_approval_and_revision(
     assert result.status == "succeeded", result.error
     kinds = [e.kind for e in events]
     expected = [
-        "run_started", "plan_made", "step_started",
-        "model_call_started", "model_call_finished", "tool_call_started", "tool_call_finished",
-        "model_call_started", "model_call_finished", "permission_refused",
-        "model_call_started", "model_call_finished", "approval_requested", "approval_decided",
-        "tool_call_started", "tool_call_finished", "step_finished",
-        "step_started", "step_finished", "review_verdict", "revision_requested",
-        "step_started", "step_finished", "step_started", "step_finished", "review_verdict",
+        "run_started",
+        "plan_made",
+        "step_started",
+        "model_call_started",
+        "model_call_finished",
+        "tool_call_started",
+        "tool_call_finished",
+        "model_call_started",
+        "model_call_finished",
+        "permission_refused",
+        "model_call_started",
+        "model_call_finished",
+        "approval_requested",
+        "approval_decided",
+        "tool_call_started",
+        "tool_call_finished",
+        "step_finished",
+        "step_started",
+        "step_finished",
+        "review_verdict",
+        "revision_requested",
+        "step_started",
+        "step_finished",
+        "step_started",
+        "step_finished",
+        "review_verdict",
         "run_finished",
     ]
     assert subsequence(expected, kinds), kinds
@@ -130,9 +161,17 @@ async def test_no_secret_reaches_the_store_logs_or_sinks(
     written = [db.read_bytes(), jsonl.read_bytes(), caplog.text.encode()]
     written += [p.read_bytes() for p in tmp_path.glob("runs.db-*")]
     written += [repr(e.model_dump()).encode() for e in events]
-    written += [json.dumps({"name": sp.name, "attributes": dict(sp.attributes or {}),
-                            "events": [(ev.name, dict(ev.attributes or {})) for ev in sp.events]},
-                           default=str).encode() for sp in spans]
+    written += [
+        json.dumps(
+            {
+                "name": sp.name,
+                "attributes": dict(sp.attributes or {}),
+                "events": [(ev.name, dict(ev.attributes or {})) for ev in sp.events],
+            },
+            default=str,
+        ).encode()
+        for sp in spans
+    ]
     for blob in written:
         assert FAKE_KEY.encode() not in blob
         assert TOOL_SECRET.encode() not in blob
@@ -159,7 +198,9 @@ async def test_raising_and_blocking_subscribers_do_not_change_the_result() -> No
     assert events[-1].kind == "run_finished"
 
 
-async def test_streaming_supervisor_emits_text_deltas_that_are_not_persisted(tmp_path: Path) -> None:
+async def test_streaming_supervisor_emits_text_deltas_that_are_not_persisted(
+    tmp_path: Path,
+) -> None:
     from agentorch import Plan as P
     from agentorch import Step as S
     from agentorch import Supervisor as Sup
@@ -168,9 +209,14 @@ async def test_streaming_supervisor_emits_text_deltas_that_are_not_persisted(tmp
         name = "plain"
 
     events: list[BaseEvent] = []
-    sup = Sup([Plain(model=ScriptedModel(["streamed words"]))], tools=[], stream=True,
-              plan=P(steps=[S(id="s", agent="plain", instruction="x")], final_step="s"),
-              on_event=events.append, store=f"sqlite:///{tmp_path}/r.db")
+    sup = Sup(
+        [Plain(model=ScriptedModel(["streamed words"]))],
+        tools=[],
+        stream=True,
+        plan=P(steps=[S(id="s", agent="plain", instruction="x")], final_step="s"),
+        on_event=events.append,
+        store=f"sqlite:///{tmp_path}/r.db",
+    )
     result = await sup.run("task")
     deltas = [e for e in events if e.kind == "text_delta"]
     assert "".join(e.text for e in deltas) == "streamed words"  # type: ignore[attr-defined]

@@ -59,10 +59,13 @@ def budget() -> Budget:
 
 
 async def test_user_specialist_is_planned_routed_and_typed_output_flows_downstream() -> None:
-    plan = Plan(steps=[
-        Step(id="parse", agent="parser", instruction="Extract requirements"),
-        Step(id="write", agent="writer", instruction="Answer them", depends_on=["parse"]),
-    ], final_step="write")
+    plan = Plan(
+        steps=[
+            Step(id="parse", agent="parser", instruction="Extract requirements"),
+            Step(id="write", agent="writer", instruction="Answer them", depends_on=["parse"]),
+        ],
+        final_step="write",
+    )
     router = ScriptedModel([json_response(plan)], name="router")
     parser_model = ScriptedModel([json_response({"items": ["SSO", "99.9% uptime"]})], name="parser")
     seen: list[str] = []
@@ -73,7 +76,9 @@ async def test_user_specialist_is_planned_routed_and_typed_output_flows_downstre
 
     sup = Supervisor(
         [Parser(model=parser_model), Writer(model=FunctionModel(write))],
-        router_model=router, budget=budget(), tools=[],
+        router_model=router,
+        budget=budget(),
+        tools=[],
     )
     result = await sup.run("Answer the RFP")
     assert result.status == "succeeded", result.error
@@ -94,14 +99,22 @@ async def test_independent_steps_run_concurrently_and_dependants_wait() -> None:
         return "done"
 
     steps = [Step(id=f"s{i}", agent="writer", instruction=f"part {i}") for i in range(4)]
-    steps.append(Step(id="join", agent="writer", instruction="join", depends_on=[s.id for s in steps]))
-    sup = Supervisor([Writer(model=FunctionModel(slow))], budget=budget(), tools=[],
-                     plan=Plan(steps=steps, final_step="join"))
+    steps.append(
+        Step(id="join", agent="writer", instruction="join", depends_on=[s.id for s in steps])
+    )
+    sup = Supervisor(
+        [Writer(model=FunctionModel(slow))],
+        budget=budget(),
+        tools=[],
+        plan=Plan(steps=steps, final_step="join"),
+    )
     started = time.perf_counter()
     result = await sup.run("Write")
     elapsed = time.perf_counter() - started
     assert result.status == "succeeded"
-    assert elapsed < 2 * 0.2 * 2  # four parallel steps + the join: about two step-times, far below five
+    assert (
+        elapsed < 2 * 0.2 * 2
+    )  # four parallel steps + the join: about two step-times, far below five
     assert order[:4] == ["start"] * 4  # all four started before any finished
     assert order[-2:] == ["start", "end"]  # the join ran last
 
@@ -115,11 +128,13 @@ async def test_context_isolation() -> None:
         prompts[step] = text
         return f"OUTPUT-OF-{step}"
 
-    plan = Plan(steps=[
-        Step(id="a", agent="writer", instruction="A"),
-        Step(id="b", agent="writer", instruction="B"),
-        Step(id="c", agent="writer", instruction="C", depends_on=["a"]),
-    ])
+    plan = Plan(
+        steps=[
+            Step(id="a", agent="writer", instruction="A"),
+            Step(id="b", agent="writer", instruction="B"),
+            Step(id="c", agent="writer", instruction="C", depends_on=["a"]),
+        ]
+    )
     sup = Supervisor([Writer(model=FunctionModel(write))], budget=budget(), tools=[], plan=plan)
     result = await sup.run("Task")
     assert result.status == "succeeded"
@@ -129,10 +144,13 @@ async def test_context_isolation() -> None:
 
 
 def review_plan() -> Plan:
-    return Plan(steps=[
-        Step(id="draft", agent="writer", instruction="Draft"),
-        Step(id="review", agent="critic", instruction="Review the draft", reviews="draft"),
-    ], final_step="draft")
+    return Plan(
+        steps=[
+            Step(id="draft", agent="writer", instruction="Draft"),
+            Step(id="review", agent="critic", instruction="Review the draft", reviews="draft"),
+        ],
+        final_step="draft",
+    )
 
 
 async def test_critic_asks_twice_then_passes() -> None:
@@ -143,13 +161,20 @@ async def test_critic_asks_twice_then_passes() -> None:
         feedback_seen.append(user_text(request))
         return next(drafts)
 
-    verdicts = ScriptedModel([
-        json_response({"verdict": "revise", "reasons": ["too vague"]}),
-        json_response({"verdict": "revise", "reasons": ["cite sources"]}),
-        json_response({"verdict": "pass", "confidence": 0.9}),
-    ], name="critic")
-    sup = Supervisor([Writer(model=FunctionModel(write)), Critic(model=verdicts)], budget=budget(), tools=[],
-                     plan=review_plan())
+    verdicts = ScriptedModel(
+        [
+            json_response({"verdict": "revise", "reasons": ["too vague"]}),
+            json_response({"verdict": "revise", "reasons": ["cite sources"]}),
+            json_response({"verdict": "pass", "confidence": 0.9}),
+        ],
+        name="critic",
+    )
+    sup = Supervisor(
+        [Writer(model=FunctionModel(write)), Critic(model=verdicts)],
+        budget=budget(),
+        tools=[],
+        plan=review_plan(),
+    )
     result = await sup.run("Task")
     assert result.status == "succeeded", result.error
     assert result.output == "v3"
@@ -163,7 +188,10 @@ async def test_critic_that_never_passes_hits_the_revision_cap() -> None:
     never = FunctionModel(lambda r: json_response({"verdict": "revise", "reasons": ["no"]}))
     sup = Supervisor(
         [Writer(model=FunctionModel(lambda r: f"draft {next(counter)}")), Critic(model=never)],
-        budget=budget(), tools=[], plan=review_plan(), limits=Limits(max_revisions=2),
+        budget=budget(),
+        tools=[],
+        plan=review_plan(),
+        limits=Limits(max_revisions=2),
     )
     result = await sup.run("Task")
     assert result.status == "failed"
@@ -173,9 +201,18 @@ async def test_critic_that_never_passes_hits_the_revision_cap() -> None:
 
 async def test_unchanged_revision_is_a_delegation_cycle() -> None:
     sup = Supervisor(
-        [Writer(model=FunctionModel(lambda r: "same")),
-         Critic(model=FunctionModel(lambda r: json_response({"verdict": "revise", "reasons": ["again"]})))],
-        budget=budget(), tools=[], plan=review_plan(), limits=Limits(max_revisions=5),
+        [
+            Writer(model=FunctionModel(lambda r: "same")),
+            Critic(
+                model=FunctionModel(
+                    lambda r: json_response({"verdict": "revise", "reasons": ["again"]})
+                )
+            ),
+        ],
+        budget=budget(),
+        tools=[],
+        plan=review_plan(),
+        limits=Limits(max_revisions=5),
     )
     result = await sup.run("Task")
     assert result.status == "failed"
@@ -188,13 +225,25 @@ async def test_high_risk_step_is_escalated_and_denial_is_handled() -> None:
     def decide(request: ApprovalRequest) -> ApprovalDecision:
         requests.append(request)
         if len(requests) == 1:
-            return ApprovalDecision(decision="denied", approver="jane", comment="remove the fixed price")
+            return ApprovalDecision(
+                decision="denied", approver="jane", comment="remove the fixed price"
+            )
         return ApprovalDecision(decision="approved", approver="jane", comment="ok now")
 
-    drafts = iter(["We commit to a fixed price.", "Pricing per the rate card, subject to contract."])
-    plan = Plan(steps=[Step(id="pricing", agent="writer", instruction="Price", risk="high")], final_step="pricing")
-    sup = Supervisor([Writer(model=FunctionModel(lambda r: next(drafts)))], budget=budget(), tools=[],
-                     plan=plan, approver=CallbackApprover(decide))
+    drafts = iter(
+        ["We commit to a fixed price.", "Pricing per the rate card, subject to contract."]
+    )
+    plan = Plan(
+        steps=[Step(id="pricing", agent="writer", instruction="Price", risk="high")],
+        final_step="pricing",
+    )
+    sup = Supervisor(
+        [Writer(model=FunctionModel(lambda r: next(drafts)))],
+        budget=budget(),
+        tools=[],
+        plan=plan,
+        approver=CallbackApprover(decide),
+    )
     result = await sup.run("Task")
     assert result.status == "succeeded", result.error
     assert [r.subject for r in requests] == ["escalation", "escalation"]
@@ -205,8 +254,15 @@ async def test_high_risk_step_is_escalated_and_denial_is_handled() -> None:
     ("bad", "message"),
     [
         ({"steps": [{"id": "x", "agent": "ghost", "instruction": "?"}]}, "unknown agent"),
-        ({"steps": [{"id": "a", "agent": "writer", "instruction": "a", "depends_on": ["b"]},
-                    {"id": "b", "agent": "writer", "instruction": "b", "depends_on": ["a"]}]}, "cycle"),
+        (
+            {
+                "steps": [
+                    {"id": "a", "agent": "writer", "instruction": "a", "depends_on": ["b"]},
+                    {"id": "b", "agent": "writer", "instruction": "b", "depends_on": ["a"]},
+                ]
+            },
+            "cycle",
+        ),
         ({"steps": []}, "no steps"),
         ("{not json", "invalid plan JSON"),
     ],
@@ -215,7 +271,9 @@ async def test_bad_plans_are_replanned_with_the_errors(bad: object, message: str
     good = Plan(steps=[Step(id="w", agent="writer", instruction="write")])
     first = text_response(bad) if isinstance(bad, str) else json_response(bad)
     router = ScriptedModel([first, json_response(good)], name="router")
-    sup = Supervisor([Writer(model=ScriptedModel(["fine"]))], router_model=router, budget=budget(), tools=[])
+    sup = Supervisor(
+        [Writer(model=ScriptedModel(["fine"]))], router_model=router, budget=budget(), tools=[]
+    )
     result = await sup.run("Task")
     assert result.status == "succeeded", result.error
     feedback = user_text(router.requests[1])
@@ -224,7 +282,9 @@ async def test_bad_plans_are_replanned_with_the_errors(bad: object, message: str
 
 async def test_router_that_never_plans_well_fails_clearly() -> None:
     router = FunctionModel(lambda r: json_response({"steps": []}))
-    sup = Supervisor([Writer(model=ScriptedModel([]))], router_model=router, budget=budget(), tools=[])
+    sup = Supervisor(
+        [Writer(model=ScriptedModel([]))], router_model=router, budget=budget(), tools=[]
+    )
     result = await sup.run("Task")
     assert result.status == "failed"
     assert "PlanError" in (result.error or "")
@@ -239,8 +299,13 @@ async def test_declared_plan_with_unknown_agent_is_a_user_error() -> None:
 
 async def test_step_cap_ends_the_run() -> None:
     steps = [Step(id=f"s{i}", agent="writer", instruction=str(i)) for i in range(5)]
-    sup = Supervisor([Writer(model=FunctionModel(lambda r: "x"))], budget=budget(), tools=[],
-                     plan=Plan(steps=steps), limits=Limits(max_steps=3))
+    sup = Supervisor(
+        [Writer(model=FunctionModel(lambda r: "x"))],
+        budget=budget(),
+        tools=[],
+        plan=Plan(steps=steps),
+        limits=Limits(max_steps=3),
+    )
     result = await sup.run("Task")
     assert result.status == "failed"
     assert "MaxStepsExceeded" in (result.error or "")
@@ -252,12 +317,16 @@ async def test_failing_step_fails_only_its_dependants() -> None:
             raise ValueError("boom")
         return "ok"
 
-    plan = Plan(steps=[
-        Step(id="bad", agent="writer", instruction="bad"),
-        Step(id="after_bad", agent="writer", instruction="after", depends_on=["bad"]),
-        Step(id="good", agent="writer", instruction="good"),
-    ])
-    sup = Supervisor([Writer(model=FunctionModel(flaky))], budget=budget(), tools=[], plan=plan, retries=0)
+    plan = Plan(
+        steps=[
+            Step(id="bad", agent="writer", instruction="bad"),
+            Step(id="after_bad", agent="writer", instruction="after", depends_on=["bad"]),
+            Step(id="good", agent="writer", instruction="good"),
+        ]
+    )
+    sup = Supervisor(
+        [Writer(model=FunctionModel(flaky))], budget=budget(), tools=[], plan=plan, retries=0
+    )
     result = await sup.run("Task")
     assert result.steps["bad"].status == "failed"
     assert result.steps["after_bad"].status == "skipped"
@@ -265,10 +334,16 @@ async def test_failing_step_fails_only_its_dependants() -> None:
 
 
 async def test_nested_supervisor_shares_the_budget() -> None:
-    inner = Supervisor([Writer(model=FunctionModel(lambda r: "inner answer"))], tools=[],
-                       plan=Plan(steps=[Step(id="w", agent="writer", instruction="write")]),
-                       name="team", description="A writing team.")
-    outer_plan = Plan(steps=[Step(id="delegate", agent="team", instruction="Write it")], final_step="delegate")
+    inner = Supervisor(
+        [Writer(model=FunctionModel(lambda r: "inner answer"))],
+        tools=[],
+        plan=Plan(steps=[Step(id="w", agent="writer", instruction="write")]),
+        name="team",
+        description="A writing team.",
+    )
+    outer_plan = Plan(
+        steps=[Step(id="delegate", agent="team", instruction="Write it")], final_step="delegate"
+    )
     outer = Supervisor([inner.as_agent()], budget=budget(), tools=[], plan=outer_plan)
     result = await outer.run("Task")
     assert result.status == "succeeded", result.error
@@ -277,23 +352,34 @@ async def test_nested_supervisor_shares_the_budget() -> None:
 
 
 async def test_run_sync_refuses_inside_a_running_loop() -> None:
-    sup = Supervisor([Writer(model=ScriptedModel(["x"]))], tools=[],
-                     plan=Plan(steps=[Step(id="w", agent="writer", instruction="w")]))
+    sup = Supervisor(
+        [Writer(model=ScriptedModel(["x"]))],
+        tools=[],
+        plan=Plan(steps=[Step(id="w", agent="writer", instruction="w")]),
+    )
     with pytest.raises(SyncInAsyncError):
         sup.run_sync("Task")
 
 
 async def test_stream_yields_events_until_run_finished() -> None:
-    sup = Supervisor([Writer(model=ScriptedModel(["x"]))], tools=[], budget=budget(),
-                     plan=Plan(steps=[Step(id="w", agent="writer", instruction="w")]))
+    sup = Supervisor(
+        [Writer(model=ScriptedModel(["x"]))],
+        tools=[],
+        budget=budget(),
+        plan=Plan(steps=[Step(id="w", agent="writer", instruction="w")]),
+    )
     kinds = [e.kind async for e in sup.stream("Task")]
     assert kinds[0] == "run_started" and kinds[-1] == "run_finished"
     assert "step_finished" in kinds
 
 
 def test_run_sync_works_from_plain_code() -> None:
-    sup = Supervisor([Writer(model=ScriptedModel(["x"]))], tools=[], budget=budget(),
-                     plan=Plan(steps=[Step(id="w", agent="writer", instruction="w")], final_step="w"))
+    sup = Supervisor(
+        [Writer(model=ScriptedModel(["x"]))],
+        tools=[],
+        budget=budget(),
+        plan=Plan(steps=[Step(id="w", agent="writer", instruction="w")], final_step="w"),
+    )
     assert sup.run_sync("Task").output == "x"
 
 
@@ -303,12 +389,20 @@ def test_json_roundtrip_of_plan() -> None:
 
 
 async def test_a_supervisor_delegating_back_to_itself_is_a_cycle() -> None:
-    inner = Supervisor([Writer(model=FunctionModel(lambda r: "never"))], tools=[], name="team",
-                       plan=Plan(steps=[Step(id="again", agent="team", instruction="Write it")]))
+    inner = Supervisor(
+        [Writer(model=FunctionModel(lambda r: "never"))],
+        tools=[],
+        name="team",
+        plan=Plan(steps=[Step(id="again", agent="team", instruction="Write it")]),
+    )
     team = inner.as_agent()
     inner.agents["team"] = team  # the team may delegate to ... the team
-    outer = Supervisor([team], budget=budget(), tools=[],
-                       plan=Plan(steps=[Step(id="delegate", agent="team", instruction="Write it")]))
+    outer = Supervisor(
+        [team],
+        budget=budget(),
+        tools=[],
+        plan=Plan(steps=[Step(id="delegate", agent="team", instruction="Write it")]),
+    )
     result = await outer.run("Task")
     assert result.status == "failed"
     assert "DelegationCycleError" in (result.steps["delegate"].error or "")

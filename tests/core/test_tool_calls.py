@@ -72,8 +72,12 @@ def supervisor(model: ScriptedModel, events: list[BaseEvent], **kwargs: object) 
     plan = Plan(steps=[Step(id="s", agent="assistant", instruction="do it")], final_step="s")
     kwargs.setdefault("approver", ApproveAll())
     return Supervisor(
-        [Assistant(model=model)], tools=[read_notes, delete_records, send_email, add],
-        budget=Budget(allow_unpriced=True), plan=plan, on_event=events.append, **kwargs,  # type: ignore[arg-type]
+        [Assistant(model=model)],
+        tools=[read_notes, delete_records, send_email, add],
+        budget=Budget(allow_unpriced=True),
+        plan=plan,
+        on_event=events.append,
+        **kwargs,  # type: ignore[arg-type]
     )
 
 
@@ -82,13 +86,19 @@ def tool_results(model: ScriptedModel, index: int) -> list[ToolResultMessage]:
 
 
 async def test_forbidden_nonexistent_and_badly_typed_calls_never_execute() -> None:
-    model = ScriptedModel([
-        tool_call_response(("delete_records", {"table": "customers"})),
-        tool_call_response(("launch_rockets", {})),
-        tool_call_response(("add", {"a": "three", "b": 4})),
-        tool_call_response(ToolCall(id="c9", name="add", raw_arguments='{"a": 1, "b":', arguments_error="truncated")),
-        "done",
-    ])
+    model = ScriptedModel(
+        [
+            tool_call_response(("delete_records", {"table": "customers"})),
+            tool_call_response(("launch_rockets", {})),
+            tool_call_response(("add", {"a": "three", "b": 4})),
+            tool_call_response(
+                ToolCall(
+                    id="c9", name="add", raw_arguments='{"a": 1, "b":', arguments_error="truncated"
+                )
+            ),
+            "done",
+        ]
+    )
     events: list[BaseEvent] = []
     result = await supervisor(model, events).run("task")
     assert result.status == "succeeded", result.error
@@ -111,11 +121,13 @@ async def test_model_is_shown_only_permitted_tools() -> None:
 
 
 async def test_prompt_injection_in_a_document_cannot_reach_a_forbidden_tool() -> None:
-    model = ScriptedModel([
-        tool_call_response(("read_notes", {"topic": "inbox"})),
-        tool_call_response(("delete_records", {"table": "customers"})),
-        "I will not delete anything.",
-    ])
+    model = ScriptedModel(
+        [
+            tool_call_response(("read_notes", {"topic": "inbox"})),
+            tool_call_response(("delete_records", {"table": "customers"})),
+            "I will not delete anything.",
+        ]
+    )
     events: list[BaseEvent] = []
     result = await supervisor(model, events).run("summarise the inbox")
     assert result.status == "succeeded"
@@ -132,8 +144,12 @@ async def test_policy_is_stricter_than_the_declaration() -> None:
     assert [t.name for t in model.requests[0].tools] == ["read_notes"]
 
 
-def approval_run(decision: ApprovalDecision | None, seen: list[ApprovalRequest]) -> tuple[ScriptedModel, Supervisor]:
-    model = ScriptedModel([tool_call_response(("send_email", {"to": "a@example.com", "body": "hi"})), "done"])
+def approval_run(
+    decision: ApprovalDecision | None, seen: list[ApprovalRequest]
+) -> tuple[ScriptedModel, Supervisor]:
+    model = ScriptedModel(
+        [tool_call_response(("send_email", {"to": "a@example.com", "body": "hi"})), "done"]
+    )
 
     def decide(request: ApprovalRequest) -> ApprovalDecision | None:
         seen.append(request)
@@ -147,13 +163,18 @@ async def test_approval_approved() -> None:
     _model, sup = approval_run(ApprovalDecision(decision="approved", approver="ana"), seen)
     assert (await sup.run("task")).status == "succeeded"
     assert CALLS == ["send_email:a@example.com:hi"]
-    assert seen[0].tool == "send_email" and seen[0].arguments == {"to": "a@example.com", "body": "hi"}
+    assert seen[0].tool == "send_email" and seen[0].arguments == {
+        "to": "a@example.com",
+        "body": "hi",
+    }
     assert seen[0].risk == "write"
 
 
 async def test_approval_denied_with_reason_goes_back_to_the_model() -> None:
     seen: list[ApprovalRequest] = []
-    model, sup = approval_run(ApprovalDecision(decision="denied", approver="ana", comment="not to customers"), seen)
+    model, sup = approval_run(
+        ApprovalDecision(decision="denied", approver="ana", comment="not to customers"), seen
+    )
     assert (await sup.run("task")).status == "succeeded"
     assert CALLS == []
     assert "not to customers" in tool_results(model, 1)[0].content
@@ -162,20 +183,26 @@ async def test_approval_denied_with_reason_goes_back_to_the_model() -> None:
 async def test_arguments_edited_before_approval() -> None:
     seen: list[ApprovalRequest] = []
     edited = {"to": "team@example.com", "body": "hi"}
-    _model, sup = approval_run(ApprovalDecision(decision="edited", approver="ana", arguments=edited), seen)
+    _model, sup = approval_run(
+        ApprovalDecision(decision="edited", approver="ana", arguments=edited), seen
+    )
     assert (await sup.run("task")).status == "succeeded"
     assert CALLS == ["send_email:team@example.com:hi"]
 
 
 async def test_deferred_approval_needs_a_store() -> None:
-    model = ScriptedModel([tool_call_response(("send_email", {"to": "a@example.com", "body": "hi"})), "done"])
+    model = ScriptedModel(
+        [tool_call_response(("send_email", {"to": "a@example.com", "body": "hi"})), "done"]
+    )
     with pytest.raises(ConfigError, match="store"):
         await supervisor(model, [], approver=DeferredApprover()).run("task")
 
 
 async def test_deferred_approval_waits_in_the_store_then_resumes(tmp_path) -> None:  # type: ignore[no-untyped-def]
     url = f"sqlite:///{tmp_path}/runs.db"
-    model = ScriptedModel([tool_call_response(("send_email", {"to": "a@example.com", "body": "hi"})), "done"])
+    model = ScriptedModel(
+        [tool_call_response(("send_email", {"to": "a@example.com", "body": "hi"})), "done"]
+    )
     sup = supervisor(model, [], approver=DeferredApprover(), store=url)
     first = await sup.run("task")
     assert first.status == "waiting_approval"
@@ -200,7 +227,12 @@ async def test_a_tool_that_raises_becomes_a_tool_error() -> None:
 
     model = ScriptedModel([tool_call_response(("broken", {})), "recovered"])
     plan = Plan(steps=[Step(id="s", agent="user", instruction="x")], final_step="s")
-    sup = Supervisor([User(model=model)], tools=ToolRegistry([broken]), plan=plan, budget=Budget(allow_unpriced=True))
+    sup = Supervisor(
+        [User(model=model)],
+        tools=ToolRegistry([broken]),
+        plan=plan,
+        budget=Budget(allow_unpriced=True),
+    )
     result = await sup.run("task")
     assert result.output == "recovered"
     assert "disk on fire" in tool_results(model, 1)[0].content

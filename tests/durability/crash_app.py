@@ -86,22 +86,38 @@ def on_event(event) -> None:  # type: ignore[no-untyped-def]
 
 def decide(request: ApprovalRequest) -> ApprovalDecision:
     if request.subject == "in_doubt":
-        return ApprovalDecision(decision="mark_done", approver="test", comment="the ledger has the line")
+        return ApprovalDecision(
+            decision="mark_done", approver="test", comment="the ledger has the line"
+        )
     die("at_approval")
     return ApprovalDecision(decision="approved", approver="test")
 
 
-plan = Plan(steps=[
-    Step(id="research", agent="researcher", instruction="Research"),
-    Step(id="book", agent="bookkeeper", instruction="Book the invoice", depends_on=["research"]),
-    Step(id="sum", agent="summarizer", instruction="Summarise", depends_on=["book"]),
-], final_step="sum")
-prices = {f"function:{n}": {"input": 1e-6, "output": 2e-6} for n in ("research", "bookkeeper", "summary")}
+plan = Plan(
+    steps=[
+        Step(id="research", agent="researcher", instruction="Research"),
+        Step(
+            id="book", agent="bookkeeper", instruction="Book the invoice", depends_on=["research"]
+        ),
+        Step(id="sum", agent="summarizer", instruction="Summarise", depends_on=["book"]),
+    ],
+    final_step="sum",
+)
+prices = {
+    f"function:{n}": {"input": 1e-6, "output": 2e-6} for n in ("research", "bookkeeper", "summary")
+}
 sup = Supervisor(
-    [Researcher(model=FunctionModel(research, delay=0.05)), Bookkeeper(model=FunctionModel(bookkeeper)),
-     Summarizer(model=FunctionModel(summary))],
-    tools=[append_line], plan=plan, store=store_url, on_event=on_event,
-    budget=Budget(usd=1.0, prices=prices), approver=CallbackApprover(decide),
+    [
+        Researcher(model=FunctionModel(research, delay=0.05)),
+        Bookkeeper(model=FunctionModel(bookkeeper)),
+        Summarizer(model=FunctionModel(summary)),
+    ],
+    tools=[append_line],
+    plan=plan,
+    store=store_url,
+    on_event=on_event,
+    budget=Budget(usd=1.0, prices=prices),
+    approver=CallbackApprover(decide),
 )
 if mode == "run":
     # the run id is known before anything runs, so the test can resume a killed run
@@ -110,6 +126,14 @@ if mode == "run":
     result = sup.run_sync("Book the invoice", run_id=rid)
 else:
     result = sup.resume_sync(run_id)
-print(json.dumps({"status": result.status, "output": result.output, "cost": result.usage.total.cost_usd,
-                  "requests": result.usage.total.requests,
-                  "error": result.error}))
+print(
+    json.dumps(
+        {
+            "status": result.status,
+            "output": result.output,
+            "cost": result.usage.total.cost_usd,
+            "requests": result.usage.total.requests,
+            "error": result.error,
+        }
+    )
+)

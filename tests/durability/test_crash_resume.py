@@ -13,12 +13,17 @@ import pytest
 APP = Path(__file__).with_name("crash_app.py")
 
 
-def run_app(tmp_path: Path, *args: str, crash_at: str = "", **extra: str) -> subprocess.CompletedProcess[str]:
+def run_app(
+    tmp_path: Path, *args: str, crash_at: str = "", **extra: str
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "CRASH_AT": crash_at, **extra}
     store = f"sqlite:///{tmp_path}/runs.db"
     return subprocess.run(
-        [sys.executable, str(APP), store, str(tmp_path), *args], capture_output=True, text=True,
-        env=env, timeout=120,
+        [sys.executable, str(APP), store, str(tmp_path), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
 
 
@@ -37,8 +42,12 @@ def clean(tmp_path_factory: pytest.TempPathFactory) -> dict[str, float]:
     return result  # type: ignore[no-any-return]
 
 
-@pytest.mark.parametrize("point", ["in_model", "between_steps", "in_tool", "after_tool", "at_approval"])
-def test_killed_run_resumes_without_rerunning_or_repaying(tmp_path: Path, point: str, clean: dict[str, float]) -> None:
+@pytest.mark.parametrize(
+    "point", ["in_model", "between_steps", "in_tool", "after_tool", "at_approval"]
+)
+def test_killed_run_resumes_without_rerunning_or_repaying(
+    tmp_path: Path, point: str, clean: dict[str, float]
+) -> None:
     killed = run_app(tmp_path, "run", crash_at=point)
     assert killed.returncode == -9, (killed.returncode, killed.stderr[-2000:])
     assert (tmp_path / "crashed").read_text() == point
@@ -60,14 +69,16 @@ def test_killed_run_resumes_without_rerunning_or_repaying(tmp_path: Path, point:
     # model calls that completed are replayed, not repeated
     assert calls.count("summary") == 1
     assert calls.count("bookkeeper:0") == 1 + (point == "in_model") * 0
-    new_calls = calls[len(calls_before):]
+    new_calls = calls[len(calls_before) :]
     assert "research" not in new_calls or point == "in_model"
     # cost is never double-counted: a resumed run pays for as many model calls as a clean run, except
     # that a call killed mid-flight is charged at its reservation (it may have been billed)
     if point == "in_model":
         assert result["requests"] == clean["requests"] + 1
         assert result["cost"] > clean["cost"]
-    elif point == "in_tool":  # the person's "mark done" changes what the model sees next, not what is paid
+    elif (
+        point == "in_tool"
+    ):  # the person's "mark done" changes what the model sees next, not what is paid
         assert result["requests"] == clean["requests"]
     else:
         assert result["requests"] == clean["requests"]
@@ -89,8 +100,13 @@ def test_two_processes_resuming_one_run_one_wins(tmp_path: Path) -> None:
     store = f"sqlite:///{tmp_path}/runs.db"
     env = {**os.environ, "SUMMARY_DELAY": "1.5"}
     procs = [
-        subprocess.Popen([sys.executable, str(APP), store, str(tmp_path), "resume", run_id],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        subprocess.Popen(
+            [sys.executable, str(APP), store, str(tmp_path), "resume", run_id],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
         for _ in range(2)
     ]
     outs = [p.communicate(timeout=120) for p in procs]

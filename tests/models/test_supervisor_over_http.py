@@ -32,11 +32,20 @@ class Pricing(Agent):
 
 
 async def test_planned_run_with_tools_over_http(tmp_path: Path) -> None:
-    plan = Plan(steps=[Step(id="price", agent="pricing", instruction="Price SUP-1")], final_step="price")
-    call = {"id": "call_1", "type": "function",
-            "function": {"name": "rate_card_lookup", "arguments": '{"sku": "SUP-1"}'}}
-    usage = {"prompt_tokens": 120, "completion_tokens": 20, "total_tokens": 140,
-             "prompt_tokens_details": {"cached_tokens": 100}}
+    plan = Plan(
+        steps=[Step(id="price", agent="pricing", instruction="Price SUP-1")], final_step="price"
+    )
+    call = {
+        "id": "call_1",
+        "type": "function",
+        "function": {"name": "rate_card_lookup", "arguments": '{"sku": "SUP-1"}'},
+    }
+    usage = {
+        "prompt_tokens": 120,
+        "completion_tokens": 20,
+        "total_tokens": 140,
+        "prompt_tokens_details": {"cached_tokens": 100},
+    }
     with LocalServer() as server:
         server.replies += [
             Reply(body={**completion(plan.model_dump_json()), "usage": usage}),
@@ -45,8 +54,12 @@ async def test_planned_run_with_tools_over_http(tmp_path: Path) -> None:
         ]
         model = OpenAIModel("gpt-4.1-mini", api_key="sk-local-test-key-0000", base_url=server.url)
         sup = Supervisor(
-            [Pricing(model=model)], router_model=model, tools=[rate_card_lookup], approver=ApproveAll(),
-            budget=Budget(usd=1.0), store=f"sqlite:///{tmp_path}/runs.db",
+            [Pricing(model=model)],
+            router_model=model,
+            tools=[rate_card_lookup],
+            approver=ApproveAll(),
+            budget=Budget(usd=1.0),
+            store=f"sqlite:///{tmp_path}/runs.db",
         )
         result = await sup.run("Price SUP-1 for three years")
     assert result.status == "succeeded", result.error

@@ -31,5 +31,6 @@ def make_approval(request_id: str = "ap-1", run_id: str = "run-1", **fields: Any
     fields.setdefault("arguments", {"to": "client@example.com"})
     return ApprovalRecord(request_id=request_id, run_id=run_id, **fields)
 
+
 #: A fixture function that runs raw SQL on the store's database and returns the rows.
 Raw = Callable[..., list[tuple[Any, ...]]]

@@ -256,14 +256,22 @@ def test_hash_of_the_payload_text_equals_the_hash_of_the_record() -> None:
     from agentorch.store._audit import encode_payload, record_hash, record_hash_of_text
 
     json_values = st.recursive(
-        st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.floats(allow_nan=False, allow_infinity=False)
         | st.text(),
         lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
         max_leaves=20,
     )
 
-    @given(st.dictionaries(st.text(), json_values, max_size=5), st.text(), st.text(), st.integers(0, 10**6),
-           st.floats(0, 2e9, allow_nan=False))
+    @given(
+        st.dictionaries(st.text(), json_values, max_size=5),
+        st.text(),
+        st.text(),
+        st.integers(0, 10**6),
+        st.floats(0, 2e9, allow_nan=False),
+    )
     def check(payload: dict, run_id: str, kind: str, seq: int, ts: float) -> None:  # type: ignore[type-arg]
         text, stored = encode_payload(payload)
         assert record_hash_of_text(run_id, seq, kind, ts, text, "p" * 64) == record_hash(
