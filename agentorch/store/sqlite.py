@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,13 @@ class SQLiteStore(SQLLedgerStore):
         except BaseException:
             self._conn.close()
             raise
+        self._checkpointer: _Checkpointer | None = None
+        if not memory:
+            # WAL checkpoints fsync the database; a thread of ours does them, so a commit on the
+            # run's event loop never waits for one. SQLite's own auto-checkpoint stays as a
+            # (much larger) safety net for when this thread is not running.
+            self._conn.execute(f"PRAGMA wal_autocheckpoint = {_AUTOCHECKPOINT_PAGES}")
+            self._checkpointer = _Checkpointer(target, busy_timeout)
 
     def _open(self, busy_timeout: float, memory: bool) -> None:
         conn = self._conn
@@ -153,6 +161,8 @@ class SQLiteStore(SQLLedgerStore):
             self._conn.execute("ROLLBACK")
 
     def _close_connection(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         self._conn.close()
 
     def _driver_errors(self) -> tuple[type[BaseException], ...]:
@@ -188,3 +198,41 @@ def _check_header(file: Path) -> None:
             f"{file} is not an agentorch store: the file is not a SQLite database",
             hint="point the store at another file; this one was left untouched",
         )
+
+
+#: Pages the WAL may grow to before a commit checkpoints it itself (~80 MB at 4 KiB pages).
+_AUTOCHECKPOINT_PAGES = 20_000
+#: How often the background checkpointer copies the WAL back into the database.
+_CHECKPOINT_EVERY = 0.5
+
+
+class _Checkpointer:
+    """A daemon thread with its own connection that checkpoints the WAL (PASSIVE: never blocks
+    writers, never waits for readers) every ``_CHECKPOINT_EVERY`` seconds."""
+
+    def __init__(self, path: str, busy_timeout: float) -> None:
+        self._path = path
+        self._timeout = busy_timeout
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._loop, name="agentorch-wal-checkpoint", daemon=True
+        )
+        self._thread.start()
+
+    def _loop(self) -> None:
+        try:
+            conn = sqlite3.connect(self._path, timeout=self._timeout, isolation_level=None)
+        except sqlite3.Error:
+            return  # the foreground connection's auto-checkpoint still bounds the WAL
+        try:
+            while not self._stop.wait(_CHECKPOINT_EVERY):
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error:
+                    continue  # busy or locked this time: the next round tries again
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)

@@ -245,3 +245,31 @@ def test_an_older_store_is_migrated_in_place(
             upgraded._x("INSERT INTO notes (run_id, body) VALUES ('run-1', 'hi')")  # type: ignore[attr-defined]
     finally:
         upgraded.close()
+
+
+def test_a_background_thread_checkpoints_the_wal(tmp_path: Path) -> None:
+    import threading
+    import time
+
+    from store_helpers import make_run
+
+    from agentorch.store.sqlite import SQLiteStore
+
+    def checkpointers() -> list[threading.Thread]:
+        return [t for t in threading.enumerate() if t.name == "agentorch-wal-checkpoint"]
+
+    before = len(checkpointers())
+    store = SQLiteStore(tmp_path / "runs.db")
+    try:
+        assert len(checkpointers()) == before + 1
+        main = tmp_path / "runs.db"
+        size = main.stat().st_size
+        for i in range(50):  # far below SQLite's own auto-checkpoint threshold
+            make_run(store, f"run-{i}")
+        deadline = time.monotonic() + 10
+        while main.stat().st_size == size and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert main.stat().st_size > size  # the WAL's pages reached the database file
+    finally:
+        store.close()
+    assert len(checkpointers()) == before
