@@ -20,7 +20,7 @@ _EXPORTS: dict[str, str] = {
     "AgentResult": "agentorch.agent",
     "StepContext": "agentorch.agent",
     "Workflow": "agentorch.workflow",
-    "EscalationPolicy": "agentorch.orchestrator",
+    "EscalationPolicy": "agentorch.review",
     "Limits": "agentorch.orchestrator",
     "Supervisor": "agentorch.supervisor",
     "RunResult": "agentorch.result",
@@ -171,10 +171,11 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from agentorch.models.base import Model
     from agentorch.models.testing import FunctionModel, ScriptedModel
     from agentorch.models.types import Usage
-    from agentorch.orchestrator import EscalationPolicy, Limits
+    from agentorch.orchestrator import Limits
     from agentorch.plan import Plan, Step, Verdict
     from agentorch.policy import Policy
     from agentorch.result import RunResult
+    from agentorch.review import EscalationPolicy
     from agentorch.store import open_store
     from agentorch.supervisor import Supervisor
     from agentorch.tools.base import Tool, ToolContext, tool

@@ -161,20 +161,7 @@ class EmbeddedRuntime(Runtime):
             entry = self._recorded(key)
             if entry is not None and entry.status == "completed":
                 response = ModelResponse.model_validate(entry.result)
-                self.emit(
-                    ModelCallFinished(
-                        agent=call.agent,
-                        step_id=call.step_id,
-                        call_key=call.key,
-                        model=model.id,
-                        input_tokens=response.usage.input_tokens,
-                        output_tokens=response.usage.output_tokens,
-                        cached_input_tokens=response.usage.cached_input_tokens,
-                        cost_usd=response.usage.cost_usd,
-                        stop_reason=response.stop_reason,
-                        replayed=True,
-                    )
-                )
+                self.emit(_call_finished(call, model, response, latency_ms=0.0, replayed=True))
                 return response
         candidates = [
             (m.id, m.price_key) for m in getattr(model, "candidates", ()) if m is not model
@@ -257,20 +244,7 @@ class EmbeddedRuntime(Runtime):
                     usage=usage.model_dump(),
                     finished_at=self.clock(),
                 )
-            self.emit(
-                ModelCallFinished(
-                    agent=call.agent,
-                    step_id=call.step_id,
-                    call_key=call.key,
-                    model=model.id,
-                    input_tokens=usage.input_tokens,
-                    output_tokens=usage.output_tokens,
-                    cached_input_tokens=usage.cached_input_tokens,
-                    cost_usd=usage.cost_usd,
-                    latency_ms=latency,
-                    stop_reason=response.stop_reason,
-                )
-            )
+            self.emit(_call_finished(call, model, response, latency_ms=latency, replayed=False))
         return response
 
     def _journal_model_start(
@@ -525,6 +499,26 @@ class EmbeddedRuntime(Runtime):
                 decided_at=now,
             )
         )
+
+
+def _call_finished(
+    call: ModelCall, model: Model, response: ModelResponse, *, latency_ms: float, replayed: bool
+) -> ModelCallFinished:
+    """The event reporting a finished (or replayed) model call, from its priced response."""
+    usage = response.usage
+    return ModelCallFinished(
+        agent=call.agent,
+        step_id=call.step_id,
+        call_key=call.key,
+        model=model.id,
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        cached_input_tokens=usage.cached_input_tokens,
+        cost_usd=usage.cost_usd,
+        latency_ms=latency_ms,
+        stop_reason=response.stop_reason,
+        replayed=replayed,
+    )
 
 
 def _answering_model(model: Model, response: ModelResponse) -> Model:

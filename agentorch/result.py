@@ -55,9 +55,11 @@ def typed_output(agent: Agent | None, value: Any) -> Any:
     """Stored JSON back into the agent's output type (left as is if it no longer validates)."""
     if agent is None or value is None or not agent.structured:
         return value
+    from pydantic import ValidationError
+
     try:
         return agent.output_type.model_validate(value)
-    except Exception:
+    except ValidationError:
         return value
 
 

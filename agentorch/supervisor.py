@@ -420,7 +420,6 @@ class Supervisor:
             runtime,
             agents=self.agents,
             models=models,
-            router=self._router(),
             synthesizer=self._synthesizer(),
             limits=self.limits,
             escalation=self.escalation,

@@ -1,0 +1,213 @@
+"""Review and escalation: settle a finished step, send it back for revision, or put it to a person.
+
+``Reviewing`` is the part of the ``Orchestrator`` that acts once a step and all its reviewers are
+done. Like the rest of the orchestration it reaches the world only through the ``Runtime`` seam.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field
+
+from agentorch.agent import render_value
+from agentorch.approvals import ApprovalRequest
+from agentorch.errors import MaxStepsExceeded
+from agentorch.events.types import Escalated, RevisionRequested
+from agentorch.plan import Plan, Step, Verdict
+
+if TYPE_CHECKING:
+    from agentorch.orchestrator import Limits
+    from agentorch.runtime import Runtime
+    from agentorch.store.base import StepRecord
+
+
+class EscalationPolicy(BaseModel):
+    """When a result goes to a person before the run moves on."""
+
+    risk_levels: list[str] = Field(default_factory=lambda: ["high"])
+    min_confidence: float = 0.5
+    flags: list[str] = Field(default_factory=lambda: ["pricing_commitment", "legal_exposure"])
+    on_reviewer_escalate: bool = True
+
+
+class Reviewing(ABC):
+    """Review, revision and escalation for the ``Orchestrator`` (which provides the state)."""
+
+    rt: Runtime
+    limits: Limits
+    escalation: EscalationPolicy
+    records: dict[str, StepRecord]
+    total_revisions: int
+
+    @abstractmethod
+    def _save(self, record: StepRecord) -> None: ...
+
+    @abstractmethod
+    def _fail(self, plan: Plan, step: Step, exc: BaseException) -> None: ...
+
+    @abstractmethod
+    def _typed_output(self, step: Step, value: Any) -> Any: ...
+
+    async def _review(self, plan: Plan, target: Step) -> None:
+        """Once a step and all its reviewers are done, settle it, revise it, or escalate it."""
+        record = self.records[target.id]
+        if record.status != "done" or record.settled:
+            return
+        reviewers = plan.reviewers_of(target.id)
+        if any(self.records[r.id].status not in ("done", "failed", "skipped") for r in reviewers):
+            return
+        verdicts: list[tuple[Step, Verdict]] = []
+        for reviewer in reviewers:
+            out = self._typed_output(reviewer, self.records[reviewer.id].output)
+            if self.records[reviewer.id].status == "done" and isinstance(out, Verdict):
+                verdicts.append((reviewer, out))
+        revise = [(r, v) for r, v in verdicts if v.verdict == "revise"]
+        if revise:
+            reasons = [
+                f"{r.agent}: {reason}"
+                for r, v in revise
+                for reason in (v.reasons or ["(no reason given)"])
+            ]
+            self._revise_or_fail(plan, target, reasons, reviewer_step=revise[0][0].id)
+            return
+        reasons = self._escalation_reasons(target, verdicts)
+        if reasons:
+            await self._escalate(plan, target, reasons, verdicts)
+            return
+        notes = [
+            f"{r.agent} reviewed {target.id}: {v.verdict} (confidence {v.confidence:.2f})"
+            for r, v in verdicts
+        ]
+        self._save(
+            record.model_copy(
+                update={"settled": True, "decisions": _merge(record.decisions, notes)}
+            )
+        )
+
+    def _escalation_reasons(self, target: Step, verdicts: list[tuple[Step, Verdict]]) -> list[str]:
+        policy = self.escalation
+        reasons = []
+        if target.risk in policy.risk_levels:
+            reasons.append(f"step {target.id!r} is {target.risk} risk")
+        for reviewer, v in verdicts:
+            if v.verdict == "escalate" and policy.on_reviewer_escalate:
+                reasons.append(
+                    f"{reviewer.agent} escalated: {'; '.join(v.reasons) or 'no reason given'}"
+                )
+            if v.confidence < policy.min_confidence:
+                reasons.append(
+                    f"{reviewer.agent}'s confidence {v.confidence:.2f} is below {policy.min_confidence}"
+                )
+            flagged = sorted(set(v.flags) & set(policy.flags))
+            if flagged:
+                reasons.append(f"{reviewer.agent} flagged {', '.join(flagged)}")
+        return reasons
+
+    async def _escalate(
+        self, plan: Plan, target: Step, reasons: list[str], verdicts: list[tuple[Step, Verdict]]
+    ) -> None:
+        record = self.records[target.id]
+        request = ApprovalRequest(
+            request_id=f"{self.rt.run_id}:{target.id}:r{record.revision}:escalation",
+            run_id=self.rt.run_id,
+            subject="escalation",
+            step_id=target.id,
+            agent=target.agent,
+            reason="; ".join(reasons),
+            details={
+                "reasons": reasons,
+                "preview": render_value(record.output)[:1200],
+                "verdicts": [
+                    {
+                        "reviewer": r.agent,
+                        "verdict": v.verdict,
+                        "confidence": v.confidence,
+                        "reasons": v.reasons,
+                        "flags": v.flags,
+                    }
+                    for r, v in verdicts
+                ],
+            },
+        )
+        self.rt.emit(
+            Escalated(
+                step_id=target.id,
+                agent=target.agent,
+                reasons=reasons,
+                request_id=request.request_id,
+            )
+        )
+        decision = await self.rt.request_approval(request)
+        who = decision.approver
+        if decision.approved:
+            note = f"escalation of {target.id} approved by {who}" + (
+                f": {decision.comment}" if decision.comment else ""
+            )
+            self._save(
+                record.model_copy(
+                    update={"settled": True, "decisions": _merge(record.decisions, [note])}
+                )
+            )
+            return
+        note = f"escalation of {target.id} denied by {who}: {decision.comment or 'no reason given'}"
+        self._save(record.model_copy(update={"decisions": _merge(record.decisions, [note])}))
+        self._revise_or_fail(
+            plan,
+            target,
+            [f"reviewer {who} denied: {decision.comment or 'no reason given'}"],
+            reviewer_step=None,
+        )
+
+    def _revise_or_fail(
+        self, plan: Plan, target: Step, reasons: list[str], *, reviewer_step: str | None
+    ) -> None:
+        record = self.records[target.id]
+        if (
+            record.revision >= self.limits.max_revisions
+            or self.total_revisions >= self.limits.max_total_revisions
+        ):
+            cap = MaxStepsExceeded(
+                f"revision cap reached for step {target.id!r} after {record.revision} revision(s); "
+                f"still asked to change: {'; '.join(reasons)[:500]}"
+            )
+            self._fail(plan, target, cap)
+            for reviewer in plan.reviewers_of(target.id):
+                self._settle_reviewer_terminal(reviewer)
+            return
+        self.total_revisions += 1
+        revision = record.revision + 1
+        self.rt.emit(
+            RevisionRequested(
+                step_id=target.id,
+                agent=target.agent,
+                reviewer_step=reviewer_step or "person",
+                reasons=reasons,
+                revision=revision,
+            )
+        )
+        self._save(
+            record.model_copy(
+                update={
+                    "status": "pending",
+                    "revision": revision,
+                    "feedback": reasons,
+                    "settled": False,
+                }
+            )
+        )
+        for reviewer in plan.reviewers_of(target.id):
+            r = self.records[reviewer.id]
+            self._save(r.model_copy(update={"status": "pending", "revision": r.revision + 1}))
+
+    def _settle_reviewer_terminal(self, reviewer: Step) -> None:
+        r = self.records[reviewer.id]
+        if r.status == "pending":
+            self._save(
+                r.model_copy(update={"status": "skipped", "error": "the reviewed step failed"})
+            )
+
+
+def _merge(existing: list[str], new: list[str]) -> list[str]:
+    return existing + [n for n in new if n not in existing]
