@@ -46,6 +46,26 @@ class Requirement(BaseModel):
     )
     section: str = Field(description="The section heading it appears under, e.g. '3. Security'.")
     source: str = Field(default="", description="The input file it came from.")
+    location: str = Field(
+        default="", description="Where it is in the source: 'line 120' or 'page 4, line 12'."
+    )
+    negative: bool = Field(
+        default=False, description="A prohibition ('shall not', 'must not'): modality must."
+    )
+    due: str = Field(default="", description="The due date or time, for a deliverable.")
+    flags: list[str] = Field(
+        default_factory=list,
+        description="Extraction notes a person should check, e.g. 'repeated_number'.",
+    )
+
+
+class ExcludedStatement(BaseModel):
+    """A requirement-like statement kept out of the matrix, and why (the buyer's own duty, ...)."""
+
+    text: str = Field(description="The statement, verbatim.")
+    section: str = Field(default="", description="The section heading it appears under.")
+    location: str = Field(default="", description="Where it is in the source, e.g. 'line 88'.")
+    reason: str = Field(description="Why it is not a requirement, e.g. 'obligation of the buyer'.")
 
 
 class RequirementList(BaseModel):
@@ -58,6 +78,12 @@ class RequirementList(BaseModel):
     )
     sources: list[str] = Field(default_factory=list, description="The input files read.")
     requirements: list[Requirement] = Field(default_factory=list)
+    statements_seen: int = Field(
+        default=0, description="Requirement-like statements (modal verbs) the parser saw."
+    )
+    excluded: list[ExcludedStatement] = Field(
+        default_factory=list, description="Statements seen but kept out of the list, with why."
+    )
 
     def of_category(self, category: str) -> list[Requirement]:
         wanted = category.strip().lower()
@@ -153,6 +179,7 @@ __all__ = [
     "ComplianceReport",
     "CoverageStatus",
     "DraftAnswer",
+    "ExcludedStatement",
     "MatrixRow",
     "Modality",
     "Requirement",

@@ -19,6 +19,7 @@ MARKER = re.compile(
     r"""|\(\d{1,2}\)\s+[A-Z]"""
     r"""|[A-Za-z][.)]\s+[A-Z])"""
 )
+_HYPHENATED = re.compile(r"[A-Za-z]-$")
 _BULLET_CHARS = "\u2022\u25e6\u25aa\u2023\u2043\u25cf\u25a0"
 _TRANSLATE = str.maketrans(
     {
@@ -56,9 +57,10 @@ def clean(text: str) -> str:
 def assemble(lines: Iterable[RawLine]) -> str:
     """Join wrapped lines into blocks: one block per line, a blank line between blocks.
 
-    Consecutive list items and table rows are kept on adjacent lines.
+    Consecutive list items and table rows are kept on adjacent lines. Linear in the input: a block
+    is kept as a list of its pieces and joined once, and only its last piece is ever inspected.
     """
-    blocks: list[str] = []
+    blocks: list[list[str]] = []
     levels: list[int] = []  # heading level of each block, 0 for text
     for line in lines:
         text = clean(line.text)
@@ -67,25 +69,27 @@ def assemble(lines: Iterable[RawLine]) -> str:
         previous_level = levels[-1] if levels else -1
         if line.heading:
             if not line.new_block and previous_level == line.heading:
-                blocks[-1] += " " + text  # a heading wrapped over two lines
+                blocks[-1].append(" " + text)  # a heading wrapped over two lines
             else:
-                blocks.append("#" * line.heading + " " + text)
+                blocks.append(["#" * line.heading + " " + text])
                 levels.append(line.heading)
             continue
         if line.new_block or previous_level != 0 or MARKER.match(text):
-            blocks.append(text)
+            blocks.append([text])
             levels.append(0)
-        elif re.search(r"[A-Za-z]-$", blocks[-1]) and text[:1].isalpha():
-            blocks[-1] += text  # a compound word broken at its hyphen
+        elif _HYPHENATED.search(blocks[-1][-1]) and text[:1].isalpha():
+            blocks[-1].append(text)  # a compound word broken at its hyphen
         else:
-            blocks[-1] += " " + text
+            blocks[-1].append(" " + text)
     out: list[str] = []
-    for index, block in enumerate(blocks):
+    previous_kind: str | None = None
+    for index, pieces in enumerate(blocks):
+        block = "".join(pieces)
+        kind = _item_kind(block)
         if index:
-            kind = _item_kind(block)
-            tight = kind is not None and kind == _item_kind(blocks[index - 1])
-            out.append("\n" if tight else "\n\n")
+            out.append("\n" if kind is not None and kind == previous_kind else "\n\n")
         out.append(block)
+        previous_kind = kind
     return "".join(out) + ("\n" if blocks else "")
 
 

@@ -1,0 +1,40 @@
+"""The reader's block assembly does work proportional to its input, not to block length squared."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from agentorch.documents import _blocks
+from agentorch.documents._blocks import RawLine, assemble
+
+
+class _CountingPattern:
+    """Wraps a compiled pattern and counts the characters it is asked to scan."""
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self.pattern = pattern
+        self.scanned = 0
+
+    def search(self, text: str) -> re.Match[str] | None:
+        self.scanned += len(text)
+        return self.pattern.search(text)
+
+
+@pytest.mark.parametrize("count", [500, 4000])
+def test_one_long_wrapped_block_is_scanned_once(
+    monkeypatch: pytest.MonkeyPatch, count: int
+) -> None:
+    line = "the contractor will provide services for the program office as described and"
+    counter = _CountingPattern(_blocks._HYPHENATED)
+    monkeypatch.setattr(_blocks, "_HYPHENATED", counter)
+    text = assemble(RawLine(line, new_block=index == 0) for index in range(count))
+    assert text.count("\n") == 1  # one block: every line was joined to the first
+    # each line's text is looked at a bounded number of times, however long the block grows
+    assert counter.scanned <= 2 * count * len(line)
+
+
+def test_hyphenated_word_broken_across_lines_is_rejoined() -> None:
+    lines = [RawLine("a well-", new_block=True), RawLine("known vendor"), RawLine("and more")]
+    assert assemble(lines) == "a well-known vendor and more\n"
