@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -95,6 +96,10 @@ class Orchestrator(Reviewing):
         self.escalation = escalation
         self.spec = spec
         self.records: dict[str, StepRecord] = {}
+        self._plan: Plan | None = None
+        # steps whose readiness may have changed since the scheduler last looked (by position)
+        self._dirty: list[int] = []
+        self._dirty_set: set[int] = set()
         self.executions = 0
         self.total_revisions = 0
         self._last_outputs: dict[str, str] = {}
@@ -103,6 +108,8 @@ class Orchestrator(Reviewing):
 
     async def execute(self, plan: Plan) -> Outcome:
         self.records = self.rt.load_steps()
+        self._plan = plan
+        self._dirty, self._dirty_set = list(range(len(plan.steps))), set(range(len(plan.steps)))
         for step in plan.steps:
             record = self.records.get(step.id)
             if record is None:
@@ -161,31 +168,59 @@ class Orchestrator(Reviewing):
         return self._outcome(plan, stop)
 
     def _ready(self, plan: Plan, running: Mapping[str, Any]) -> list[Step]:
-        ready = []
-        for step in plan.steps:
-            record = self.records[step.id]
-            if record.status != "pending" or step.id in running:
+        """Steps that can start now; only steps touched since the last call are looked at.
+
+        A step's readiness changes only when a record it depends on changes (``_save`` marks the
+        dependants), so the scheduler's cost per completion is independent of the plan's size.
+        Skipping a step marks its dependants in turn; they are examined in the same call.
+        """
+        ready: list[int] = []
+        while self._dirty:
+            pos = heapq.heappop(self._dirty)
+            self._dirty_set.discard(pos)
+            step = plan.steps[pos]
+            if self._is_ready(plan, step, running):
+                ready.append(pos)
+        return [plan.steps[pos] for pos in sorted(ready)]
+
+    def _is_ready(self, plan: Plan, step: Step, running: Mapping[str, Any]) -> bool:
+        record = self.records[step.id]
+        if record.status != "pending" or step.id in running:
+            return False
+        deps = [d for d in step.depends_on if d != step.reviews]
+        if step.reviews:
+            target = self.records[step.reviews]
+            if target.status != "done" or target.settled:
+                if target.status in ("failed", "skipped"):
+                    self._skip(step, f"the step it reviews ({step.reviews}) did not finish")
+                return False
+        failed = [d for d in deps if self.records[d].status in ("failed", "skipped")]
+        if failed and not step.continue_on_failed_deps:
+            self._skip(step, f"dependency {', '.join(failed)} did not finish")
+            return False
+        return all(
+            self._settled(plan, d) or self.records[d].status in ("failed", "skipped") for d in deps
+        )
+
+    def _mark(self, step_id: str) -> None:
+        """``step_id``'s record changed: re-examine it and every step whose readiness reads it."""
+        plan = self._plan
+        if plan is None:
+            return
+        stack = [step_id]
+        seen: set[str] = set()
+        while stack:
+            current = stack.pop()
+            if current in seen:
                 continue
-            deps = [d for d in step.depends_on if d != step.reviews]
-            if step.reviews:
-                target = self.records[step.reviews]
-                if target.status != "done" or target.settled:
-                    if target.status in ("failed", "skipped"):
-                        self._skip(step, f"the step it reviews ({step.reviews}) did not finish")
-                    continue
-            if (
-                any(self.records[d].status in ("failed", "skipped") for d in deps)
-                and not step.continue_on_failed_deps
-            ):
-                failed = [d for d in deps if self.records[d].status in ("failed", "skipped")]
-                self._skip(step, f"dependency {', '.join(failed)} did not finish")
-                continue
-            if all(
-                self._settled(plan, d) or self.records[d].status in ("failed", "skipped")
-                for d in deps
-            ):
-                ready.append(step)
-        return ready
+            seen.add(current)
+            for sid in (current, *plan.direct_dependants(current)):
+                pos = plan.position(sid)
+                if pos not in self._dirty_set:
+                    self._dirty_set.add(pos)
+                    heapq.heappush(self._dirty, pos)
+            # a reviewer counts as settled when the step it reviews is: its dependants read that too
+            stack.extend(r.id for r in plan.reviewers_of(current))
 
     def _settled(self, plan: Plan, step_id: str) -> bool:
         record = self.records[step_id]
@@ -206,6 +241,7 @@ class Orchestrator(Reviewing):
     def _save(self, record: StepRecord) -> None:
         self.records[record.step_id] = record
         self.rt.save_step(record)
+        self._mark(record.step_id)
 
     # --- one step ------------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 RiskLevel = Literal["low", "medium", "high"]
 
@@ -70,35 +70,76 @@ class Plan(BaseModel):
     )
     rationale: str = Field(default="", description="One or two sentences on why this plan.")
 
+    _index: _PlanIndex | None = PrivateAttr(default=None)
+
+    def _indexed(self) -> _PlanIndex:
+        """Lookups by id in O(1); rebuilt when ``steps`` is replaced or resized."""
+        index = self._index
+        if index is None or index.steps is not self.steps or index.size != len(self.steps):
+            index = self._index = _PlanIndex(self.steps)
+        return index
+
     def step(self, step_id: str) -> Step:
-        for step in self.steps:
+        pos = self._indexed().position.get(step_id)
+        if pos is not None and self.steps[pos].id == step_id:
+            return self.steps[pos]
+        for step in self.steps:  # the list was edited in place: look it up the slow way
             if step.id == step_id:
+                self._index = None
                 return step
         raise KeyError(step_id)
+
+    def position(self, step_id: str) -> int:
+        """Where ``step_id`` stands in ``steps`` (the scheduler's tie-break order)."""
+        return self._indexed().position[step_id]
 
     @property
     def ids(self) -> list[str]:
         return [s.id for s in self.steps]
 
     def reviewers_of(self, step_id: str) -> list[Step]:
-        return [s for s in self.steps if s.reviews == step_id]
+        return [self.steps[pos] for pos in self._indexed().reviewers.get(step_id, ())]
+
+    def direct_dependants(self, step_id: str) -> list[str]:
+        """Steps that name ``step_id`` in ``depends_on`` or ``reviews``."""
+        return self._indexed().dependants.get(step_id, [])
 
     def dependants_of(self, step_id: str) -> list[str]:
         """Every step that (transitively) depends on ``step_id``."""
         out: list[str] = []
+        seen: set[str] = set()
         frontier = [step_id]
         while frontier:
-            current = frontier.pop()
-            for s in self.steps:
-                if current in s.all_dependencies() and s.id not in out:
-                    out.append(s.id)
-                    frontier.append(s.id)
+            for dependant in self.direct_dependants(frontier.pop()):
+                if dependant not in seen:
+                    seen.add(dependant)
+                    out.append(dependant)
+                    frontier.append(dependant)
         return out
 
     def sinks(self) -> list[Step]:
         """Steps nobody depends on."""
         needed = {d for s in self.steps for d in s.all_dependencies()}
         return [s for s in self.steps if s.id not in needed]
+
+
+class _PlanIndex:
+    """Positions, reviewers and direct dependants of a plan's steps, by id."""
+
+    __slots__ = ("dependants", "position", "reviewers", "size", "steps")
+
+    def __init__(self, steps: list[Step]) -> None:
+        self.steps = steps
+        self.size = len(steps)
+        self.position: dict[str, int] = {}
+        self.reviewers: dict[str, list[int]] = {}
+        self.dependants: dict[str, list[str]] = {}
+        for pos, step in enumerate(steps):
+            self.position.setdefault(step.id, pos)
+            if step.reviews:
+                self.reviewers.setdefault(step.reviews, []).append(pos)
+            for dep in step.all_dependencies():
+                self.dependants.setdefault(dep, []).append(step.id)
 
 
 def validate_plan(plan: Plan, agents: Iterable[str], *, max_steps: int | None = None) -> list[str]:

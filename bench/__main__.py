@@ -1,4 +1,7 @@
-"""``python -m bench [--quick] [--only NAME] [--out BENCHMARKS.md]``: run the benchmarks, write the report."""
+"""``python -m bench [--quick] [--only NAME] [--out BENCHMARKS.md]``: run the benchmarks, write the report.
+
+``python -m bench SUBCOMMAND ...`` runs one of the standalone measures in ``SUBCOMMANDS`` instead.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from bench._env import ROOT, isolate
+
+#: Standalone measures: ``python -m bench NAME [args]`` runs ``bench.<module>.main(args)``.
+SUBCOMMANDS = {
+    "plan-scaling": "bench.plan_scaling",
+}
+
+#: BENCHMARKS.md keeps everything from this line on when the main report is re-rendered: the
+#: sections of the standalone measures (``python -m bench NAME``), each pasted from its output.
+STANDALONE_MARKER = "<!-- standalone measures below: kept when the report is re-rendered -->"
 
 MEASURES = ("overhead", "fanout", "concurrency", "checkpoint", "context", "budget", "startup")
 
@@ -93,7 +105,17 @@ def collect(quick: bool, only: list[str], frameworks: list[str], log: Any) -> di
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    args_in = sys.argv[1:] if argv is None else argv
+    if args_in and args_in[0] in SUBCOMMANDS:
+        import importlib
+
+        module = importlib.import_module(SUBCOMMANDS[args_in[0]])
+        return int(module.main(args_in[1:]))
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=__doc__,
+        epilog=f"standalone measures: {', '.join(SUBCOMMANDS)} (python -m bench NAME --help)",
+    )
     parser.add_argument("--quick", action="store_true", help="few iterations (CI smoke run)")
     parser.add_argument(
         "--only",
@@ -140,11 +162,22 @@ def main(argv: list[str] | None = None) -> int:
             results = collect(args.quick, list(args.only or MEASURES), chosen, log)
         finally:
             os.chdir(cwd)
-    results["command"] = "python -m bench " + shlex.join(argv if argv is not None else sys.argv[1:])
+    results["command"] = "python -m bench " + shlex.join(_portable(args_in))
     results["command"] = results["command"].strip()
     results["machine"] = machine()
     results["versions"] = frameworks.versions(chosen)
     return _write(results, out, chart_path, args.json)
+
+
+def _portable(argv: list[str]) -> list[str]:
+    """The command line with paths inside the repository made relative (no machine paths)."""
+    out = []
+    for arg in argv:
+        path = Path(arg)
+        if path.is_absolute() and path.resolve().is_relative_to(ROOT.resolve()):
+            arg = str(path.resolve().relative_to(ROOT.resolve()))
+        out.append(arg)
+    return out
 
 
 def _write(results: dict[str, Any], out: Path, chart_path: Path, raw: str | None) -> int:
@@ -153,7 +186,12 @@ def _write(results: dict[str, Any], out: Path, chart_path: Path, raw: str | None
     chart_ref = None
     if report.chart(results, chart_path):
         chart_ref = os.path.relpath(chart_path, out.parent)
-    out.write_text(report.markdown(results, chart_ref), encoding="utf-8")
+    text = report.markdown(results, chart_ref)
+    if out.exists():  # the standalone measures' sections are kept below the marker
+        old = out.read_text(encoding="utf-8")
+        if STANDALONE_MARKER in old:
+            text = text.rstrip("\n") + "\n\n" + old[old.index(STANDALONE_MARKER) :]
+    out.write_text(text, encoding="utf-8")
     if raw:
         Path(raw).write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
     print(f"wrote {out}" + (f" and {chart_path}" if chart_ref else ""), file=sys.stderr)
