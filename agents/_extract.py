@@ -1,25 +1,21 @@
-"""Rule-based requirement extraction: numbered clauses with modal verbs, categorised.
+"""The parser's requirement list from ``find_requirements`` findings: categories and RFP facts.
 
-Works on the normalised text ``read_document`` returns (one block per line, Markdown headings),
-so a Markdown, PDF or DOCX copy of one RFP yields the same requirements.
+The shredding itself (structure, obligation sentences, lists, tables, ids) is the
+``find_requirements`` tool's, shared by the offline engine and an LLM parser. Here each candidate
+gets its category (from its section heading, else its own words), and the list gets the RFP's
+title, issuer and where responses go.
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
-from ._types import Requirement, RequirementList
+from agentorch.documents import find_requirements, text_blocks
 
-_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
-_CLAUSE = re.compile(r"^(?P<num>\d+(?:\.\d+)+|[A-Z]{1,4}-\d+(?:\.\d+)*)\.?\s+(?P<body>\S.*)$")
-_ITEM = re.compile(r"^(?:-|\([a-z0-9]{1,3}\)|[a-z][.)])\s+\S")
-_SECTION_NUMBER = re.compile(r"^(?:section\s+)?(\d+)\.?\s+", re.I)
-_MUST = re.compile(r"\b(shall|must|will|is required to|are required to)\b", re.I)
-_SHOULD = re.compile(r"\bshould\b", re.I)
-_MAY = re.compile(r"\bmay\b", re.I)
-_ISSUER = re.compile(r"^issued by:?\s*([^,.;]+)", re.I)
-_TITLE = re.compile(r"^(?P<title>[A-Z][^.:]{1,60})[.:]\s+(?P<rest>\S.*)$")
+from ._types import ExcludedStatement, Requirement, RequirementList
+
 _SUBMIT_TARGET = re.compile(
     r"\b(?:[\w.+-]+@[\w-]+(?:\.[\w-]+)+|(?:https?://)?(?:[\w-]+\.)+(?:gov|com|org|net|edu|us)"
     r"(?:/[\w./-]*)?)\b"
@@ -52,17 +48,6 @@ _KEYWORDS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 
-def modality_of(text: str) -> str | None:
-    """must / should / may from the clause's modal verbs (the strongest wins); ``None`` if none."""
-    if _MUST.search(text):
-        return "must"
-    if _SHOULD.search(text):
-        return "should"
-    if _MAY.search(text):
-        return "may"
-    return None
-
-
 def category_of(heading: str, text: str) -> str:
     """The category from the section heading, else from the clause's own keywords."""
     lowered = heading.lower()
@@ -75,73 +60,51 @@ def category_of(heading: str, text: str) -> str:
     return best if scores[best] else "other"
 
 
-def split_title(body: str) -> tuple[str, str]:
-    """``"Encryption. All data shall ..."`` -> ("Encryption", whole body)."""
-    match = _TITLE.match(body)
-    if (
-        match
-        and modality_of(match.group("title")) is None
-        and len(match.group("title").split()) <= 8
-    ):
-        return match.group("title").strip(), body
-    return "", body
-
-
 def extract(text: str, source: str = "") -> RequirementList:
-    """Every numbered clause that states a requirement (has a modal verb), in document order."""
-    title = issuer = submit_to = ""
-    section = ""
-    clauses: list[tuple[str, str, str]] = []  # (number, body, section)
-    for line in (ln.strip() for ln in text.splitlines()):
-        if not line:
-            continue
-        heading = _HEADING.match(line)
-        if heading:
-            if not title:
-                title = heading.group(2).strip()
-            section = heading.group(2).strip()
-            continue
-        clause = _CLAUSE.match(line)
-        if clause:
-            clauses.append((clause.group("num"), clause.group("body").strip(), section))
-        elif _ITEM.match(line) and clauses and clauses[-1][2] == section:
-            number, body, sec = clauses[-1]
-            clauses[-1] = (number, f"{body} {line}", sec)
-        elif not clauses and not issuer and _ISSUER.match(line):
-            issuer = _ISSUER.match(line).group(1).strip()  # type: ignore[union-attr]
-    requirements: list[Requirement] = []
-    seen: set[str] = set()
-    for number, body, sec in clauses:
-        modality = modality_of(body)
-        if modality is None:
-            continue
-        if not submit_to and re.search(r"\bsubmi", body, re.I):
-            target = _SUBMIT_TARGET.search(body)
-            submit_to = target.group(0) if target else ""
-        rid = number if re.match(r"^[A-Z]", number) else f"R-{number}"
-        if rid in seen:  # a clause number printed twice (e.g. in a table of contents)
-            continue
-        seen.add(rid)
-        clause_title, full = split_title(body)
-        requirements.append(
-            Requirement(
-                id=rid,
-                number=number,
-                title=clause_title,
-                text=full,
-                modality=modality,  # type: ignore[arg-type]
-                category=category_of(sec, full),
-                section=sec,
-                source=source,
-            )
+    """Every requirement of a document given as text (Markdown or plain), in document order."""
+    findings = find_requirements(text_blocks(text)).model_dump()
+    return from_findings(findings, source)
+
+
+def from_findings(findings: dict[str, Any], source: str = "") -> RequirementList:
+    """A ``RequirementList`` from ``find_requirements``'s result (as the tool returns it)."""
+    requirements = [
+        Requirement(
+            id=item["id"],
+            number=item.get("number", ""),
+            title=item.get("title", ""),
+            text=item["text"],
+            modality=item["modality"],
+            category=category_of(item.get("section", ""), item["text"]),
+            section=item.get("section", ""),
+            source=source,
+            location=item.get("location", ""),
+            negative=item.get("negative", False),
+            due=item.get("due", ""),
+            flags=list(item.get("flags", [])),
         )
+        for item in findings.get("requirements", [])
+    ]
+    excluded = [ExcludedStatement(**item) for item in findings.get("excluded", [])]
     return RequirementList(
-        title=title,
-        issuer=issuer,
-        submit_to=submit_to,
+        title=findings.get("title", ""),
+        issuer=findings.get("issuer", ""),
+        submit_to=submit_target(requirements),
         sources=[source] if source else [],
         requirements=requirements,
+        statements_seen=findings.get("statements_seen", 0),
+        excluded=excluded,
     )
+
+
+def submit_target(requirements: list[Requirement]) -> str:
+    """The portal or address responses are submitted to, from the first submission requirement."""
+    for req in requirements:
+        if re.search(r"\bsubmi", req.text, re.I):
+            target = _SUBMIT_TARGET.search(req.text)
+            if target:
+                return target.group(0)
+    return ""
 
 
 def merge(lists: list[RequirementList]) -> RequirementList:
@@ -156,6 +119,8 @@ def merge(lists: list[RequirementList]) -> RequirementList:
     seen: set[str] = set()
     for item in lists:
         merged.sources.extend(item.sources)
+        merged.statements_seen += item.statements_seen
+        merged.excluded.extend(item.excluded)
         for req in item.requirements:
             if req.id in seen:
                 req = req.model_copy(update={"id": f"{Path(req.source).stem}:{req.id}"})

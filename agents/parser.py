@@ -9,51 +9,64 @@ from agentorch.agent import StepContext
 from agentorch.models import ModelResponse, ModelSettings
 from agentorch.models.testing import FunctionModel, json_response, tool_call_response
 
-from ._extract import extract, merge
+from ._extract import extract, from_findings, merge
 from ._offline import Conversation, data_block, offline_model
 from ._types import RequirementList
 
 INSTRUCTIONS = """\
-You are a bid analyst. Your job is to turn a Request for Proposals (RFP) into a complete, exact list
-of its requirements, so that every one of them gets answered.
+You are a bid analyst. Your job is to shred a solicitation (RFP, RFQ, SOW, PWS) into a complete,
+exact list of the contractor's requirements, one per obligation, so that every one gets answered.
 
 How to work:
-1. Call read_document once for each input file listed under "Input files" (pass the path exactly as
-   given). The tool returns the document as text: headings as Markdown headings, every numbered
-   clause on its own line. Do not guess the content of a file you have not read.
-2. A requirement is a numbered clause (for example "3.1", "2.10" or "SR-4") that states an
-   obligation or an option with a modal verb. Skip numbered clauses without one (background,
-   purpose statements).
-3. For each requirement give:
-   - id: "R-" followed by the RFP's own clause number (e.g. "R-3.1"); if the RFP numbers its
-     requirements with letters (e.g. "SR-4"), use that number as the id unchanged;
-   - number: the clause number as printed; title: the clause's short title if it has one
-     ("Encryption"), else "";
-   - text: the clause text verbatim, including its title - never paraphrase or shorten it;
-   - modality: "must" for shall / must / will / is required to, "should" for should, "may" for
-     may; when a clause has several, the strongest wins (must > should > may);
-   - category: technical, security, sla, pricing, legal or other - decided by the section heading
-     it sits under (e.g. "3. Security and Privacy" -> security, "Service Levels" -> sla,
-     "Instructions to Proposers" or "Required Forms" -> other), and by the clause's own wording
-     only when the heading says nothing;
-   - section: the heading it sits under, as printed; source: the file name it came from.
-4. Also fill title (the RFP's title), issuer (who issued it) and submit_to (the portal or address
-   proposals are submitted to, exactly as written, or "" if the RFP does not say).
+1. For each input file listed under "Input files", call find_requirements (pass the path exactly
+   as given). It returns the candidate requirements the document states - each with an id from
+   the document's own numbering, its verbatim text, modality, section and location - and the
+   statements it kept out (the buyer's own obligations, what is stated as not required) with the
+   reason. Call read_document too when you need the full text (headings as Markdown headings,
+   one paragraph, list item or table row per line) to check or complete the candidates.
+2. Verify the candidates against the document and complete them. A requirement is one
+   obligation or permission of the contractor / offeror / vendor / quoter:
+   - a sentence with shall, must, will, will be required to, is required to, is responsible
+     for, or a prohibition (shall not, must not): modality "must" (negative true for a
+     prohibition); should, is encouraged to, is expected to: "should"; may, when it is an
+     option of the contractor: "may";
+   - one row per obligation sentence: a clause with several becomes R-3.5.a, R-3.5.b, ...;
+   - a list under a lead-in ("The Contractor shall:", "shall provide the following",
+     "the following are required"): each item is one requirement with the lead-in's modality;
+     the lead-in itself is not one;
+   - a requirement stated in a table cell; a deliverables table: one requirement per
+     deliverable, text "<deliverable> - <due date>" and due set to the due date.
+   Not requirements: what the buyer does or may do ("The Government will ...", "the COR shall
+   inspect", "the Contracting Officer may"), how proposals are evaluated, background and
+   definitions. Keep a candidate you drop in excluded with the reason; never drop one silently.
+3. For each requirement give: id (keep the candidate's; for one you add, "R-" + the clause number
+   it sits under plus a letter, or the section and an ordinal); number (the clause number as
+   printed); title (the clause's short title, or ""); text (verbatim - never paraphrase or
+   shorten it); modality; negative; category: technical, security, sla, pricing, legal or other,
+   decided by the section heading (e.g. "3. Security and Privacy" -> security, "Service Levels"
+   -> sla, "Instructions to Proposers" or "Required Forms" -> other), and by the requirement's
+   own wording only when the heading says nothing; section (the heading, as printed); location
+   (as the candidate gives it); due; flags (keep the candidate's, e.g. "repeated_number");
+   source (the file name).
+4. Also fill title (the document's title), issuer (who issued it), submit_to (the portal or
+   address responses are submitted to, exactly as written, or ""), statements_seen (how many
+   requirement-like statements you saw: requirements plus excluded) and excluded.
 Never invent, merge or drop a requirement: the compliance matrix is built from your list.
 """
 
 
 class RequirementParser(Agent):
-    """Extracts every numbered requirement of an RFP, with modality and category."""
+    """Extracts every requirement of a solicitation, one per obligation, with id and location."""
 
     name = "parser"
     description = (
-        "Reads an RFP (Markdown, PDF or DOCX) with read_document and extracts every numbered "
-        "requirement: id, verbatim text, modality (must/should/may) and category (technical, "
-        "security, sla, pricing, legal, other)."
+        "Shreds a solicitation (RFP, RFQ, SOW, PWS as Markdown, text, PDF or DOCX) into its "
+        "requirements, one per obligation of the contractor: id, verbatim text, location, "
+        "modality (must/should/may) and category (technical, security, sla, pricing, legal, "
+        "other); the buyer's own obligations are listed apart."
     )
     instructions = INSTRUCTIONS
-    tools = ["read_document"]
+    tools = ["find_requirements", "read_document"]
     output_type = RequirementList
     max_turns = 6
     # long structured outputs (every requirement, the whole document): room to finish
@@ -88,16 +101,19 @@ class RequirementParser(Agent):
 
 def _play(talk: Conversation) -> ModelResponse:
     files: dict[str, str] = talk.data("files", {})
-    if files and not talk.called("read_document"):
-        return tool_call_response(*(("read_document", {"path": path}) for path in files.values()))
+    if files and not talk.called("find_requirements"):
+        return tool_call_response(
+            *(("find_requirements", {"path": path}) for path in files.values())
+        )
     lists = []
-    for outcome in talk.of("read_document"):
-        if outcome.is_error or outcome.content is None:
+    for outcome in talk.of("find_requirements"):
+        findings = outcome.json()
+        if outcome.is_error or not isinstance(findings, dict):
             # No LLM to work around it: fail the step with the tool's own explanation.
             raise UserError(
                 f"the parser could not read {outcome.arguments.get('path')}: {outcome.content}"
             )
-        lists.append(extract(outcome.content, source=Path(str(outcome.arguments["path"])).name))
+        lists.append(from_findings(findings, source=Path(str(outcome.arguments["path"])).name))
     for name, text in talk.data("documents", {}).items():
         lists.append(extract(text, source=name))
     if not lists:

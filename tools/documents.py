@@ -1,11 +1,17 @@
-"""``read_document``: input documents (Markdown, text, PDF, DOCX) as one normalised text form."""
+"""``read_document`` and ``find_requirements``: input documents and the obligations they state.
+
+Both read Markdown, text, PDF and DOCX the same way; ``find_requirements`` is the deterministic
+shredder the offline parser uses and an LLM parser verifies and completes.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from agentorch import ToolContext, tool
-from agentorch.documents import read_text
+from agentorch.documents import find_requirements as shred
+from agentorch.documents import read_blocks, read_text
 from agentorch.errors import ModelRetry
 
 
@@ -20,6 +26,24 @@ def read_document(ctx: ToolContext, path: str) -> str:
         path: Path of the document, as named in the task's input files.
     """
     return read_text(resolve_input(ctx, path))
+
+
+@tool(risk="read")
+def find_requirements(ctx: ToolContext, path: str) -> dict[str, Any]:
+    """Find the requirement statements of an input document (RFP, SOW, PWS, RFQ), with ids.
+
+    Returns {"title", "statements_seen", "requirements": [{"id", "number", "title", "text",
+    "lead_in", "modality", "negative", "section", "location", "due", "flags"}], "excluded":
+    [{"text", "section", "location", "reason"}]}: one requirement per obligation of the
+    contractor (a shall/must/will/should/may sentence, a list item under a lead-in, a table
+    cell, a deliverable with its due date), and the statements kept out (the buyer's own
+    obligations, what is stated as not required) with the reason.
+
+    Args:
+        path: Path of the document, as named in the task's input files.
+    """
+    blocks = read_blocks(resolve_input(ctx, path))
+    return shred(blocks, total=len(blocks)).model_dump()
 
 
 def resolve_input(ctx: ToolContext | None, path: str) -> Path:

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agentorch.documents.reader import SUPPORTED_SUFFIXES, read_text
+from agentorch.documents._blocks import Block
+from agentorch.documents.reader import SUPPORTED_SUFFIXES, read_blocks, read_text, text_blocks
+from agentorch.documents.requirements import (
+    Candidate,
+    ExcludedCandidate,
+    Findings,
+    find_requirements,
+)
 
 
 def read_document(path: str | Path) -> str:
@@ -17,4 +24,15 @@ def read_document(path: str | Path) -> str:
     return read_text(path)
 
 
-__all__ = ["SUPPORTED_SUFFIXES", "read_document", "read_text"]
+__all__ = [
+    "SUPPORTED_SUFFIXES",
+    "Block",
+    "Candidate",
+    "ExcludedCandidate",
+    "Findings",
+    "find_requirements",
+    "read_blocks",
+    "read_document",
+    "read_text",
+    "text_blocks",
+]

@@ -43,6 +43,24 @@ class RawLine:
     heading: int = 0
     #: The reader knows this line begins a new block (blank line before, new paragraph, gap).
     new_block: bool = False
+    #: Where the line is in the source, for a person to find it: "line 12", "page 3, line 7".
+    where: str = ""
+    #: Nesting depth of a list item (0 = top level), when the source format shows it.
+    depth: int = 0
+
+
+@dataclass(slots=True)
+class Block:
+    """One block of the normalised document: a heading, paragraph, list item or table row."""
+
+    text: str
+    #: Markdown heading level (1-6), 0 for text.
+    heading: int = 0
+    #: Where its first line is in the source ("line 12", "page 3, line 7", "paragraph 40").
+    where: str = ""
+    depth: int = 0
+    #: This table row starts a new table (its first row: usually the header).
+    table_start: bool = False
 
 
 def clean(text: str) -> str:
@@ -54,43 +72,60 @@ def clean(text: str) -> str:
     return text
 
 
-def assemble(lines: Iterable[RawLine]) -> str:
-    """Join wrapped lines into blocks: one block per line, a blank line between blocks.
+def assemble(lines: Iterable[RawLine]) -> list[Block]:
+    """Join wrapped lines into blocks (a heading, paragraph, list item or table row each).
 
-    Consecutive list items and table rows are kept on adjacent lines. Linear in the input: a block
-    is kept as a list of its pieces and joined once, and only its last piece is ever inspected.
+    Linear in the input: a block is kept as a list of its pieces and joined once, and only its
+    last piece is ever inspected.
     """
-    blocks: list[list[str]] = []
-    levels: list[int] = []  # heading level of each block, 0 for text
+    blocks: list[Block] = []
+    pieces: list[str] = []
+
+    def close() -> None:
+        if blocks:
+            blocks[-1].text = "".join(pieces)
+
     for line in lines:
         text = clean(line.text)
         if not text:
             continue
-        previous_level = levels[-1] if levels else -1
+        previous = blocks[-1] if blocks else None
         if line.heading:
-            if not line.new_block and previous_level == line.heading:
-                blocks[-1].append(" " + text)  # a heading wrapped over two lines
+            if not line.new_block and previous is not None and previous.heading == line.heading:
+                pieces.append(" " + text)  # a heading wrapped over two lines
             else:
-                blocks.append(["#" * line.heading + " " + text])
-                levels.append(line.heading)
+                close()
+                blocks.append(Block("", heading=line.heading, where=line.where))
+                pieces = ["#" * line.heading + " " + text]
             continue
-        if line.new_block or previous_level != 0 or MARKER.match(text):
-            blocks.append([text])
-            levels.append(0)
-        elif _HYPHENATED.search(blocks[-1][-1]) and text[:1].isalpha():
-            blocks[-1].append(text)  # a compound word broken at its hyphen
+        if line.new_block or previous is None or previous.heading or MARKER.match(text):
+            close()
+            row = _item_kind(text) == "row"
+            starts_table = row and (previous is None or _item_kind(previous.text) != "row")
+            blocks.append(Block("", where=line.where, depth=line.depth, table_start=starts_table))
+            pieces = [text]
+        elif _HYPHENATED.search(pieces[-1]) and text[:1].isalpha():
+            pieces.append(text)  # a compound word broken at its hyphen
         else:
-            blocks[-1].append(" " + text)
+            pieces.append(" " + text)
+    close()
+    return blocks
+
+
+def render(blocks: Iterable[Block]) -> str:
+    """The normalised text: one block per line, a blank line between blocks.
+
+    Consecutive list items and table rows are kept on adjacent lines.
+    """
     out: list[str] = []
     previous_kind: str | None = None
-    for index, pieces in enumerate(blocks):
-        block = "".join(pieces)
-        kind = _item_kind(block)
-        if index:
+    for block in blocks:
+        kind = _item_kind(block.text)
+        if out:
             out.append("\n" if kind is not None and kind == previous_kind else "\n\n")
-        out.append(block)
+        out.append(block.text)
         previous_kind = kind
-    return "".join(out) + ("\n" if blocks else "")
+    return "".join(out) + ("\n" if out else "")
 
 
 def _item_kind(block: str) -> str | None:

@@ -174,7 +174,7 @@ def _raw_lines(pages: list[list[_Line]]) -> list[RawLine]:
     raw: list[RawLine] = []
     previous: _Line | None = None
     previous_level = -1
-    for lines in pages:
+    for page_number, lines in enumerate(pages, start=1):
         for index, line in enumerate(lines):
             level = levels.get(round(line.size, 1), 0)
             if level and len(line.text) > 150:
@@ -191,7 +191,8 @@ def _raw_lines(pages: list[list[_Line]]) -> list[RawLine]:
                     new_block = new_block or _ends_paragraph(previous.text, full)
             if not level and MARKER.match(line.text):
                 new_block = True
-            raw.append(RawLine(line.text, heading=level, new_block=new_block))
+            where = f"page {page_number}, line {index + 1}"
+            raw.append(RawLine(line.text, heading=level, new_block=new_block, where=where))
             previous, previous_level = line, level
     return raw
 

@@ -18,7 +18,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from agentorch.documents._blocks import RawLine, assemble
+from agentorch.documents._blocks import Block, RawLine, assemble, render
 from agentorch.documents._pdf_text import pdf_lines
 from agentorch.errors import InputFileError
 
@@ -40,6 +40,15 @@ def read_text(path: str | Path) -> str:
     Raises:
         InputFileError: missing, empty, encrypted, corrupt or unsupported file.
     """
+    return render(read_blocks(path))
+
+
+def read_blocks(path: str | Path) -> list[Block]:
+    """Read a document as blocks (headings, paragraphs, list items, table rows) with locations.
+
+    Raises:
+        InputFileError: missing, empty, encrypted, corrupt or unsupported file.
+    """
     file = Path(path)
     kind = _check_file(file)
     if kind == "pdf":
@@ -48,11 +57,16 @@ def read_text(path: str | Path) -> str:
         lines = _docx_lines(file)
     else:
         lines = markdown_lines(_read_plain(file))
-    text = assemble(lines)
-    if not text.strip():
+    blocks = assemble(lines)
+    if not blocks:
         hint = "If it is a scanned PDF, run OCR on it first." if kind == "pdf" else None
         raise InputFileError(f"input file has no readable text: {file}", hint=hint)
-    return text
+    return blocks
+
+
+def text_blocks(text: str) -> list[Block]:
+    """Blocks of a document given as text (Markdown or plain), located by line."""
+    return assemble(markdown_lines(text))
 
 
 def _check_file(file: Path) -> str:
@@ -87,7 +101,10 @@ def _read_plain(file: Path) -> str:
 
 # --- Markdown / plain text ----------------------------------------------------------------------
 
-_ATX = re.compile(r"^(#{1,6})\s+(.*?)(?:\s+#+)?\s*$")
+#: ``# Title``, and ``##4.0 TITLE`` (no space) when a digit or capital letter follows the marks.
+_ATX = re.compile(r"^(#{1,6})(?:\s+|(?=[0-9A-Z]))(.*?)(?:\s+#+)?\s*$")
+#: A printed page number or running page footer in a text export: "Page 3", "Page 3 of 9", "- 3 -".
+_PAGE_LINE = re.compile(r"^(?:page\s+\d+(?:\s+of\s+\d+)?|-\s*\d+\s*-)$", re.I)
 _SETEXT = re.compile(r"^(=+|-+)\s*$")
 _RULE = re.compile(r"^(?:(?:-\s*){3,}|(?:\*\s*){3,}|(?:_\s*){3,})$")
 _TABLE_SEPARATOR = re.compile(r"^\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?$")
@@ -101,7 +118,12 @@ def markdown_lines(text: str) -> list[RawLine]:
     lines: list[RawLine] = []
     new_block = True
     in_fence = False
-    for raw in text.splitlines():
+    # not str.splitlines: it also breaks at form feeds, and a page break is not a paragraph break
+    lines_of_text = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    for number, raw in enumerate(lines_of_text, start=1):
+        where = f"line {number}"
+        if "\f" in raw:  # a page break in a text export: the page's text runs on
+            raw = raw.replace("\f", "")
         line = raw.strip()
         if line.startswith(("```", "~~~")):
             in_fence = not in_fence
@@ -111,7 +133,9 @@ def markdown_lines(text: str) -> list[RawLine]:
             new_block = True
             continue
         if in_fence:
-            lines.append(RawLine(line, new_block=True))
+            lines.append(RawLine(line, new_block=True, where=where))
+            continue
+        if _PAGE_LINE.match(line):
             continue
         setext = _SETEXT.match(line)
         if setext and lines and not new_block and not lines[-1].heading:
@@ -124,17 +148,21 @@ def markdown_lines(text: str) -> list[RawLine]:
             continue
         atx = _ATX.match(line)
         if atx:
-            lines.append(RawLine(_inline(atx.group(2)), heading=len(atx.group(1)), new_block=True))
+            heading = RawLine(_inline(atx.group(2)), heading=len(atx.group(1)), new_block=True)
+            heading.where = where
+            lines.append(heading)
             new_block = True
             continue
         line = line.lstrip(">").strip() if line.startswith(">") else line
         if line.startswith("|"):
             cells = [_inline(c.strip()) for c in line.strip("|").split("|")]
-            lines.append(RawLine(" | ".join(cells), new_block=True))
+            lines.append(RawLine(" | ".join(cells), new_block=True, where=where))
             new_block = True
             continue
+        # a list item's indentation tells its nesting; only comparisons between items use it
+        depth = len(raw.expandtabs(4)) - len(raw.expandtabs(4).lstrip())
         line = _LIST.sub("- ", line)
-        lines.append(RawLine(_inline(line), new_block=new_block))
+        lines.append(RawLine(_inline(line), new_block=new_block, where=where, depth=depth))
         new_block = False
     return lines
 
@@ -171,17 +199,23 @@ def _docx_lines(file: Path) -> list[RawLine]:
         ) from exc
     lines: list[RawLine] = []
     numbered: dict[str, int] = {}
+    paragraphs = tables = 0
     for block in blocks:
         if isinstance(block, Table):
-            for row in block.rows:
+            tables += 1
+            for number, row in enumerate(block.rows, start=1):
                 cells = _row_cells(row)
                 if any(cells):
-                    lines.append(RawLine(" | ".join(cells), new_block=True))
+                    where = f"table {tables}, row {number}"
+                    lines.append(RawLine(" | ".join(cells), new_block=True, where=where))
             numbered.clear()
             continue
+        paragraphs += 1
         style = (block.style.name if block.style is not None else "") or ""
         heading = _docx_heading_level(style)
         prefix = ""
+        level = re.search(r"List (?:Bullet|Number|Paragraph)\s*(\d)?$", style)
+        depth = 4 * (int(level.group(1)) - 1) if level and level.group(1) else 0
         if style.startswith("List Bullet"):
             prefix = "- "
         elif style.startswith("List Number"):
@@ -192,7 +226,15 @@ def _docx_lines(file: Path) -> list[RawLine]:
         parts = block.text.split("\n")
         for index, part in enumerate(parts):
             lead = prefix if index == 0 else ""
-            lines.append(RawLine(lead + part, heading=heading, new_block=index == 0))
+            lines.append(
+                RawLine(
+                    lead + part,
+                    heading=heading,
+                    new_block=index == 0,
+                    where=f"paragraph {paragraphs}",
+                    depth=depth,
+                )
+            )
     return lines
 
 

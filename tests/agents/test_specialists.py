@@ -26,10 +26,15 @@ async def test_parser_reads_the_rfp_with_its_tool_and_types_requirements(
     listing = result.output
     assert isinstance(listing, types().RequirementList)
     by_id = {r.id: r for r in listing.requirements}
-    assert len(listing.requirements) == 53
+    # its 50 titled requirement clauses, each one requirement as the buyer numbered it
+    assert len(listing.requirements) == 50
     assert (by_id["R-3.2"].modality, by_id["R-3.2"].category) == ("must", "security")
     assert (by_id["R-4.6"].modality, by_id["R-4.6"].category) == ("should", "sla")
-    assert (by_id["R-6.9"].modality, by_id["R-6.9"].category) == ("may", "legal")
+    assert by_id["R-3.2"].location == "line 76" and by_id["R-6.3"].text.endswith("unlimited.")
+    # the buyer's own clauses are listed apart, not as requirements
+    assert not {"R-1.3", "R-1.7", "R-6.9"} & set(by_id)
+    assert any("City may terminate" in x.text for x in listing.excluded)
+    assert listing.statements_seen == len(listing.requirements) + len(listing.excluded)
     assert by_id["R-5.2"].category == "pricing" and by_id["R-1.5"].category == "other"
     assert (
         by_id["R-2.2"].title == "Single sign-on"
@@ -38,7 +43,7 @@ async def test_parser_reads_the_rfp_with_its_tool_and_types_requirements(
     assert "R-1.1" not in by_id  # a purpose statement, no modal verb
     assert listing.submit_to == "bids.riverton.gov" and listing.issuer == "City of Riverton"
     calls = [e for e in events if isinstance(e, ToolCallFinished)]
-    assert [c.tool for c in calls] == ["read_document"] and not calls[0].is_error
+    assert [c.tool for c in calls] == ["find_requirements"] and not calls[0].is_error
 
 
 async def test_writer_sees_only_its_category_and_cites_approved_answers(

@@ -60,6 +60,7 @@ def test_policy_names_only_bundled_tools() -> None:
         named
         == bundled
         == {
+            "find_requirements",
             "read_document",
             "search_answers",
             "get_answer",

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from agentorch.documents import _blocks
-from agentorch.documents._blocks import RawLine, assemble
+from agentorch.documents._blocks import RawLine, assemble, render
 
 
 class _CountingPattern:
@@ -29,12 +29,12 @@ def test_one_long_wrapped_block_is_scanned_once(
     line = "the contractor will provide services for the program office as described and"
     counter = _CountingPattern(_blocks._HYPHENATED)
     monkeypatch.setattr(_blocks, "_HYPHENATED", counter)
-    text = assemble(RawLine(line, new_block=index == 0) for index in range(count))
-    assert text.count("\n") == 1  # one block: every line was joined to the first
+    blocks = assemble(RawLine(line, new_block=index == 0) for index in range(count))
+    assert len(blocks) == 1  # every line was joined to the first
     # each line's text is looked at a bounded number of times, however long the block grows
     assert counter.scanned <= 2 * count * len(line)
 
 
 def test_hyphenated_word_broken_across_lines_is_rejoined() -> None:
     lines = [RawLine("a well-", new_block=True), RawLine("known vendor"), RawLine("and more")]
-    assert assemble(lines) == "a well-known vendor and more\n"
+    assert render(assemble(lines)) == "a well-known vendor and more\n"

@@ -1,0 +1,309 @@
+"""Obligation statements: sentences, their modal verbs, who they bind, and their modality.
+
+A sentence is a requirement when a modal cue (shall, must, will, is required to, ...) binds the
+contractor or a thing the contractor delivers ("All data shall be encrypted"). A cue whose subject
+is the buyer ("The Government will ...", "the COR shall inspect") or a passive evaluation verb
+("will be evaluated") makes the sentence the buyer's: kept out of the requirements, with why.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+Modality = Literal["must", "should", "may"]
+Actor = Literal["contractor", "buyer", "thing"]
+
+_RANK = {"must": 3, "should": 2, "may": 1}
+
+#: Modal cues, longest first; the group names say the modality (``neg`` = a prohibition).
+_CUE = re.compile(
+    r"""\b(?:
+      (?P<notreq>(?:will|shall|is|are)\s+not\s+(?:be\s+)?required\s+to)
+    | (?P<mustneg>(?:shall|must|will|may)\s+not|cannot|can\s*not)
+    | (?P<must>(?:is|are|will\s+be|shall\s+be)\s+(?:required|responsible|obligated)\s+(?:to|for)
+        |will\s+be\s+expected\s+to|shall|must)
+    | (?P<should>(?:is|are)\s+(?:encouraged|expected)\s+to|should)
+    | (?P<will>will)
+    | (?P<may>may)
+    )\b""",
+    re.I | re.X,
+)
+
+_CONTRACTOR = re.compile(
+    r"\b(?:contractors?|offerors?|vendors?|quoters?|proposers?|bidders?|respondents?|suppliers?"
+    r"|subcontractors?|awardees?|consultants?|you|your|personnel|staff|employees?|team"
+    r"|project\s+manager|technical\s+lead|key\s+personnel)\b|contractor's",
+    re.I,
+)
+_BUYER_HEAD = re.compile(
+    r"(?:\b(?i:government|contracting\s+officer|contracting\s+officer's\s+representative|cor|acor"
+    r"|cotr|co|agency|department|city|county|state|owner|purchaser|buyer|we|us|ordering\s+activity"
+    r"|project\s+officer|product\s+owner|product\s+lead|evaluators?|committee|board|council"
+    r"|treasurer)"
+    r"|\b[A-Z][A-Z0-9&]{1,6}(?:/[A-Z]{2,6})?)$",
+)
+#: Passive verbs of the buyer's own acts: "will be evaluated", "shall be considered".
+_BUYER_PASSIVE = re.compile(
+    r"^\s*(?:not\s+)?be\s+(?:evaluated|considered|scored|rated|rejected|accepted|deemed|awarded"
+    r"|paid|reimbursed|returned|reviewed|inspected|determined|judged|disqualified|eliminated"
+    r"|found|made\s+available|furnished|provided\s+by\s+the\s+government)\b",
+    re.I,
+)
+#: Where a cue's subject starts: after the last clause boundary before the cue.
+_BOUNDARY = re.compile(
+    r"[,;:(]|\b(?:that|which|who|and|or|but|if|when|where|unless|until|while|so|because|after"
+    r"|before|once|then)\b",
+    re.I,
+)
+_ABBREVIATIONS = frozenset(
+    [
+        "e.g",
+        "i.e",
+        "etc",
+        "no",
+        "nos",
+        "sec",
+        "secs",
+        "vs",
+        "inc",
+        "co",
+        "corp",
+        "ltd",
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "st",
+        "approx",
+        "art",
+        "para",
+        "paras",
+        "fig",
+        "ref",
+        "dept",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "p",
+        "pp",
+        "u.s",
+        "u.s.c",
+        "c.f.r",
+        "cf",
+        "al",
+    ]
+)
+_SENTENCE_END = re.compile(r"[.!?][\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
+_WORD_BEFORE = re.compile(r"(\S+)$")
+#: A lead-in: ends with a colon, or announces what follows ("shall provide the following").
+_LEAD_IN = re.compile(r"(?::\s*$|\b(?:the\s+following|as\s+follows|below)\W*$)", re.I)
+_ENUMERATES = re.compile(r"\b(?:follow|includ|such\s+as|as\s+follows|consist|contain)", re.I)
+
+
+@dataclass(slots=True)
+class Statement:
+    """What one sentence says: its strongest cue binding the contractor, or why it is not one."""
+
+    modality: Modality | None = None
+    negative: bool = False
+    #: Why the sentence is not a requirement although it has a modal cue; "" when it is one.
+    excluded: str = ""
+    has_cue: bool = False
+
+
+def sentences(text: str) -> list[str]:
+    """Split a block's text into sentences (abbreviations and initials do not end one)."""
+    out: list[str] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        end = match.start() + 1
+        word = _WORD_BEFORE.search(text, start, end)
+        token = word.group(1).rstrip(".").lower() if word else ""
+        if token in _ABBREVIATIONS or re.fullmatch(r"(?:[a-z]\.)*[a-z]", token):
+            continue  # "e.g.", "U.S.", "No. 5", an initial
+        out.append(text[start : match.end()].strip())
+        start = match.end()
+    tail = text[start:].strip()
+    if tail:
+        out.append(tail)
+    return out
+
+
+def split_obligations(sentence: str) -> list[str]:
+    """A sentence split at semicolons where each side states an obligation with its own subject."""
+    parts = [p for p in re.split(r"(?<=;)\s+", sentence) if p]
+    if len(parts) == 1:
+        return parts
+    keep: list[str] = []
+    for part in parts:
+        cue = _CUE.search(part)
+        own_subject = (
+            cue is not None and cue.start() > 0 and not re.match(r"(?i)(?:and|or)\b", part)
+        )
+        if keep and not (own_subject and _CUE.search(keep[-1])):
+            keep[-1] = f"{keep[-1]} {part}"
+        else:
+            keep.append(part)
+    return keep
+
+
+def classify(sentence: str) -> Statement:
+    """The sentence's modality for the contractor, or why it binds someone else."""
+    result = Statement()
+    best: Modality | None = None
+    buyer_reason = ""
+    previous_actor: Actor | None = None
+    for match in _CUE.finditer(sentence):
+        kind = match.lastgroup or ""
+        start = match.start()
+        if (
+            kind == "should"
+            and not sentence[:start].strip()
+            and re.match(r"(?i)should\s+(?:the|a|an|any|it|there)\b", sentence[start:])
+        ):
+            continue  # "Should the Contractor be terminated, ..." is a condition
+        result.has_cue = True
+        actor = _actor(sentence[:start], previous_actor)
+        previous_actor = actor
+        if kind == "notreq":
+            buyer_reason = buyer_reason or "states what is not required"
+            continue
+        after = sentence[match.end() :]
+        if actor == "buyer" or (actor == "thing" and _BUYER_PASSIVE.match(after)):
+            buyer_reason = buyer_reason or (
+                "obligation or right of the buyer"
+                if actor == "buyer"
+                else "evaluation by the buyer"
+            )
+            continue
+        if kind in ("may", "will") and actor == "thing" and kind == "may":
+            buyer_reason = buyer_reason or "a possibility, not an obligation"
+            continue
+        modality: Modality
+        if kind == "mustneg":
+            modality = "must"
+            result.negative = result.negative or best is None
+        elif kind in ("must", "will"):
+            modality = "must"
+        elif kind == "should":
+            modality = "should"
+        else:
+            modality = "may"
+        if best is None or _RANK[modality] > _RANK[best]:
+            best = modality
+    if best is not None and re.match(r"(?i)\s*(?:no|neither|none)\b", sentence):
+        result.negative = True  # "No substitutions shall be made ..."
+    result.modality = best
+    if best is None and result.has_cue:
+        result.excluded = buyer_reason or "no obligation of the contractor"
+    return result
+
+
+def _actor(before: str, previous: Actor | None) -> Actor:
+    """Who the cue binds, from the words before it (back to the last clause boundary)."""
+    window = before[-200:]
+    boundaries = [m.end() for m in _BOUNDARY.finditer(window)]
+    subject = window[boundaries[-1] :] if boundaries else window
+    subject = subject.strip(" \"'")
+    if not subject:
+        return previous or "thing"
+    if _CONTRACTOR.search(subject):
+        return "contractor"
+    words = re.sub(r"'s\b", "", subject).split()
+    head = " ".join(words[-4:])
+    if _BUYER_HEAD.search(head) and not re.search(r"(?i)\b(?:data|information)\s*$", head):
+        return "buyer"
+    return "thing"
+
+
+def is_lead_in(sentence: str) -> bool:
+    """Whether a sentence introduces a list of items that carry its subject and modality."""
+    return bool(_LEAD_IN.search(sentence))
+
+
+def enumerates(sentence: str) -> bool:
+    """Whether a sentence ending in a colon announces a list (``including:``, ``such as:``)."""
+    return bool(_ENUMERATES.search(sentence))
+
+
+def stronger(a: Modality | None, b: Modality | None) -> Modality | None:
+    """The stronger of two modalities (must > should > may)."""
+    if a is None or b is None:
+        return a or b
+    return a if _RANK[a] >= _RANK[b] else b
+
+
+_NOT_IMPERATIVE = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "this",
+        "these",
+        "that",
+        "those",
+        "all",
+        "each",
+        "any",
+        "every",
+        "it",
+        "its",
+        "they",
+        "their",
+        "there",
+        "he",
+        "she",
+        "we",
+        "our",
+        "in",
+        "on",
+        "at",
+        "for",
+        "of",
+        "to",
+        "from",
+        "by",
+        "with",
+        "if",
+        "when",
+        "where",
+        "while",
+        "as",
+        "after",
+        "before",
+        "during",
+        "upon",
+        "under",
+        "within",
+        "per",
+        "such",
+        "no",
+        "not",
+        "note",
+        "i",
+        "ii",
+        "iii",
+        "iv",
+        "v",
+    ]
+)
+
+
+def is_imperative(sentence: str) -> bool:
+    """A sentence that starts with a verb ("Prepare the report ..."), in a list of tasks."""
+    match = re.match(r"[\"'(]?([A-Za-z][a-z]+)\b", sentence)
+    if not match:
+        return False
+    word = match.group(1)
+    return word[0].isupper() and word.lower() not in _NOT_IMPERATIVE and not word.endswith("s")

@@ -1,0 +1,390 @@
+"""Requirement candidates of a procurement document: one per obligation, with id and location.
+
+``find_requirements`` shreds a document the way a bid manager does: every obligation of the
+contractor (a sentence with shall / must / will / is required to / should / may, a list item
+under a lead-in such as "The Contractor shall:", a requirement in a table cell, a deliverable with
+its due date) becomes one candidate, with an id from the document's own numbering and where it is.
+The buyer's own obligations and background are listed apart, with the reason. One pass over the
+blocks; the work per block is bounded by the block's length.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from pydantic import BaseModel, Field
+
+from agentorch.documents._blocks import Block
+from agentorch.documents._statements import (
+    Modality,
+    classify,
+    enumerates,
+    is_imperative,
+    is_lead_in,
+    sentences,
+    split_obligations,
+)
+from agentorch.documents._structure import Unit, is_child, split_title, units
+
+_RANK = {"must": 3, "should": 2, "may": 1}
+_ISSUER = re.compile(r"(?i)^issued\s+by:?\s*([^,.;]+)")
+_DELIVERABLE = re.compile(r"(?i)deliverable|report|item|title|description|product|document")
+_DUE = re.compile(r"(?i)due|date|frequency|when|schedule|deadline|timeline|time\s*frame|timing")
+_REQUIREMENT_COLUMN = re.compile(r"(?i)^(?:requirement|requirements|specification|task)s?\b")
+_ID_CELL = re.compile(r"^(?:[A-Z]{1,4}-)?\d{1,4}(?:\.\d{1,4})*[a-z]?$|^[A-Z]{1,4}-\d{1,4}$")
+
+
+class Candidate(BaseModel):
+    """One obligation of the contractor, as the document states it."""
+
+    id: str = Field(description="Stable id from the document's numbering, e.g. 'R-3.5.a'.")
+    number: str = Field(default="", description="The clause number it is under, as printed.")
+    title: str = Field(default="", description="The clause's short title, if it has one.")
+    text: str = Field(description="The obligation, verbatim (a list item's own text).")
+    lead_in: str = Field(default="", description="For a list item: the sentence introducing it.")
+    modality: Modality
+    negative: bool = False
+    section: str = ""
+    location: str = Field(default="", description="'line 120', 'page 4, line 12', ...")
+    due: str = ""
+    flags: list[str] = Field(default_factory=list)
+
+
+class ExcludedCandidate(BaseModel):
+    """A statement that reads like a requirement but binds someone else, and why."""
+
+    text: str
+    section: str = ""
+    location: str = ""
+    reason: str
+
+
+class Findings(BaseModel):
+    """What ``find_requirements`` found in one document."""
+
+    title: str = ""
+    issuer: str = Field(default="", description="Who issued it, from an 'Issued by:' line.")
+    statements_seen: int = 0
+    requirements: list[Candidate] = Field(default_factory=list)
+    excluded: list[ExcludedCandidate] = Field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Lead:
+    text: str
+    modality: Modality | None
+    negative: bool
+    excluded: str  # why the list it introduces is not required, or ""
+    depth: int  # the depth of the item that introduced it; -1 for a paragraph or clause
+    clause: str  # the clause it sits in (its sub-clauses are its items)
+    used: bool = False
+    unit: Unit | None = None
+
+
+@dataclass(slots=True)
+class _Row:
+    base: str
+    unit: Unit
+    text: str
+    modality: Modality
+    negative: bool = False
+    lead_in: str = ""
+    due: str = ""
+
+
+ProgressCallback = Callable[[int, int], None]
+
+
+def find_requirements(
+    blocks: Iterable[Block], *, total: int = 0, progress: ProgressCallback | None = None
+) -> Findings:
+    """Every obligation of the contractor in ``blocks``, in document order.
+
+    ``progress(done, total)`` is called every few thousand blocks when given.
+    """
+    shredder = _Shredder()
+    for index, unit in enumerate(units(blocks), start=1):
+        shredder.take(unit)
+        if progress is not None and index % 2000 == 0:
+            progress(index, total)
+    shredder.finish()
+    return Findings(
+        title=shredder.title,
+        issuer=shredder.issuer,
+        statements_seen=len(shredder.rows) + len(shredder.excluded),
+        requirements=_identify(shredder.rows),
+        excluded=shredder.excluded,
+    )
+
+
+class _Shredder:
+    """The one pass: units in, rows and excluded statements out."""
+
+    def __init__(self) -> None:
+        self.rows: list[_Row] = []
+        self.excluded: list[ExcludedCandidate] = []
+        self.leads: list[_Lead] = []
+        self.title = ""
+        self.issuer = ""
+        self.last_item_depth = -1
+        self.last_item_leads = False
+
+    def take(self, unit: Unit) -> None:
+        if not self.title and unit.kind in ("heading", "text"):
+            self.title = unit.text.lstrip("#").strip()
+        if not self.issuer and unit.kind == "text":
+            issuer = _ISSUER.match(unit.text)
+            self.issuer = issuer.group(1).strip() if issuer else ""
+        if unit.kind == "heading":
+            self._close_leads()
+            return
+        if unit.kind == "row":
+            self._close_leads()
+            self._row(unit)
+            return
+        if unit.kind == "item":
+            self._item(unit)
+            return
+        scoped = unit.kind == "clause" and any(
+            lead.clause and is_child(unit.clause, lead.clause) for lead in self.leads
+        )
+        if not scoped:
+            self._close_leads()
+        self.last_item_depth = -1
+        lead = self.leads[-1] if scoped else None
+        # under a lead-in a sub-clause is a task ("3.1 Repair equipment. Do it ..."), not titled
+        titled = unit.kind == "clause" and not scoped
+        body = split_title(unit.text)[1] if titled else unit.text
+        if not titled:
+            unit.title = ""
+        first, leads = len(self.rows), len(self.leads)
+        self._sentences(unit, body, lead, depth=-1)
+        if unit.title and len(self.rows) - first > 1 and len(self.leads) == leads:
+            self._whole_clause(unit, first)
+
+    def finish(self) -> None:
+        self._close_leads()
+
+    # --- prose -----------------------------------------------------------------------------
+
+    def _sentences(self, unit: Unit, body: str, lead: _Lead | None, depth: int) -> None:
+        """Rows from the sentences of a paragraph, clause or item; a closing lead-in opens a list."""
+        parts = [p for s in sentences(body) for p in split_obligations(s)]
+        for index, sentence in enumerate(parts):
+            statement = classify(sentence)
+            last = index == len(parts) - 1
+            if (
+                last
+                and is_lead_in(sentence)
+                and (statement.modality or statement.excluded or (lead and enumerates(sentence)))
+            ):
+                modality = statement.modality or (lead.modality if lead else None)
+                excluded = statement.excluded if not statement.modality else ""
+                if lead is not None and lead.excluded and not statement.modality:
+                    excluded = lead.excluded
+                self.leads.append(
+                    _Lead(
+                        sentence,
+                        modality,
+                        statement.negative,
+                        excluded,
+                        depth,
+                        unit.clause,
+                        unit=unit,
+                    )
+                )
+                if unit.kind == "item":
+                    self.last_item_leads = True
+                if excluded and statement.excluded:
+                    self._exclude(unit, sentence, excluded)
+                continue
+            if statement.modality:
+                self._add(unit, sentence, statement.modality, statement.negative)
+            elif statement.excluded:
+                self._exclude(unit, sentence, statement.excluded)
+            elif (
+                lead is not None
+                and lead.modality
+                and not lead.excluded
+                and (index == 0 if unit.kind == "item" else is_imperative(sentence))
+            ):
+                self._add(unit, sentence, lead.modality, lead.negative, lead.text)
+                lead.used = True
+
+    def _whole_clause(self, unit: Unit, first: int) -> None:
+        """A titled clause ("2.3 Workflows. The Solution shall ...") is one requirement.
+
+        The buyer numbered and titled it as one requirement to answer as a whole, so its
+        obligation sentences stay together, at the strongest modality among them.
+        """
+        rows = self.rows[first:]
+        del self.rows[first:]
+        modality = max((r.modality for r in rows), key=lambda m: _RANK[m])
+        negative = all(r.negative for r in rows)
+        self._add(unit, unit.text, modality, negative)
+
+    # --- lists -----------------------------------------------------------------------------
+
+    def _item(self, unit: Unit) -> None:
+        while self.leads and self.leads[-1].depth >= 0 and unit.depth <= self.leads[-1].depth:
+            self._pop_lead()
+        if self.last_item_depth >= 0 and unit.depth > self.last_item_depth:
+            if not self.last_item_leads:
+                return  # a sub-item of an item that is not a lead-in: part of that item
+        else:
+            self.last_item_depth = unit.depth
+        self.last_item_leads = False
+        lead = self.leads[-1] if self.leads else None
+        if lead is not None and lead.excluded:
+            statement = classify(unit.text)
+            if not statement.modality:
+                if lead.excluded == "states what is not required":
+                    self._exclude(unit, unit.text, "listed as not required")
+                lead.used = True
+                return
+        self._sentences(unit, unit.text, lead, depth=unit.depth)
+
+    def _pop_lead(self) -> None:
+        lead = self.leads.pop()
+        if not lead.used and lead.modality and lead.unit is not None:
+            # an announced list that never came: the lead-in is an obligation of its own
+            self._add(lead.unit, lead.text, lead.modality, lead.negative)
+        if lead.used and self.leads:
+            self.leads[-1].used = True
+
+    def _close_leads(self) -> None:
+        while self.leads:
+            self._pop_lead()
+        self.last_item_depth = -1
+
+    # --- tables ----------------------------------------------------------------------------
+
+    def _row(self, unit: Unit) -> None:
+        if unit.cells == unit.header:
+            return
+        header = unit.header
+        due_column = next((i for i, h in enumerate(header) if _DUE.search(h)), None)
+        item_column = next(
+            (i for i, h in enumerate(header) if _DELIVERABLE.search(h) and i != due_column), None
+        )
+        cells = unit.cells
+        if due_column is not None and item_column is not None:
+            if max(due_column, item_column) < len(cells) and cells[item_column]:
+                due = cells[due_column]
+                text = f"{cells[item_column]} - {due}" if due else cells[item_column]
+                self._add(unit, text, "must", False, due=due)
+            return
+        ident = cells[0] if cells and _ID_CELL.match(cells[0]) else ""
+        base = f"{unit.number}.{ident}" if ident and unit.number and "." not in ident else ident
+        requirement = next((i for i, h in enumerate(header) if _REQUIREMENT_COLUMN.match(h)), None)
+        for index, cell in enumerate(cells):
+            if not cell or (ident and index == 0):
+                continue
+            found = False
+            for sentence in (p for s in sentences(cell) for p in split_obligations(s)):
+                statement = classify(sentence)
+                if statement.modality:
+                    self._add(unit, sentence, statement.modality, statement.negative, base=base)
+                    found = True
+                elif statement.excluded:
+                    self._exclude(unit, sentence, statement.excluded)
+            if not found and index == requirement:
+                self._add(unit, cell, "must", False, base=base)
+
+    # --- output ----------------------------------------------------------------------------
+
+    def _add(
+        self,
+        unit: Unit,
+        text: str,
+        modality: Modality,
+        negative: bool,
+        lead_in: str = "",
+        *,
+        due: str = "",
+        base: str = "",
+    ) -> None:
+        self.rows.append(
+            _Row(base or unit.number, unit, text.strip(), modality, negative, lead_in, due)
+        )
+
+    def _exclude(self, unit: Unit, text: str, reason: str) -> None:
+        self.excluded.append(
+            ExcludedCandidate(
+                text=text.strip(), section=unit.section, location=unit.where, reason=reason
+            )
+        )
+
+
+def _identify(rows: list[_Row]) -> list[Candidate]:
+    """Ids from the numbering; several rows under one number get .a, .b (or -1, -2)."""
+    groups: dict[str, list[int]] = {}
+    for index, row in enumerate(rows):
+        key = row.base or f"S{row.unit.section_index}"
+        groups.setdefault(key, []).append(index)
+    taken = set(groups)
+    ids: list[str] = [""] * len(rows)
+    for key, members in groups.items():
+        if len(members) == 1 and row_has_number(rows[members[0]]):
+            ids[members[0]] = key
+            continue
+        numbered = key[-1:].isalpha() or not row_has_number(rows[members[0]])
+        letters = [_letters(n) for n in range(len(members))]
+        if numbered or any(f"{key}.{x}" in taken for x in letters):
+            suffixes = [
+                f"{'.' if not row_has_number(rows[members[0]]) else '-'}{n + 1}"
+                for n in range(len(members))
+            ]
+        else:
+            suffixes = [f".{x}" for x in letters]
+        for member, suffix in zip(members, suffixes, strict=True):
+            ids[member] = key + suffix
+    repeated = _repeated_clauses(rows)
+    out: list[Candidate] = []
+    for row, rid in zip(rows, ids, strict=True):
+        unit = row.unit
+        flags = ["repeated_number"] if unit.clause and unit.clause in repeated else []
+        out.append(
+            Candidate(
+                id=rid if re.match(r"^[A-Z]{1,4}-\d", rid) else f"R-{rid}",
+                number=unit.clause or row.base,
+                title=unit.title,
+                text=row.text,
+                lead_in=row.lead_in,
+                modality=row.modality,
+                negative=row.negative,
+                section=unit.section,
+                location=unit.where,
+                due=row.due,
+                flags=flags,
+            )
+        )
+    return out
+
+
+def row_has_number(row: _Row) -> bool:
+    """Whether the row's id base comes from the document's numbering (not a section ordinal)."""
+    return bool(row.base)
+
+
+def _repeated_clauses(rows: list[_Row]) -> set[str]:
+    printings: dict[str, set[int]] = {}
+    for row in rows:
+        if row.unit.clause:
+            printings.setdefault(row.unit.clause, set()).add(row.unit.printing)
+    return {number for number, seen in printings.items() if len(seen) > 1}
+
+
+def _letters(n: int) -> str:
+    """0 -> a, 25 -> z, 26 -> aa."""
+    out = ""
+    n += 1
+    while n:
+        n, rem = divmod(n - 1, 26)
+        out = chr(ord("a") + rem) + out
+    return out
+
+
+__all__ = ["Candidate", "ExcludedCandidate", "Findings", "find_requirements"]

@@ -1,0 +1,184 @@
+"""find_requirements on small excerpts written in the styles real solicitations use."""
+
+from __future__ import annotations
+
+from agentorch.documents import Findings, find_requirements, text_blocks
+
+
+def shred(text: str) -> Findings:
+    return find_requirements(text_blocks(text))
+
+
+def rows(text: str) -> list[tuple[str, str, str]]:
+    return [(r.id, r.modality, r.text) for r in shred(text).requirements]
+
+
+def test_headings_of_every_form_give_sections_and_numbers() -> None:
+    text = (
+        "##4.0 REQUIREMENTS\n\nThe Contractor shall deliver the system.\n\n"
+        "5.0 QUALITY CONTROL\n\nThe Contractor shall keep a quality plan.\n\n"
+        "SECTION C - DESCRIPTION\n\nC.3.2 The Contractor shall staff a help desk.\n\n"
+        "Article 7 Payment\n\nThe Contractor shall invoice monthly.\n"
+    )
+    found = shred(text).requirements
+    assert [(r.id, r.section) for r in found] == [
+        ("R-4.0", "4.0 REQUIREMENTS"),
+        ("R-5.0", "5.0 QUALITY CONTROL"),
+        ("R-C.3.2", "SECTION C - DESCRIPTION"),
+        ("R-7", "Article 7 Payment"),
+    ]
+
+
+def test_numbering_schemes() -> None:
+    text = (
+        "1.The Contractor shall attend the kickoff.\n\n"
+        "5.5.1 The Contractor shall:\n\n"
+        "a) submit a plan;\n\nb. train the staff;\n\n(i) report weekly.\n\n"
+        "6.1 Reports. The Contractor shall provide the following:\n\n"
+        "(a)(1) a monthly report\n"
+    )
+    assert [r[0] for r in rows(text)] == [
+        "R-1",
+        "R-5.5.1.a",
+        "R-5.5.1.b",
+        "R-5.5.1.b.i",  # a new marker style nests under the item before it
+        "R-6.1.a.1",
+    ]
+
+
+def test_wrapped_lines_and_page_lines_do_not_split_a_sentence() -> None:
+    text = "3.1 The Contractor shall keep all\nrecords for five\n\fPage 3 of 9\nyears.\n"
+    assert rows(text) == [
+        ("R-3.1", "must", "The Contractor shall keep all records for five years.")
+    ]
+
+
+def test_prose_modalities_and_prohibitions() -> None:
+    text = (
+        "## 2. Work\n\n"
+        "The Contractor will be required to attend meetings. The vendor is required to "
+        "keep logs. The Contractor is responsible for backups. The Contractor shall not "
+        "disclose data. The Contractor should use open source. The Contractor may propose "
+        "alternatives. Work will be conducted in sprints.\n"
+    )
+    found = shred(text).requirements
+    assert [(r.id, r.modality, r.negative) for r in found] == [
+        ("R-2.a", "must", False),
+        ("R-2.b", "must", False),
+        ("R-2.c", "must", False),
+        ("R-2.d", "must", True),
+        ("R-2.e", "should", False),
+        ("R-2.f", "may", False),
+        ("R-2.g", "must", False),
+    ]
+    assert {r.location for r in found} == {"line 3"}
+
+
+def test_buyer_obligations_and_evaluation_are_excluded_with_a_reason() -> None:
+    text = (
+        "4.1 The Government will provide office space. The COR shall inspect all work. "
+        "The Contracting Officer may extend the order. Quotes received late will not be "
+        "considered. The Contractor shall keep the space clean.\n"
+    )
+    found = shred(text)
+    assert [r.text for r in found.requirements] == ["The Contractor shall keep the space clean."]
+    assert [x.reason for x in found.excluded] == [
+        "obligation or right of the buyer",
+        "obligation or right of the buyer",
+        "obligation or right of the buyer",
+        "evaluation by the buyer",
+    ]
+    assert found.statements_seen == 5
+
+
+def test_list_items_carry_their_lead_in() -> None:
+    text = (
+        "3.0 Tasks. The Contractor shall perform the following tasks:\n\n"
+        "3.1 Repair equipment on request. Do this work during business hours.\n\n"
+        "## 4 Reports\n\nEach report shall contain the following information:\n\n"
+        "- date and time\n- location\n- Technician name. It should be legible.\n\n"
+        "Vendor will not be required to handle any of the following tasks:\n\n"
+        "- Provide hosting\n"
+    )
+    found = shred(text)
+    assert [(r.id, r.modality, r.text) for r in found.requirements] == [
+        ("R-3.1.a", "must", "Repair equipment on request."),
+        ("R-3.1.b", "must", "Do this work during business hours."),
+        ("R-4.a", "must", "date and time"),
+        ("R-4.b", "must", "location"),
+        ("R-4.c", "must", "Technician name."),
+        ("R-4.d", "should", "It should be legible."),
+    ]
+    assert found.requirements[2].lead_in == "Each report shall contain the following information:"
+    assert [(x.text, x.reason) for x in found.excluded] == [
+        (
+            "Vendor will not be required to handle any of the following tasks:",
+            "states what is not required",
+        ),
+        ("Provide hosting", "listed as not required"),
+    ]
+
+
+def test_nested_items_of_a_plain_item_are_part_of_it() -> None:
+    text = (
+        "The Contractor shall provide the following services:\n\n"
+        "- Select a stack. Approved stacks are listed below in order of preference:\n"
+        "    - Ruby on Rails\n    - PHP\n- Provide an import function.\n"
+    )
+    assert [r[2] for r in rows(text)] == ["Select a stack.", "Provide an import function."]
+
+
+def test_markdown_table_with_a_requirement_in_a_cell_and_a_deliverables_table() -> None:
+    text = (
+        "## 6 Security\n\n| ID | Text |\n|---|---|\n"
+        "| 6.1 | The Contractor shall encrypt data at rest. |\n"
+        "| 6.2 | The Government will audit annually. |\n\n"
+        "## 7 Deliverables\n\n| Deliverable | Due Date |\n|---|---|\n"
+        "| Status report | 5th business day of each month |\n| Final report | End of task order |\n"
+    )
+    found = shred(text)
+    assert [(r.id, r.text, r.due) for r in found.requirements] == [
+        ("R-6.1", "The Contractor shall encrypt data at rest.", ""),
+        (
+            "R-7.a",
+            "Status report - 5th business day of each month",
+            "5th business day of each month",
+        ),
+        ("R-7.b", "Final report - End of task order", "End of task order"),
+    ]
+    assert found.excluded[0].text == "The Government will audit annually."
+
+
+def test_repeated_number_keeps_both_and_flags_them() -> None:
+    text = (
+        "3.5 The Contractor shall back up data daily.\n\n"
+        "3.5 The Contractor shall test restores monthly.\n"
+    )
+    found = shred(text).requirements
+    assert [(r.id, r.flags) for r in found] == [
+        ("R-3.5.a", ["repeated_number"]),
+        ("R-3.5.b", ["repeated_number"]),
+    ]
+
+
+def test_titled_clause_is_one_requirement_and_unnumbered_text_gets_section_ordinals() -> None:
+    text = (
+        "## Scope\n\n2.3 Workflows. The Solution shall allow configuration. Proposers should "
+        "describe any limits.\n\n## Staffing\n\nThe Contractor shall name a manager. The "
+        "manager must attend reviews.\n"
+    )
+    found = shred(text).requirements
+    assert [(r.id, r.title, r.modality) for r in found] == [
+        ("R-2.3", "Workflows", "must"),
+        ("R-S2.1", "", "must"),
+        ("R-S2.2", "", "must"),
+    ]
+    assert (
+        found[0].text.startswith("Workflows. The Solution shall") and found[1].section == "Staffing"
+    )
+
+
+def test_lead_in_without_a_list_is_a_requirement_of_its_own() -> None:
+    assert rows("## 1 Scope\n\nThe Contractor shall comply with the following:\n") == [
+        ("R-1", "must", "The Contractor shall comply with the following:")
+    ]
