@@ -312,7 +312,9 @@ class EmbeddedRuntime(Runtime):
         *,
         started: BaseEvent,
         finished: Callable[[str, bool, bool], BaseEvent],
+        approver: Approver | None = None,
     ) -> tuple[str, bool, bool]:
+        """Run a tool call exactly once across crashes; ``approver`` decides a call in doubt."""
         key = f"tool:{invocation.key}"
         store = self.store
         if store is None:
@@ -331,7 +333,7 @@ class EmbeddedRuntime(Runtime):
             self.emit(finished(content, is_error, True))
             return content, is_error, True
         if entry is not None and entry.status == "started" and not tool.idempotent:
-            outcome = await self._resolve_in_doubt(invocation, tool, arguments)
+            outcome = await self._resolve_in_doubt(invocation, tool, arguments, approver)
             if outcome is not None:
                 with self.checkpoint():
                     store.journal_finish(
@@ -377,7 +379,11 @@ class EmbeddedRuntime(Runtime):
         return content, is_error, False
 
     async def _resolve_in_doubt(
-        self, invocation: ToolInvocation, tool: Tool, arguments: dict[str, Any]
+        self,
+        invocation: ToolInvocation,
+        tool: Tool,
+        arguments: dict[str, Any],
+        approver: Approver | None = None,
     ) -> str | None:
         """A side-effecting call started before a crash with no recorded outcome: ask a person."""
         request = ApprovalRequest(
@@ -395,7 +401,7 @@ class EmbeddedRuntime(Runtime):
             ),
         )
         try:
-            decision = await self.request_approval(request)
+            decision = await self.request_approval(request, approver=approver)
         except ApprovalPending as exc:
             raise InDoubtError(
                 f"tool call {tool.name!r} ({invocation.key}) is in doubt and waits for a decision",
@@ -409,11 +415,16 @@ class EmbeddedRuntime(Runtime):
 
     # --- approvals -----------------------------------------------------------------------------
 
-    async def request_approval(self, request: ApprovalRequest) -> ApprovalDecision:
+    async def request_approval(
+        self, request: ApprovalRequest, *, approver: Approver | None = None
+    ) -> ApprovalDecision:
+        """A decision from the store, or else from ``approver`` (default: the run's approver)."""
         async with self._approval_lock:
-            return await self._request_approval(request)
+            return await self._request_approval(request, approver or self.approver)
 
-    async def _request_approval(self, request: ApprovalRequest) -> ApprovalDecision:
+    async def _request_approval(
+        self, request: ApprovalRequest, approver: Approver | None
+    ) -> ApprovalDecision:
         existing: ApprovalRecord | None = None
         if self.store is not None:
             try:
@@ -427,7 +438,7 @@ class EmbeddedRuntime(Runtime):
                 comment=existing.comment,
                 arguments=existing.decided_arguments,
             )
-        if self.approver is None:
+        if approver is None:
             raise ConfigError(
                 f"{request.subject} approval needed ({request.reason}) but the supervisor has no approver",
                 hint="pass approver=... (TerminalApprover, CallbackApprover, DeferredApprover)",
@@ -460,7 +471,7 @@ class EmbeddedRuntime(Runtime):
                     reason=request.reason,
                 )
             )
-        decision = await self.approver.decide(request)
+        decision = await approver.decide(request)
         if decision is None:
             if self.store is None:
                 raise ConfigError(

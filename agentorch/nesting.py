@@ -1,25 +1,45 @@
 """A supervisor as a specialist of another supervisor (nesting).
 
-The inner supervisor plans and runs its own steps inside the parent's run: the same runtime, so the
-same budget, journal, store and events; its step ids and call keys carry the parent step's id as
-a prefix. Delegating to an agent that is already doing the same thing up the chain is a cycle.
+The inner supervisor plans and runs its own steps inside the parent's run: the same run id,
+budget, journal, store, lease and events, so a nested run is checkpointed, resumed and audited with
+its parent. Its step ids and call keys carry the parent step's id as a prefix (``ops.book``). Its
+agents reach its own tools under its own policy and approver, and under every enclosing
+supervisor's policy, which names them by path (``ops.clerk``); the stricter answer wins.
+Delegating to an agent that is already doing the same thing up the chain is a cycle.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from agentorch.agent import Agent, AgentResult, StepContext
-from agentorch.errors import ConfigError, DelegationCycleError, PlanError
-from agentorch.events.types import BaseEvent
+from agentorch.approvals import ApprovalDecision, ApprovalRequest, Approver
+from agentorch.errors import (
+    ApprovalPending,
+    BudgetExceeded,
+    ConfigError,
+    DelegationCycleError,
+    InDoubtError,
+    PlanError,
+    UserError,
+)
+from agentorch.events.types import BaseEvent, StepWaiting
 from agentorch.models.base import Model
-from agentorch.orchestrator import RunSpec
+from agentorch.orchestrator import Outcome, RunSpec
 from agentorch.planner import make_plan
-from agentorch.runtime import Runtime
+from agentorch.policy import Policy
+from agentorch.policy.layers import Layer, PolicyLayers
+from agentorch.runtime import ModelCall, Runtime, ToolInvocation
 from agentorch.store.base import StepRecord
+from agentorch.tools.registry import ToolRegistry
 
 if TYPE_CHECKING:
+    from agentorch.models.types import ModelResponse, ToolResultMessage, ToolSchema
     from agentorch.supervisor import Supervisor
+    from agentorch.tools.base import Tool
 
 
 class SupervisorAgent(Agent):
@@ -46,12 +66,11 @@ class SupervisorAgent(Agent):
             )
         stack.append(list(key))
         try:
-            prefix = f"{context.step.id}."
+            scoped = NestedRuntime.under(runtime, self, context.step.id)
             plan = self.inner.plan
             spec = RunSpec(
                 task=context.instruction, inputs=dict(context.inputs), state=context.state
             )
-            scoped = _PrefixedRuntime(runtime, prefix)
             if plan is None:
                 plan = await make_plan(
                     scoped,
@@ -62,71 +81,239 @@ class SupervisorAgent(Agent):
                 )
             orchestrator = self.inner._orchestrator(scoped, plan, spec)
             outcome = await orchestrator.execute(plan)
-            if outcome.status != "succeeded":
-                causes = [f"{sid}: {r.error}" for sid, r in outcome.steps.items() if r.error]
-                message = f"nested supervisor {self.name!r} ended {outcome.status}: " + (
-                    "; ".join(causes) or outcome.error or ""
-                )
-                if any("DelegationCycleError" in c for c in causes):
-                    raise DelegationCycleError(message)
-                raise PlanError(message)
+            self._raise_unless_succeeded(outcome, scoped)
             output = await orchestrator.synthesize(plan, outcome)
             return AgentResult(output=output, usage=Usage(), messages=[], turns=0)
         finally:
             stack.pop()
 
+    def _raise_unless_succeeded(self, outcome: Outcome, scoped: NestedRuntime) -> None:
+        """Report the inner outcome to the parent's scheduler as the step's own outcome."""
+        if outcome.status == "succeeded":
+            return
+        if outcome.status in ("waiting_approval", "in_doubt"):
+            waiting = ", ".join(scoped.prefix + s for s in outcome.waiting)
+            request_id = scoped.waiting[-1] if scoped.waiting else ""
+            if outcome.status == "in_doubt":
+                raise InDoubtError(
+                    f"nested supervisor {self.name!r} has a tool call in doubt ({waiting})",
+                    key=request_id,
+                )
+            raise ApprovalPending(
+                f"nested supervisor {self.name!r} waits for a decision ({waiting})",
+                request_id=request_id,
+            )
+        if isinstance(outcome.exception, BudgetExceeded | UserError):
+            raise outcome.exception
+        causes = [f"{sid}: {r.error}" for sid, r in outcome.steps.items() if r.error]
+        message = f"nested supervisor {self.name!r} ended {outcome.status}: " + (
+            "; ".join(causes) or outcome.error or ""
+        )
+        if any("DelegationCycleError" in c for c in causes):
+            raise DelegationCycleError(message)
+        raise PlanError(message)
 
-class _PrefixedRuntime(Runtime):
-    """A parent runtime seen by a nested supervisor: its step ids and call keys carry a prefix."""
 
-    def __init__(self, parent: Runtime, prefix: str) -> None:
-        self.parent = parent
+class NestedRuntime(Runtime):
+    """The run's runtime as a nested supervisor sees it.
+
+    Step ids, call keys and events carry the nested step's path; tool calls go through the inner
+    supervisor's registry under every level's policy; approvals go to each level's approver.
+    """
+
+    def __init__(
+        self,
+        root: Runtime,
+        prefix: str,
+        registry: ToolRegistry,
+        layers: PolicyLayers,
+        approvers: tuple[Approver | None, ...],
+    ) -> None:
+        self.root = root
+        self.run_id = root.run_id
+        #: ``ops.`` (or ``top.ops.`` two levels down): what this level's step ids are stored under.
         self.prefix = prefix
-        self.run_id = parent.run_id
+        self.registry = registry
+        self.layers = layers
+        #: One per layer: who decides for that level (its own approver or the one it inherits).
+        self.approvers = approvers
+        #: Request ids of this level's waiting steps, in order (the parent step waits on them).
+        self.waiting: list[str] = []
+
+    @classmethod
+    def under(cls, parent: Runtime, agent: SupervisorAgent, step_id: str) -> NestedRuntime:
+        """The runtime for ``agent``'s inner supervisor, run as step ``step_id`` of ``parent``."""
+        if isinstance(parent, NestedRuntime):
+            root, prefix = parent.root, parent.prefix
+            layers, approvers = parent.layers, parent.approvers
+        else:
+            outer = getattr(parent, "registry", None)
+            if not isinstance(outer, ToolRegistry):
+                raise ConfigError(
+                    f"nested supervisor {agent.name!r} needs a runtime with a tool registry"
+                )
+            root, prefix = parent, ""
+            layers = PolicyLayers([Layer(outer.policy or Policy.empty())])
+            approvers = (getattr(parent, "approver", None),)
+        own = agent.inner.registry()
+        layers = layers.nested(own.policy, agent.name)
+        registry = ToolRegistry(list(own), policy=own.policy)
+        registry.rules = layers
+        return cls(
+            root,
+            f"{prefix}{step_id}.",
+            registry,
+            layers,
+            (agent.inner.approver or approvers[0], *approvers),
+        )
+
+    # --- clock, ids, events, state -------------------------------------------------------------
 
     def now(self) -> float:
-        return self.parent.now()
+        return self.root.now()
 
     def new_id(self, prefix: str = "") -> str:
-        return self.parent.new_id(prefix)
+        return self.root.new_id(prefix)
+
+    def _step(self, step_id: str | None) -> str:
+        """A step id of this level as the run stores it (no id: the nested step itself)."""
+        if step_id is None:
+            return self.prefix[:-1]
+        return step_id if step_id.startswith(self.prefix) else self.prefix + step_id
 
     def emit(self, event: BaseEvent) -> None:
-        if event.step_id is not None and not event.step_id.startswith(self.prefix):
-            event.step_id = self.prefix + event.step_id
-        self.parent.emit(event)
+        event.step_id = self._step(event.step_id)
+        if isinstance(event, StepWaiting) and event.request_id:
+            self.waiting.append(event.request_id)
+        self.root.emit(event)
 
-    async def call_model(self, call: Any) -> Any:
-        from dataclasses import replace
+    def add_secret(self, value: str) -> None:
+        add = getattr(self.root, "add_secret", None)
+        if add is not None:
+            add(value)
 
-        return await self.parent.call_model(replace(call, key=self.prefix + call.key))
-
-    def visible_tools(self, agent: Agent) -> Any:
-        return self.parent.visible_tools(agent)
-
-    async def call_tool(self, invocation: Any) -> Any:
-        from dataclasses import replace
-
-        return await self.parent.call_tool(replace(invocation, key=self.prefix + invocation.key))
-
-    async def request_approval(self, request: Any) -> Any:
-        return await self.parent.request_approval(request)
+    def checkpoint(self) -> AbstractContextManager[None]:
+        return self.root.checkpoint()
 
     def save_step(self, record: StepRecord) -> None:
-        self.parent.save_step(record.model_copy(update={"step_id": self.prefix + record.step_id}))
+        self.root.save_step(record.model_copy(update={"step_id": self.prefix + record.step_id}))
 
     def load_steps(self) -> dict[str, StepRecord]:
         n = len(self.prefix)
         return {
             sid[n:]: r.model_copy(update={"step_id": sid[n:]})
-            for sid, r in self.parent.load_steps().items()
+            for sid, r in self.root.load_steps().items()
             if sid.startswith(self.prefix)
         }
 
     def update_run(self, **fields: Any) -> None:
-        return None
+        return None  # the run record is the parent's
 
     def count_tokens(self, model: Model, text: str) -> int:
-        return self.parent.count_tokens(model, text)
+        return self.root.count_tokens(model, text)
+
+    # --- calls ---------------------------------------------------------------------------------
+
+    async def call_model(self, call: ModelCall) -> ModelResponse:
+        return await self.root.call_model(
+            replace(call, key=self.prefix + call.key, step_id=self._step(call.step_id))
+        )
+
+    def visible_tools(self, agent: Agent) -> list[ToolSchema]:
+        allowed = tuple(agent.tools) if agent.tools is not None else None
+        return self.registry.schemas_for(agent.name, allowed)
+
+    async def call_tool(self, invocation: ToolInvocation) -> ToolResultMessage:
+        scoped = replace(
+            invocation, key=self.prefix + invocation.key, step_id=self._step(invocation.step_id)
+        )
+        return await self.registry.call(scoped, self)
+
+    async def execute_journaled(
+        self,
+        invocation: ToolInvocation,
+        tool: Tool,
+        arguments: dict[str, Any],
+        run: Callable[[], Any],
+        *,
+        started: BaseEvent,
+        finished: Callable[[str, bool, bool], BaseEvent],
+    ) -> tuple[str, bool, bool]:
+        execute = getattr(self.root, "execute_journaled", None)
+        if execute is None:
+            raise ConfigError("a nested supervisor's tools need a runtime with a journal")
+        result: tuple[str, bool, bool] = await execute(
+            invocation,
+            tool,
+            arguments,
+            run,
+            started=started,
+            finished=finished,
+            approver=self.approvers[0],
+        )
+        return result
+
+    # --- approvals -----------------------------------------------------------------------------
+
+    async def request_approval(
+        self, request: ApprovalRequest, *, approver: Approver | None = None
+    ) -> ApprovalDecision:
+        """Ask each level whose rules need a person, innermost first; a denial ends it."""
+        tool = self.registry.find(request.tool or "") if request.subject == "tool" else None
+        if approver is not None or tool is None:
+            return await self.root.request_approval(request, approver=approver or self.approvers[0])
+        levels = self.layers.asking(request.agent or "", tool, request.arguments)
+        asked: list[Approver | None] = []
+        decision: ApprovalDecision | None = None
+        arguments = request.arguments
+        for level in levels:
+            who = self.approvers[level]
+            if any(who is a for a in asked):
+                continue
+            layer = self.layers.layers[level]
+            name = layer.name(request.agent or "")
+            subject = tool if level == 0 else replace(tool, requires_approval=False)
+            reason = layer.policy.approval_reason(name, subject, arguments) or request.reason
+            ask = request.model_copy(
+                update={
+                    "request_id": request.request_id + (f"@{level}" if asked else ""),
+                    "agent": name,
+                    "arguments": arguments,
+                    "reason": reason,
+                }
+            )
+            asked.append(who)
+            decision = await self.root.request_approval(ask, approver=who)
+            if not decision.approved:
+                return decision
+            if decision.arguments is not None:
+                arguments = decision.arguments
+        assert decision is not None  # ``asking`` names at least one level
+        if arguments != request.arguments and decision.arguments is None:
+            decision = decision.model_copy(update={"arguments": arguments})
+        return decision
+
+
+def agent_tree(agents: Mapping[str, Agent]) -> tuple[list[str], list[str]]:
+    """Every agent path under a supervisor (``ops``, ``ops.clerk``, ...) and every tool name.
+
+    Policies name nested agents by these paths; the tool names include the nested supervisors'
+    own tools.
+    """
+    paths: list[str] = []
+    tools: set[str] = set()
+    seen: set[int] = set()
+
+    def walk(level: Mapping[str, Agent], prefix: str) -> None:
+        for name, agent in level.items():
+            paths.append(prefix + name)
+            if isinstance(agent, SupervisorAgent) and id(agent.inner) not in seen:
+                seen.add(id(agent.inner))
+                tools.update(agent.inner.registry().names())
+                walk(agent.inner.agents, f"{prefix}{name}.")
+
+    walk(agents, "")
+    return paths, sorted(tools)
 
 
 class _NoModel(Model):

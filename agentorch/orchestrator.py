@@ -107,7 +107,10 @@ class Orchestrator(Reviewing):
     # --- scheduling ----------------------------------------------------------------------------
 
     async def execute(self, plan: Plan) -> Outcome:
-        self.records = self.rt.load_steps()
+        # a nested supervisor's steps are stored in the same run under this level's step ids
+        # (``ops.book`` under ``ops``): they are its own to schedule, not this level's
+        ids = {step.id for step in plan.steps}
+        self.records = {sid: r for sid, r in self.rt.load_steps().items() if sid in ids}
         self._plan = plan
         self._dirty, self._dirty_set = list(range(len(plan.steps))), set(range(len(plan.steps)))
         for step in plan.steps:

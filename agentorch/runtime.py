@@ -13,7 +13,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from agentorch.approvals import ApprovalDecision, ApprovalRequest
+from agentorch.approvals import ApprovalDecision, ApprovalRequest, Approver
 from agentorch.events.types import BaseEvent
 from agentorch.models.types import (
     ModelRequest,
@@ -83,8 +83,13 @@ class Runtime(ABC):
         """Permission check, validation, approval, journaled execution. Never raises for tool errors."""
 
     @abstractmethod
-    async def request_approval(self, request: ApprovalRequest) -> ApprovalDecision:
-        """A person's decision; raises ``ApprovalPending`` when it is deferred to the store."""
+    async def request_approval(
+        self, request: ApprovalRequest, *, approver: Approver | None = None
+    ) -> ApprovalDecision:
+        """A person's decision; raises ``ApprovalPending`` when it is deferred to the store.
+
+        ``approver`` asks someone other than the run's approver (a nested supervisor's own).
+        """
 
     @abstractmethod
     def save_step(self, record: StepRecord) -> None:

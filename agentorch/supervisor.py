@@ -150,7 +150,10 @@ class Supervisor:
                     if isinstance(self.policy_spec, Policy)
                     else Policy.load(self.policy_spec)
                 )
-                policy.validate_names(self.agents, registry.names())
+                from agentorch.nesting import agent_tree
+
+                paths, nested_tools = agent_tree(self.agents)
+                policy.validate_names(paths, {*registry.names(), *nested_tools})
                 registry.policy = policy
             for agent in self.agents.values():
                 for name in agent.tools or ():

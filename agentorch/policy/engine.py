@@ -135,6 +135,27 @@ def _compile(defaults: Section, own: Section | None) -> _Effective:
     )
 
 
+def _unknown_path(name: str, known: Sequence[str], paths_known: bool) -> str | None:
+    """Why the nested agent path ``name`` names no agent (``None``: it may, unseen from here)."""
+    parts = name.split(".")
+    if any(not part for part in parts):
+        return f"agent path {name!r} has an empty part (write it as 'supervisor.agent')"
+    if not paths_known:
+        if parts[-1] in known:
+            return None
+        close = difflib.get_close_matches(parts[-1], known, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return f"agent path {name!r} ends in unknown agent {parts[-1]!r}{hint}"
+    for end in range(1, len(parts)):
+        head = ".".join(parts[:end])
+        if head in known and not any(k.startswith(head + ".") for k in known):
+            return f"unknown agent path {name!r}: {head!r} is not a nested supervisor"
+    nested = [k for k in known if "." in k]
+    close = difflib.get_close_matches(name, nested or known, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"unknown agent path {name!r}{hint}"
+
+
 # --- the policy ----------------------------------------------------------------------------------
 
 
@@ -314,8 +335,14 @@ class Policy:
         line = self._locator.line(path, value) if self._locator is not None else None
         return line or 0, f"{self.source} line {line}" if line is not None else self.source
 
-    def validate_names(self, agents: Iterable[str], tools: Iterable[str]) -> None:
+    def validate_names(
+        self, agents: Iterable[str], tools: Iterable[str], *, paths_known: bool = True
+    ) -> None:
         """Check that every agent and tool the policy names exists.
+
+        ``agents`` holds nested agents by path (``ops.clerk``). With ``paths_known=False`` (the
+        nested supervisors are built in code the caller cannot see) a path is checked only for its
+        last part naming a known agent.
 
         Raises:
             PolicyError: naming the key and, for a file, the line of each unknown name.
@@ -328,11 +355,18 @@ class Policy:
         )
         found: list[tuple[int, str]] = []
         for name in self.data.agents:
-            if name not in known_agents:
+            if name in known_agents:
+                continue
+            if "." in name:
+                message = _unknown_path(name, known_agents, paths_known)
+                if message is None:
+                    continue
+            else:
                 close = difflib.get_close_matches(name, known_agents, n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
-                line, where = self._where(("agents", name))
-                found.append((line, f"{where}: agents.{name}: unknown agent {name!r}{hint}"))
+                message = f"unknown agent {name!r}{hint}"
+            line, where = self._where(("agents", name))
+            found.append((line, f"{where}: agents.{name}: {message}"))
         for path, text in self._selector_sites():
             for selector in parse_selectors([text]):
                 if selector.kind == "name" and selector.value not in known_tools:

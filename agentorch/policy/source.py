@@ -228,6 +228,12 @@ def format_validation(exc: ValidationError, source: str, locator: Locator | None
             key = str(loc[-1]) if loc else "?"
             close = difflib.get_close_matches(key, sorted(KNOWN_KEYS), n=1)
             suggestion = f" (did you mean {close[0]!r}?)" if close else ""
+            if len(loc) == 3 and loc[0] == "agents" and isinstance(value, dict) and not close:
+                path = f"{loc[1]}.{loc[2]}"
+                suggestion = (
+                    f" (to name agent {loc[2]!r} of the nested supervisor {loc[1]!r}, quote its "
+                    f'path as one key: [agents."{path}"] in TOML, "{path}": in YAML)'
+                )
             message = f"unknown key{suggestion}"
         elif kind == "literal_error" and loc == ["version"]:
             message = f"unsupported policy version {value!r} (this agentorch reads version 1)"

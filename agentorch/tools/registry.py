@@ -57,6 +57,18 @@ class ToolHost(Protocol):
     def add_secret(self, value: str) -> None: ...
 
 
+class Rules(Protocol):
+    """The permission and approval questions the registry asks (a ``Policy`` answers them)."""
+
+    def check_permission(
+        self, agent: str, tool: Tool, *, declared: Sequence[str] | None
+    ) -> str | None: ...
+
+    def approval_reason(self, agent: str, tool: Tool, arguments: dict[str, Any]) -> str | None: ...
+
+    def auto_approves(self, agent: str, tool: Tool, arguments: dict[str, Any]) -> bool: ...
+
+
 def _format_validation(exc: ValidationError) -> str:
     return "; ".join(
         f"{'.'.join(str(p) for p in e['loc']) or '(arguments)'}: {e['msg']}"
@@ -72,6 +84,8 @@ class ToolRegistry:
     ) -> None:
         self._tools: dict[str, Tool] = {}
         self.policy = policy
+        #: Answers instead of ``policy`` when set (a nested supervisor's layered policies).
+        self.rules: Rules | None = None
         self.register(*tools)
 
     # --- registration --------------------------------------------------------------------------
@@ -119,7 +133,9 @@ class ToolRegistry:
 
     # --- permissions ---------------------------------------------------------------------------
 
-    def _policy(self) -> Policy:
+    def _policy(self) -> Rules:
+        if self.rules is not None:
+            return self.rules
         if self.policy is None:
             from agentorch.policy import Policy
 

@@ -1,0 +1,276 @@
+"""Nested supervisors (``inner.as_agent()``): approvals, policies, budgets and resume inside one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agentorch import (
+    Agent,
+    ApproveAll,
+    Budget,
+    CallbackApprover,
+    DeferredApprover,
+    FunctionModel,
+    Plan,
+    Policy,
+    Step,
+    Supervisor,
+    tool,
+)
+from agentorch.approvals import ApprovalDecision, ApprovalRequest, Approver
+from agentorch.errors import PolicyError
+from agentorch.models.testing import text_response, tool_call_response
+from agentorch.models.types import ModelRequest, ModelResponse, ToolResultMessage
+
+PRICES = {"function:clerk": {"input": 1e-6, "output": 2e-6}}
+
+
+class Ledger:
+    """Counts what really ran: the side effect and each model call."""
+
+    def __init__(self) -> None:
+        self.paid: list[int] = []
+        self.calls: list[str] = []
+
+
+def clerk_model(ledger: Ledger, amount: int = 42) -> FunctionModel:
+    def clerk(request: ModelRequest) -> ModelResponse:
+        results = [m for m in request.messages if isinstance(m, ToolResultMessage)]
+        ledger.calls.append(f"clerk:{len(results)}")
+        if not results:
+            return tool_call_response(("pay", {"amount": amount}))
+        return text_response(f"clerk saw: {results[-1].content}")
+
+    return FunctionModel(clerk, name="clerk")
+
+
+def make_pay(ledger: Ledger, **options: Any) -> Any:
+    @tool(risk="external", idempotent=False, **options)
+    def pay(amount: int) -> str:
+        """Pay an invoice (a side effect that must happen once)."""
+        ledger.paid.append(amount)
+        return f"paid {amount}"
+
+    return pay
+
+
+class Clerk(Agent):
+    name = "clerk"
+    tools = ["pay"]
+
+
+def team(
+    ledger: Ledger,
+    *,
+    policy: Any = None,
+    approver: Approver | None = None,
+    pay_options: dict[str, Any] | None = None,
+    amount: int = 42,
+) -> Supervisor:
+    """An inner supervisor named ``ops`` whose one agent, ``clerk``, calls ``pay``."""
+    return Supervisor(
+        [Clerk(model=clerk_model(ledger, amount))],
+        tools=[make_pay(ledger, **(pay_options or {}))],
+        plan=Plan(steps=[Step(id="a", agent="clerk", instruction="Pay it")], final_step="a"),
+        policy=policy,
+        approver=approver,
+        name="ops",
+        description="The operations team.",
+    )
+
+
+def outer(inner: Supervisor, **kwargs: Any) -> Supervisor:
+    """The outer supervisor; it registers the inner team's tools too, unless told otherwise."""
+    kwargs.setdefault("budget", Budget(usd=1.0, prices=PRICES))
+    kwargs.setdefault("tools", list(inner._tools or []))  # type: ignore[arg-type]
+    return Supervisor(
+        [inner.as_agent()],
+        plan=Plan(steps=[Step(id="ops", agent="ops", instruction="Pay the invoice")]),
+        **kwargs,
+    )
+
+
+def store_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path}/runs.db"
+
+
+# --- approvals ---------------------------------------------------------------------------------
+
+
+async def test_a_deferred_approval_inside_a_nested_run_waits_and_resumes(tmp_path: Path) -> None:
+    ledger = Ledger()
+    inner = team(ledger, pay_options={"requires_approval": True})
+    first = outer(inner, store=store_url(tmp_path), approver=DeferredApprover())
+    result = await first.run("Pay")
+    assert result.status == "waiting_approval", result.error
+    assert ledger.paid == []
+    [pending] = result.pending_approvals
+    assert pending.step_id == "ops.a" and pending.tool == "pay"
+
+    # another process decides, then resumes with a fresh supervisor over the same store
+    other = outer(team(ledger, pay_options={"requires_approval": True}), store=store_url(tmp_path))
+    other.approve(result.run_id, approver="alice")
+    resumed = await other.resume(result.run_id)
+    assert resumed.status == "succeeded", resumed.error
+    assert ledger.paid == [42]
+    assert resumed.output == "clerk saw: paid 42"
+    assert ledger.calls == ["clerk:0", "clerk:1"]  # the first model call was replayed, not re-run
+
+
+async def test_the_inner_approver_decides_the_inner_calls() -> None:
+    ledger = Ledger()
+    asked: list[str] = []
+
+    def refuse(request: ApprovalRequest) -> ApprovalDecision:
+        asked.append(request.tool or "")
+        return ApprovalDecision(decision="denied", approver="inner", comment="not today")
+
+    inner = team(ledger, pay_options={"requires_approval": True}, approver=CallbackApprover(refuse))
+    result = await outer(inner, approver=ApproveAll()).run("Pay")
+    assert asked == ["pay"]
+    assert ledger.paid == []
+    assert result.output == "clerk saw: Error: a reviewer denied calling 'pay': not today"
+
+
+async def test_the_inner_tools_are_the_ones_its_agents_reach() -> None:
+    ledger = Ledger()
+    result = await outer(team(ledger), tools=[]).run("Pay")
+    assert result.status == "succeeded", result.error
+    assert ledger.paid == [42]
+
+
+# --- policies ----------------------------------------------------------------------------------
+
+
+async def test_the_inner_policy_refuses_a_tool_it_denies() -> None:
+    ledger = Ledger()
+    inner = team(ledger, policy=Policy.from_dict({"agents": {"clerk": {"deny": ["pay"]}}}))
+    result = await outer(inner).run("Pay")
+    assert ledger.paid == []
+    assert "denied by the policy" in str(result.output)
+
+
+async def test_the_outer_policy_names_a_nested_agent_by_path() -> None:
+    ledger = Ledger()
+    policy = Policy.from_dict({"agents": {"ops.clerk": {"deny": ["pay"]}}})
+    result = await outer(team(ledger), policy=policy).run("Pay")
+    assert ledger.paid == []
+    assert "denied by the policy" in str(result.output)
+
+
+async def test_outer_defaults_reach_nested_agents() -> None:
+    ledger = Ledger()
+    policy = Policy.from_dict({"defaults": {"risk_ceiling": "write"}})
+    result = await outer(team(ledger), policy=policy).run("Pay")
+    assert ledger.paid == []
+    assert "risk ceiling" in str(result.output)
+
+
+async def test_approval_required_by_either_level_wins_over_allowed() -> None:
+    asked: list[str] = []
+
+    def note(request: ApprovalRequest) -> bool:
+        asked.append(f"{request.agent}:{request.tool}")
+        return True
+
+    # the outer policy requires approval, the inner says nothing
+    ledger = Ledger()
+    policy = Policy.from_dict({"agents": {"ops.clerk": {"require_approval": {"tools": ["pay"]}}}})
+    result = await outer(team(ledger), policy=policy, approver=CallbackApprover(note)).run("Pay")
+    assert result.status == "succeeded", result.error
+    assert asked == ["ops.clerk:pay"] and ledger.paid == [42]  # the outer level sees the path
+
+    # the inner policy requires approval and the outer auto-approves external tools
+    asked.clear()
+    ledger = Ledger()
+    inner_policy = Policy.from_dict({"defaults": {"require_approval": {"tools": ["pay"]}}})
+    outer_policy = Policy.from_dict(
+        {
+            "defaults": {"require_approval": {"risk": ["external"]}},
+            "agents": {"ops.clerk": {"auto_approve": {"risk": ["external"]}}},
+        }
+    )
+    inner = team(ledger, policy=inner_policy)
+    result = await outer(inner, policy=outer_policy, approver=CallbackApprover(note)).run("Pay")
+    assert asked == ["clerk:pay"] and ledger.paid == [42]
+
+
+async def test_each_level_whose_policy_requires_approval_asks_its_own_approver() -> None:
+    asked: list[str] = []
+
+    def by(who: str, decision: str = "approved") -> CallbackApprover:
+        def decide(request: ApprovalRequest) -> ApprovalDecision:
+            asked.append(who)
+            return ApprovalDecision(decision=decision, approver=who, comment=f"{who} said so")
+
+        return CallbackApprover(decide)
+
+    ledger = Ledger()
+    both = Policy.from_dict({"agents": {"clerk": {"require_approval": {"tools": ["pay"]}}}})
+    outer_policy = Policy.from_dict(
+        {"agents": {"ops.clerk": {"require_approval": {"tools": ["pay"]}}}}
+    )
+    inner = team(ledger, policy=both, approver=by("inner"))
+    result = await outer(inner, policy=outer_policy, approver=by("outer", "denied")).run("Pay")
+    assert asked == ["inner", "outer"]
+    assert ledger.paid == []  # the outer denial wins over the inner approval
+    assert "outer said so" in str(result.output)
+
+
+def test_an_unknown_nested_path_in_the_outer_policy_is_a_clear_error() -> None:
+    ledger = Ledger()
+    policy = Policy.from_dict({"agents": {"ops.clark": {"deny": ["pay"]}}})
+    sup = outer(team(ledger), policy=policy)
+    with pytest.raises(PolicyError) as info:
+        sup.registry()
+    assert "unknown agent path 'ops.clark'" in str(info.value)
+    assert "did you mean 'ops.clerk'" in str(info.value)
+
+
+def test_a_path_through_an_agent_that_is_not_a_supervisor_is_a_clear_error() -> None:
+    ledger = Ledger()
+    policy = Policy.from_dict({"agents": {"ops.clerk.x": {"deny": ["pay"]}}})
+    sup = outer(team(ledger), policy=policy)
+    with pytest.raises(PolicyError) as info:
+        sup.registry()
+    assert "'ops.clerk' is not a nested supervisor" in str(info.value)
+
+
+def test_an_unquoted_dotted_toml_key_gets_a_hint(tmp_path: Path) -> None:
+    file = tmp_path / "policy.toml"
+    file.write_text('[agents.ops.clerk]\ndeny = ["pay"]\n')
+    with pytest.raises(PolicyError) as info:
+        Policy.load(file)
+    assert '[agents."ops.clerk"]' in str(info.value)
+
+
+def test_a_quoted_path_key_loads(tmp_path: Path) -> None:
+    file = tmp_path / "policy.toml"
+    file.write_text('[agents."ops.clerk"]\ndeny = ["pay"]\n')
+    assert "ops.clerk" in Policy.load(file).data.agents
+
+
+# --- budget ------------------------------------------------------------------------------------
+
+
+async def test_a_budget_stop_inside_a_nested_run_is_budget_exceeded(tmp_path: Path) -> None:
+    ledger = Ledger()
+    sup = outer(team(ledger), budget=Budget(usd=1e-9, prices=PRICES), store=store_url(tmp_path))
+    result = await sup.run("Pay")
+    assert result.status == "budget_exceeded", result.error
+    assert ledger.paid == [] and ledger.calls == []
+    assert result.usage.total.cost_usd == 0.0
+
+    # resumed with more money, it finishes, and pays once for each call
+    resumed = await outer(team(ledger), store=store_url(tmp_path)).resume(
+        result.run_id, budget=Budget(usd=1.0, prices=PRICES)
+    )
+    assert resumed.status == "succeeded", resumed.error
+    assert ledger.paid == [42]
+    journal = sup.store.journal(result.run_id, kind="model")  # type: ignore[union-attr]
+    spent = sum((e.usage or {}).get("cost_usd", 0.0) for e in journal if e.status == "completed")
+    assert resumed.usage.total.cost_usd == pytest.approx(spent)
+    assert resumed.usage.total.requests == 2

@@ -1,0 +1,81 @@
+"""Kill a run inside a nested supervisor with SIGKILL, resume it, and check nothing ran or was paid twice."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+APP = Path(__file__).with_name("nested_crash_app.py")
+
+
+def run_app(tmp_path: Path, *args: str, crash_at: str = "") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CRASH_AT": crash_at}
+    store = f"sqlite:///{tmp_path}/runs.db"
+    return subprocess.run(
+        [sys.executable, str(APP), store, str(tmp_path), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+def lines(path: Path) -> list[str]:
+    return path.read_text().splitlines() if path.exists() else []
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    tmp = tmp_path_factory.mktemp("clean")
+    done = run_app(tmp, "run")
+    assert done.returncode == 0, done.stderr
+    result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+    assert result["status"] == "succeeded", result
+    assert lines(tmp / "ledger.txt") == ["invoice 42"]
+    assert result["steps"] == ["ops", "ops.book", "ops.research", "sum"]
+    return result
+
+
+@pytest.mark.parametrize(
+    "point",
+    ["in_model", "between_inner_steps", "at_approval", "in_tool", "after_tool", "after_nested"],
+)
+def test_a_killed_nested_run_resumes_without_rerunning_or_repaying(
+    tmp_path: Path, point: str, clean: dict[str, Any]
+) -> None:
+    killed = run_app(tmp_path, "run", crash_at=point)
+    assert killed.returncode == -9, (killed.returncode, killed.stderr[-2000:])
+    assert (tmp_path / "crashed").read_text() == point
+    run_id = (tmp_path / "run_id").read_text()
+
+    resumed = run_app(tmp_path, "resume", run_id)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    result = json.loads(resumed.stdout.splitlines()[-1])
+    assert result["status"] == "succeeded", result
+    assert result["output"] == "all done"
+    assert result["steps"] == clean["steps"]
+
+    assert lines(tmp_path / "ledger.txt") == ["invoice 42"]  # the side effect happened once
+    calls = lines(tmp_path / "calls.txt")
+    # a completed inner step or model call never runs again (one killed in flight does)
+    assert calls.count("research") == 1 + (point == "in_model")
+    assert calls.count("bookkeeper:0") == 1
+    assert calls.count("summary") == 1
+    if point == "in_model":  # a call killed in flight is charged at its reservation
+        assert result["requests"] == clean["requests"] + 1
+        assert result["cost"] > clean["cost"]
+    else:
+        assert result["requests"] == clean["requests"]
+        if point != "in_tool":  # "mark done" changes what the model sees next, not what is paid
+            assert result["cost"] == pytest.approx(clean["cost"])
+    approvals = lines(tmp_path / "approvals.txt")
+    if point == "in_tool":  # the call in doubt went to the inner supervisor's approver
+        assert approvals[-1] == "in_doubt:ops.book"
+    else:
+        assert approvals.count("tool:ops.book") == 1 + (point == "at_approval")
