@@ -83,7 +83,11 @@ class SupervisorAgent(Agent):
             outcome = await orchestrator.execute(plan)
             self._raise_unless_succeeded(outcome, scoped)
             output = await orchestrator.synthesize(plan, outcome)
-            return AgentResult(output=output, usage=Usage(), messages=[], turns=0)
+            usage = Usage()  # the nested step reports what its own steps used
+            for record in outcome.steps.values():
+                if record.status == "done" and record.usage:
+                    usage = usage + Usage.model_validate(record.usage)
+            return AgentResult(output=output, usage=usage, messages=[], turns=0)
         finally:
             stack.pop()
 

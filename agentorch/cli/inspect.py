@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from rich.tree import Tree
 
     from agentorch.events.trace import TraceNode
-    from agentorch.store.base import RunRecord, Store
+    from agentorch.store.base import RunRecord, StepRecord, Store
 
 
 def _store(url: str | None) -> Store:
@@ -206,13 +206,13 @@ def render_run(record: RunRecord, db: Store) -> RenderableType:
         for col in ("step", "agent", "status", "rev", "cost"):
             table.add_column(col, no_wrap=True)
         table.add_column("output / error", overflow="fold")
-        for raw in plan_steps:
-            s = steps.get(raw["id"])
+        for step_id, agent in _with_nested(plan_steps, steps):
+            s = steps.get(step_id)
             status = s.status if s else "pending"
             shown = _preview(s.error or s.output, 48) if s else ""
             table.add_row(
-                raw["id"],
-                raw.get("agent", ""),
+                step_id,
+                agent,
                 Text(status, style=_STEP_STYLE.get(status, "")),
                 str(s.revision) if s else "",
                 fmt_usd(_cost(s.usage)) if s else "",
@@ -237,6 +237,19 @@ def render_run(record: RunRecord, db: Store) -> RenderableType:
             )
         )
     return Group(*parts)
+
+
+def _with_nested(
+    plan_steps: list[dict[str, Any]], steps: dict[str, StepRecord]
+) -> list[tuple[str, str]]:
+    """(step id, agent) of each planned step, each followed by its nested supervisor's steps."""
+    rows = []
+    for raw in plan_steps:
+        rows.append((raw["id"], raw.get("agent", "")))
+        inner = [s for sid, s in steps.items() if sid.startswith(raw["id"] + ".")]
+        inner.sort(key=lambda s: (s.started_at or float("inf"), s.step_id))
+        rows.extend((s.step_id, s.agent) for s in inner)
+    return rows
 
 
 _STEP_STYLE = {

@@ -221,8 +221,14 @@ def policy_check(
     with handle_errors(debug, json_output=json_output):
         policy = Policy.load(file)
         found, registered = _discover(project)
-        policy.validate_names(found, registered)
-        report = policy.describe({n: c.tools for n, c in found.items()}, registered)
+        # nested supervisors are built in code: a path (ops.clerk) is checked by its last part here,
+        # and in full when a supervisor loads the policy
+        policy.validate_names(found, registered, paths_known=False)
+        declared = {n: c.tools for n, c in found.items()}
+        for name in policy.data.agents:
+            if "." in name:
+                declared[name] = found[name.rsplit(".", 1)[-1]].tools
+        report = policy.describe(declared, registered)
         if json_output:
             write_json(
                 {
@@ -244,6 +250,8 @@ def policy_check(
                 title.append(f"  risk ceiling: {perms.risk_ceiling}", style="yellow")
             if not perms.policy_section:
                 title.append("  (defaults only)", style="dim")
+            if "." in perms.agent:
+                title.append("  (an agent of a nested supervisor)", style="dim")
             console.print(title)
             if perms.allowed:
                 table = Table(box=None, padding=(0, 2), header_style="bold dim", show_edge=False)

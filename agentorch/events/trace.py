@@ -106,9 +106,18 @@ class _Builder:
             agent=e.agent,
             revision=revision,
         )
-        self.root.children.append(node)
+        self._enclosing(step_id).children.append(node)
         self.steps[step_id] = node
         return node
+
+    def _enclosing(self, step_id: str) -> TraceNode:
+        """A nested supervisor's step (``ops.book``) goes under the step that ran it (``ops``)."""
+        head = step_id
+        while "." in head:
+            head = head.rsplit(".", 1)[0]
+            if head in self.steps:
+                return self.steps[head]
+        return self.root
 
     def call(self, e: Any, kind: NodeKind, key: str) -> TraceNode:
         node = self.calls.get((kind, key))

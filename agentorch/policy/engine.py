@@ -366,7 +366,7 @@ class Policy:
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
                 message = f"unknown agent {name!r}{hint}"
             line, where = self._where(("agents", name))
-            found.append((line, f"{where}: agents.{name}: {message}"))
+            found.append((line, f"{where}: {format_key(('agents', name))}: {message}"))
         for path, text in self._selector_sites():
             for selector in parse_selectors([text]):
                 if selector.kind == "name" and selector.value not in known_tools:

@@ -24,7 +24,8 @@ def format_key(path: Sequence[str | int]) -> str:
         if isinstance(part, int):
             text += f"[{part}]"
         else:
-            text += ("." if text else "") + part
+            shown = f'"{part}"' if "." in part else part  # a nested agent's path is one key
+            text += ("." if text else "") + shown
     return text or "<root>"
 
 
@@ -72,15 +73,12 @@ _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
 _KEY = re.compile(
     r"""^\s*((?:"[^"]*"|'[^']*'|[A-Za-z0-9_\-]+)(?:\s*\.\s*(?:"[^"]*"|'[^']*'|[A-Za-z0-9_\-]+))*)\s*="""
 )
-_PART = re.compile(r"""\s*("[^"]*"|'[^']*'|[A-Za-z0-9_\-]+)\s*""")
+_PARTS = re.compile(r"""("[^"]*"|'[^']*'|[A-Za-z0-9_\-]+)""")
 
 
 def _split_key(text: str) -> list[str]:
-    parts = []
-    for raw in text.split("."):
-        m = _PART.fullmatch(raw)
-        parts.append((m.group(1) if m else raw).strip().strip("\"'"))
-    return parts
+    """``agents."ops.clerk".allow`` -> ``["agents", "ops.clerk", "allow"]`` (quotes keep dots)."""
+    return [part.strip("\"'") for part in _PARTS.findall(text)]
 
 
 def _toml_lines(text: str) -> dict[PathKey, int]:

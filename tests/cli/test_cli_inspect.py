@@ -155,3 +155,24 @@ def test_init_scaffolds_a_project_that_runs_offline(cli: Cli) -> None:
     again = cli("init", "newproj")
     assert again.exit_code == EXIT_USER_ERROR and "--force" in again.stderr
     assert cli("init", "newproj", "--force").exit_code == 0
+
+
+def test_policy_check_understands_nested_agent_paths(cli: Cli, demo: Path) -> None:
+    nested = demo / "nested.toml"
+    nested.write_text('version = 1\n[agents."team.publisher"]\ndeny = ["publish"]\n')
+    out = cli("policy", "check", str(nested), "--project", str(demo))
+    assert out.exit_code == 0, out.output
+    assert re.search(r"team\.publisher\s+\(an agent of a nested supervisor\)", out.stdout)
+    assert "denied by the policy" not in out.stdout and "refused: publish" in out.stdout
+
+    typo = demo / "typo.toml"
+    typo.write_text('version = 1\n[agents."team.publsher"]\ndeny = ["publish"]\n')
+    result = cli("policy", "check", str(typo), "--project", str(demo))
+    assert result.exit_code == EXIT_USER_ERROR
+    assert "line 2" in result.stderr and "did you mean 'publisher'" in result.stderr
+
+    unquoted = demo / "unquoted.toml"
+    unquoted.write_text('version = 1\n[agents.team.publisher]\ndeny = ["publish"]\n')
+    result = cli("policy", "check", str(unquoted), "--project", str(demo))
+    assert result.exit_code == EXIT_USER_ERROR
+    assert '[agents."team.publisher"]' in result.stderr

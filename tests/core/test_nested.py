@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -110,9 +112,24 @@ async def test_a_deferred_approval_inside_a_nested_run_waits_and_resumes(tmp_pat
     [pending] = result.pending_approvals
     assert pending.step_id == "ops.a" and pending.tool == "pay"
 
-    # another process decides, then resumes with a fresh supervisor over the same store
+    # another process decides (`agentorch approve`), then a fresh supervisor resumes the run
+    decided = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "agentorch",
+            "approve",
+            result.run_id,
+            "--store",
+            store_url(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert decided.returncode == 0, decided.stderr
+    assert "ops.a" in decided.stdout
     other = outer(team(ledger, pay_options={"requires_approval": True}), store=store_url(tmp_path))
-    other.approve(result.run_id, approver="alice")
     resumed = await other.resume(result.run_id)
     assert resumed.status == "succeeded", resumed.error
     assert ledger.paid == [42]
@@ -274,3 +291,37 @@ async def test_a_budget_stop_inside_a_nested_run_is_budget_exceeded(tmp_path: Pa
     spent = sum((e.usage or {}).get("cost_usd", 0.0) for e in journal if e.status == "completed")
     assert resumed.usage.total.cost_usd == pytest.approx(spent)
     assert resumed.usage.total.requests == 2
+
+
+# --- what a person sees ------------------------------------------------------------------------
+
+
+async def test_show_and_the_trace_put_nested_steps_under_their_parent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from agentorch.cli.app import app
+    from agentorch.events.trace import build_trace
+
+    ledger = Ledger()
+    sup = outer(team(ledger), store=store_url(tmp_path))
+    result = await sup.run("Pay")
+    assert result.status == "succeeded", result.error
+    assert result.steps["ops"].status == "done"
+    steps = {s.step_id: s for s in sup.store.get_steps(result.run_id)}  # type: ignore[union-attr]
+    assert steps["ops"].usage == steps["ops.a"].usage  # the nested step reports its steps' use
+
+    monkeypatch.setenv("COLUMNS", "160")
+    shown = CliRunner().invoke(app, ["show", result.run_id, "--store", store_url(tmp_path)])
+    assert shown.exit_code == 0, shown.output
+    rows = [line for line in shown.output.splitlines() if "│ ops" in line]
+    assert [row.split("│")[1].strip() for row in rows] == ["ops", "ops.a"]
+
+    events = [r.payload for r in sup.store.events(result.run_id)]  # type: ignore[union-attr]
+    trace = build_trace(events, run_id=result.run_id)
+    [ops] = [n for n in trace.children if n.kind == "step"]
+    assert ops.id == "ops"
+    [inner] = [n for n in ops.children if n.kind == "step"]
+    assert inner.id == "ops.a" and inner.agent == "clerk"
+    assert [c.label for c in inner.children if c.kind == "tool_call"] == ["tool pay"]
