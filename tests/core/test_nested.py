@@ -325,3 +325,42 @@ async def test_show_and_the_trace_put_nested_steps_under_their_parent(
     [inner] = [n for n in ops.children if n.kind == "step"]
     assert inner.id == "ops.a" and inner.agent == "clerk"
     assert [c.label for c in inner.children if c.kind == "tool_call"] == ["tool pay"]
+
+
+async def test_two_levels_down_paths_policies_and_resume_compose(tmp_path: Path) -> None:
+    ledger = Ledger()
+
+    def build(policy: Any = None) -> Supervisor:
+        mid = Supervisor(
+            [team(ledger, pay_options={"requires_approval": True}).as_agent()],
+            tools=[],
+            plan=Plan(steps=[Step(id="m", agent="ops", instruction="Pay")], final_step="m"),
+            name="mid",
+        )
+        return Supervisor(
+            [mid.as_agent()],
+            tools=[],
+            plan=Plan(steps=[Step(id="top", agent="mid", instruction="Pay")]),
+            budget=Budget(usd=1.0, prices=PRICES),
+            store=store_url(tmp_path),
+            approver=DeferredApprover(),
+            policy=policy,
+        )
+
+    denied = await build(Policy.from_dict({"agents": {"mid.ops.clerk": {"deny": ["pay"]}}})).run(
+        "Pay"
+    )
+    assert denied.status == "succeeded" and ledger.paid == []
+    assert "'mid.ops.clerk'" in str(denied.output)
+
+    sup = build()
+    waiting = await sup.run("Pay")
+    assert waiting.status == "waiting_approval", waiting.error
+    [pending] = waiting.pending_approvals
+    assert pending.step_id == "top.m.a"
+    sup.approve(waiting.run_id, approver="alice")
+    resumed = await build().resume(waiting.run_id)
+    assert resumed.status == "succeeded", resumed.error
+    assert ledger.paid == [42]
+    ids = sorted(s.step_id for s in sup.store.get_steps(waiting.run_id))  # type: ignore[union-attr]
+    assert ids == ["top", "top.m", "top.m.a"]
