@@ -1,7 +1,8 @@
 """Import the tools of an MCP server (over stdio) as agentorch tools.
 
-Each server tool becomes a ``Tool`` named ``{prefix}_{name}`` whose schema is the server's own
-input schema; calls go through the one open session. The caller assigns risk and tags (MCP
+Each server tool becomes a ``Tool`` named as the server names it (``{prefix}_{name}`` when a
+prefix is asked for, never doubled: ``git_log`` stays ``git_log`` under prefix ``git``) whose schema
+is the server's own input schema; calls go through the one open session. The caller assigns risk and tags (MCP
 tool annotations are hints from the server and are not trusted).
 """
 
@@ -175,7 +176,7 @@ class McpToolset:
         *,
         env: Mapping[str, str] | None,
         cwd: str | Path | None,
-        prefix: str,
+        prefix: str | None,
         risk: Risk,
         tags: Iterable[str],
         requires_approval: bool,
@@ -201,7 +202,7 @@ class McpToolset:
         self._errlog = errlog
         self._own_errlog: TextIO | None = None
         self.tools: list[Tool] = []
-        self.server_name: str = prefix
+        self.server_name: str = prefix or Path(self.command[0]).name
         self.session: Any = None
         self._task: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
@@ -227,7 +228,7 @@ class McpToolset:
                 TextIO,
                 tempfile.TemporaryFile(mode="w+", encoding="utf-8"),  # noqa: SIM115
             )
-        self._task = asyncio.create_task(self._serve(), name=f"mcp:{self.prefix}")
+        self._task = asyncio.create_task(self._serve(), name=f"mcp:{self.server_name}")
         ready = asyncio.create_task(self._ready.wait())
         done, _ = await asyncio.wait(
             {self._task, ready}, timeout=self.startup_timeout, return_when=asyncio.FIRST_COMPLETED
@@ -272,7 +273,7 @@ class McpToolset:
                 ClientSession(read, write) as session,
             ):
                 init = await session.initialize()
-                self.server_name = getattr(init.server_info, "name", None) or self.prefix
+                self.server_name = getattr(init.server_info, "name", None) or self.server_name
                 listed = await _list_all_tools(session)
                 self.tools = self._build(listed)
                 self.session = session
@@ -319,11 +320,13 @@ class McpToolset:
         return tools
 
     def _tool(self, remote: Any) -> McpTool:
-        name = f"{self.prefix}_{re.sub(r'[^a-zA-Z0-9_-]', '_', remote.name)}"
+        name = re.sub(r"[^a-zA-Z0-9_-]", "_", remote.name)
+        if self.prefix and not name.startswith((f"{self.prefix}_", f"{self.prefix}-")):
+            name = f"{self.prefix}_{name}"
         if not _TOOL_NAME.match(name):
             raise ConfigError(
                 f"MCP tool {remote.name!r} would be named {name!r}, longer than the 64 characters "
-                "models accept; use a shorter prefix"
+                "models accept; " + ("use a shorter prefix" if self.prefix else "exclude it")
             )
         options = self.overrides.get(remote.name, McpToolOptions())
         set_ = options.model_fields_set
@@ -353,7 +356,7 @@ class McpToolset:
             ),
             timeout=options.timeout if "timeout" in set_ else self.timeout,
             idempotent=bool(options.idempotent),
-            tags=frozenset({"mcp", f"mcp:{self.prefix}", *self.tags, *(options.tags or ())}),
+            tags=frozenset({"mcp", f"mcp:{self.label}", *self.tags, *(options.tags or ())}),
             secret_args=secrets,
             is_async=True,
             source=f"mcp:{self.server_name}",
@@ -398,7 +401,7 @@ class McpToolset:
         return len(self.tools)
 
     def __getitem__(self, name: str) -> Tool:
-        """A tool by its agentorch name (``prefix_name``) or by the server's name."""
+        """A tool by its agentorch name or by the server's name."""
         for tool in self.tools:
             if name in (tool.name, getattr(tool, "remote_name", None)):
                 return tool
@@ -407,6 +410,11 @@ class McpToolset:
     @property
     def names(self) -> list[str]:
         return [tool.name for tool in self.tools]
+
+    @property
+    def label(self) -> str:
+        """The prefix, else the server's name as a tag-safe word (for the ``mcp:<label>`` tag)."""
+        return self.prefix or re.sub(r"[^a-zA-Z0-9_-]", "_", self.server_name)
 
 
 async def _list_all_tools(session: Any) -> list[Any]:
@@ -437,7 +445,7 @@ def load_mcp_tools(
     args: Sequence[str] = (),
     env: Mapping[str, str] | None = None,
     cwd: str | Path | None = None,
-    prefix: str,
+    prefix: str | None = None,
     risk: Risk = "external",
     tags: Iterable[str] = (),
     requires_approval: bool = False,
@@ -455,9 +463,12 @@ def load_mcp_tools(
         args: more arguments for the executable.
         env: extra environment variables (the server inherits only a safe minimum by default).
         cwd: the server's working directory.
-        prefix: prepended to every tool name (``{prefix}_{name}``); letters, digits, ``_``, ``-``.
+        prefix: prepended to tool names that do not already start with it (``{prefix}_{name}``);
+            letters, digits, ``_``, ``-``. Without one, tools keep the server's names; a name
+            that collides with another tool is refused when registered (then pass a prefix).
         risk: the risk level of every imported tool (``external`` unless said otherwise).
-        tags: tags for every imported tool (``mcp`` and ``mcp:{prefix}`` are always added).
+        tags: tags for every imported tool (``mcp`` and ``mcp:{prefix or server name}`` are
+            always added).
         requires_approval: whether every call needs a person's approval.
         timeout: seconds per call (``None``: no limit).
         overrides: per server tool name: ``risk``, ``tags``, ``requires_approval``,
@@ -475,10 +486,13 @@ def load_mcp_tools(
         raise MissingDependencyError(
             "importing MCP tools needs the mcp package", hint="pip install 'agentorch[mcp]'"
         ) from None
-    if not isinstance(prefix, str) or not re.fullmatch(r"[a-zA-Z0-9_-]+", prefix):
+    if prefix is not None and (
+        not isinstance(prefix, str) or not re.fullmatch(r"[a-zA-Z0-9_-]+", prefix)
+    ):
         raise ConfigError(f"MCP prefix {prefix!r}: use letters, digits, '_' or '-' only")
     if risk not in RISK_LEVELS:
-        raise ConfigError(f"MCP tools {prefix!r}: risk must be one of {RISK_LEVELS}, got {risk!r}")
+        label = prefix or (command if isinstance(command, str) else " ".join(command))
+        raise ConfigError(f"MCP tools {label!r}: risk must be one of {RISK_LEVELS}, got {risk!r}")
     argv = [command] if isinstance(command, str) else list(command)
     argv += list(args)
     if not argv or not argv[0]:

@@ -103,7 +103,8 @@ class ToolRegistry:
             if existing is not None and existing is not tool and not replace:
                 raise DuplicateNameError(
                     f"two tools are named {tool.name!r} (from {existing.source} and {tool.source})",
-                    hint="rename one of them (@tool(name=...)) or register under a prefix",
+                    hint="rename one of them (@tool(name=...)), register under a prefix, or "
+                    "import MCP tools with load_mcp_tools(..., prefix=...)",
                 )
             self._tools[tool.name] = tool
 

@@ -180,3 +180,32 @@ def test_include_exclude_and_unknown_names() -> None:
             ConfigError, match=rf"no tool named 'nope' \(in {where}\); it serves: add, "
         ):
             load_mcp_tools(SERVER, prefix="d", **kwargs)._build(served)
+
+
+async def test_tools_keep_the_servers_names_without_a_prefix() -> None:
+    async with load_mcp_tools(SERVER, include=["add", "shout-text"]) as toolset:
+        assert toolset.names == ["add", "shout-text"]
+        assert toolset["add"].tags == {"mcp", "mcp:demo"}  # tagged by the server's own name
+        assert await toolset["add"].invoke({"a": 1, "b": 1}) == "2"
+
+
+def test_a_prefix_the_server_already_uses_is_not_doubled() -> None:
+    toolset = load_mcp_tools(SERVER, prefix="git")
+    assert toolset._tool(remote("git_log", {})).name == "git_log"
+    assert toolset._tool(remote("git-diff", {})).name == "git-diff"
+    assert toolset._tool(remote("status", {})).name == "git_status"
+
+
+async def test_a_server_tool_colliding_with_another_tool_asks_for_a_prefix() -> None:
+    from agentorch import tool
+    from agentorch.tools.registry import ToolRegistry
+
+    @tool(risk="read")
+    def add(a: int, b: int) -> int:
+        """Add locally."""
+        return a + b
+
+    async with load_mcp_tools(SERVER, include=["add"]) as toolset:
+        with pytest.raises(DuplicateNameError) as info:
+            ToolRegistry([add, *toolset])
+        assert "prefix=" in (info.value.hint or "")
