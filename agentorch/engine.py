@@ -244,6 +244,12 @@ class EmbeddedRuntime(Runtime):
                     usage=usage.model_dump(),
                     finished_at=self.clock(),
                 )
+            if self.bus.wants_content:
+                from agentorch.events.genai import content_event
+
+                event = content_event(call.key, model.id, request, response)
+                event.agent, event.step_id = call.agent, call.step_id
+                self.emit(event)
             self.emit(_call_finished(call, model, response, latency_ms=latency, replayed=False))
         return response
 

@@ -186,7 +186,7 @@ def attach_sinks(supervisor: Any, opts: RunOptions) -> list[Any]:
         from agentorch.events import OTelSink, configure_otlp
 
         provider = configure_otlp(None if opts.otlp == "env" else opts.otlp)
-        supervisor.subscribe(OTelSink(provider))
+        supervisor.subscribe(OTelSink(provider, capture_content=None))  # the GenAI env switch
         closers.append(provider.shutdown)
     return closers
 

@@ -282,6 +282,15 @@ class EventBus:
     def subscriptions(self) -> tuple[Subscription, ...]:
         return self._critical + self._others
 
+    @property
+    def wants_content(self) -> bool:
+        """Whether a subscriber asked for model-call content (its ``capture_content`` is true).
+
+        The runtime emits ``model_call_content`` events only then: prompts and completions are
+        large, and nobody else needs them.
+        """
+        return any(getattr(s.callback, "capture_content", False) for s in self.subscriptions)
+
     def _remove(self, sub: Subscription) -> None:
         sub.active = False
         self._critical = tuple(s for s in self._critical if s is not sub)

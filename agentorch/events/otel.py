@@ -9,8 +9,12 @@ Span tree (names and ``gen_ai.operation.name`` values from the GenAI conventions
       chat {model}                    model calls outside a step (planning, synthesis)
 
 Spans take their start and end times from the events' own ``ts``. Approvals, refusals, reviews and
-budget warnings become span events on the step's span (or the run's). opentelemetry is an optional
-dependency: ``pip install 'agentorch[otel]'``.
+budget warnings become span events on the step's span (or the run's). Every span also carries
+``openinference.span.kind`` (CHAIN, AGENT, LLM, TOOL), the attribute trace viewers built on
+OpenInference (Phoenix, Arize) use to type spans. With content capture on, chat spans get
+``gen_ai.system_instructions``, ``gen_ai.input.messages`` and ``gen_ai.output.messages`` (plus
+OpenInference's ``input.value`` / ``output.value``), tool spans their arguments, and the run's span
+the task. opentelemetry is an optional dependency: ``pip install 'agentorch[otel]'``.
 """
 
 from __future__ import annotations
@@ -59,6 +63,15 @@ _ANNOTATED_KINDS = frozenset(
     }
 )
 _MAX_ATTR_TEXT = 2048
+_OPENINFERENCE_KINDS = {
+    "invoke_workflow": "CHAIN",
+    "invoke_agent": "AGENT",
+    "chat": "LLM",
+    "execute_tool": "TOOL",
+}
+_MAX_CONTENT_TEXT = 64 * 1024  # prompts and completions: enough for a viewer, bounded
+#: The environment variable OpenTelemetry's GenAI instrumentations read for the same switch.
+CAPTURE_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
 
 
 def _require_otel() -> Any:
@@ -115,12 +128,13 @@ class OTelSink:
 
     Args:
         tracer_provider: Where spans go (default: the global tracer provider).
-        capture_content: Also record the task and tool arguments (off by default: content can be
-            sensitive, even after redaction).
+        capture_content: Also record the task, tool arguments, and every model call's prompts and
+            completions (off by default: content can be sensitive, even after redaction).
+            ``None`` reads ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`` (``true``).
     """
 
     def __init__(
-        self, tracer_provider: TracerProvider | None = None, *, capture_content: bool = False
+        self, tracer_provider: TracerProvider | None = None, *, capture_content: bool | None = False
     ) -> None:
         trace = _require_otel()
         from agentorch import __version__
@@ -130,6 +144,8 @@ class OTelSink:
         self.tracer: Tracer = trace.get_tracer(
             "agentorch", __version__, tracer_provider=tracer_provider
         )
+        if capture_content is None:
+            capture_content = os.environ.get(CAPTURE_ENV, "").strip().lower() in ("true", "1")
         self.capture_content = capture_content
         self._runs: dict[str, _RunSpans] = {}
         self._lock = threading.Lock()
@@ -137,7 +153,7 @@ class OTelSink:
     # --- the subscriber -----------------------------------------------------------------------
 
     def __call__(self, event: BaseEvent) -> None:
-        if event.ephemeral:
+        if event.ephemeral and event.kind != "model_call_content":
             return
         handler = getattr(self, f"_on_{event.kind}", None)
         with self._lock:
@@ -167,11 +183,17 @@ class OTelSink:
     ) -> Span:
         trace = self._trace
         context = trace.set_span_in_context(parent) if parent is not None else None
+        attributes = dict(attributes or {})
+        operation = attributes.get("gen_ai.operation.name")
+        attributes.setdefault("openinference.span.kind", _OPENINFERENCE_KINDS.get(str(operation)))
+        for key in ("agentorch.task", "gen_ai.tool.call.arguments"):
+            if attributes.get(key):  # present only when content is captured
+                attributes["input.value"] = attributes[key]
         return self.tracer.start_span(
             name,
             context=context,
             kind=kind if kind is not None else trace.SpanKind.INTERNAL,
-            attributes={k: _attr(v) for k, v in (attributes or {}).items() if v is not None},
+            attributes={k: _attr(v) for k, v in attributes.items() if v is not None},
             start_time=_ns(event.ts),
         )
 
@@ -376,6 +398,34 @@ class OTelSink:
         if e.stop_reason:
             span.set_attribute("gen_ai.response.finish_reasons", [e.stop_reason])
         span.end(end_time=_ns(e.ts))
+
+    def _on_model_call_content(self, e: Any) -> None:
+        if not self.capture_content:
+            return
+        span = self._run(e).calls.get(("model", e.call_key))
+        if span is None:
+            return
+        inputs = json.dumps(e.input_messages, default=str)[:_MAX_CONTENT_TEXT]
+        outputs = json.dumps(e.output_messages, default=str)[:_MAX_CONTENT_TEXT]
+        text = "".join(
+            part.get("content", "")
+            for message in e.output_messages
+            for part in message.get("parts", ())
+            if part.get("type") == "text"
+        )
+        attributes = {
+            "gen_ai.input.messages": inputs,
+            "gen_ai.output.messages": outputs,
+            "input.value": inputs,
+            "input.mime_type": "application/json",
+            "output.value": (text or outputs)[:_MAX_CONTENT_TEXT],
+            "output.mime_type": "text/plain" if text else "application/json",
+        }
+        if e.system_instructions:
+            attributes["gen_ai.system_instructions"] = json.dumps(e.system_instructions)[
+                :_MAX_CONTENT_TEXT
+            ]
+        span.set_attributes(attributes)
 
     def _on_model_call_failed(self, e: Any) -> None:
         if e.will_retry:  # the same call goes on: note the failed attempt on its span

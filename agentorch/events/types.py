@@ -134,6 +134,22 @@ class ModelCallFinished(BaseEvent):
     replayed: bool = False
 
 
+class ModelCallContent(BaseEvent):
+    """What a model call sent and got back, in the GenAI conventions' message shape.
+
+    Emitted only while a subscriber asks for content (``capture_content``, e.g. an ``OTelSink``
+    made with it), and ephemeral: never persisted or audited. Redacted like every event.
+    """
+
+    kind: Literal["model_call_content"] = "model_call_content"
+    call_key: str
+    model: str
+    system_instructions: list[dict[str, Any]] = []
+    input_messages: list[dict[str, Any]] = []
+    output_messages: list[dict[str, Any]] = []
+    ephemeral: bool = Field(default=True, exclude=True)
+
+
 class ModelCallFailed(BaseEvent):
     kind: Literal["model_call_failed"] = "model_call_failed"
     call_key: str
@@ -260,6 +276,7 @@ Event = Annotated[
     | StepWaiting
     | ModelCallStarted
     | ModelCallFinished
+    | ModelCallContent
     | ModelCallFailed
     | TextDeltaEvent
     | ToolCallStarted

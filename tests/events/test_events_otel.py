@@ -301,3 +301,61 @@ def test_configure_otlp_respects_standard_env_vars(
     provider.shutdown()
     assert {path for path, _ in received} == {"/v1/traces"}
     assert _exported_span_names(received) == ["chat gpt-4.1-mini", "invoke_workflow rfp"]
+
+
+async def test_captured_content_reaches_the_chat_spans_in_genai_shape(
+    provider: TracerProvider, exporter: InMemorySpanExporter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from agentorch import Agent, Supervisor
+    from agentorch.models.testing import FunctionModel, text_response
+
+    monkeypatch.setenv("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "true")
+    secret = "sk-proj-abcdefghijklmnopqrstuvwx1234"
+
+    def answer(request: Any) -> Any:
+        return text_response(f"Paris, as asked (key {secret})")
+
+    model = FunctionModel(answer, name="geo")
+    agent = Agent(name="geo", description="Answers.", instructions="Be brief.", model=model)
+    sup = Supervisor([agent], model=model)
+    sup.subscribe(OTelSink(provider, capture_content=None))  # switched on by the env variable
+    from agentorch import Plan, Step
+
+    plan = Plan(steps=[Step(id="ask", agent="geo", instruction="Capital of France?")])
+    result = await sup.run("Capital of France?", plan=plan)
+    assert result.status == "succeeded"
+
+    spans = spans_by_name(exporter)
+    (chat,) = [s for name, group in spans.items() if name.startswith("chat ") for s in group]
+    attrs = chat.attributes or {}
+    inputs = json.loads(str(attrs["gen_ai.input.messages"]))
+    assert inputs[0]["role"] == "user" and "Capital of France?" in inputs[0]["parts"][0]["content"]
+    outputs = json.loads(str(attrs["gen_ai.output.messages"]))
+    assert outputs[0]["role"] == "assistant" and outputs[0]["finish_reason"] == "stop"
+    assert "Be brief." in str(attrs["gen_ai.system_instructions"])
+    assert str(attrs["output.value"]).startswith("Paris, as asked")
+    assert secret not in str(attrs["output.value"])  # content is redacted like every event
+    assert attrs["openinference.span.kind"] == "LLM"
+    (root,) = spans["invoke_workflow agentorch"]
+    assert root.kind == SpanKind.INTERNAL
+    assert (root.attributes or {})["openinference.span.kind"] == "CHAIN"
+    assert (root.attributes or {})["input.value"] == "Capital of France?"
+
+
+async def test_without_capture_no_content_is_emitted_at_all(
+    provider: TracerProvider, exporter: InMemorySpanExporter
+) -> None:
+    from agentorch import Agent, Plan, Step, Supervisor
+    from agentorch.models.testing import FunctionModel, text_response
+
+    kinds: list[str] = []
+    model = FunctionModel(lambda request: text_response("ok"), name="m")
+    sup = Supervisor([Agent(name="a", description="A.", model=model)], model=model)
+    sup.subscribe(OTelSink(provider))
+    sup.subscribe(lambda e: kinds.append(e.kind))
+    await sup.run("t", plan=Plan(steps=[Step(id="s", agent="a", instruction="do")]))
+    assert "model_call_content" not in kinds  # nobody asked: prompts are not even built
+    (chat,) = [s for s in exporter.get_finished_spans() if s.name.startswith("chat ")]
+    assert "gen_ai.input.messages" not in (chat.attributes or {})
