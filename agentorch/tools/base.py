@@ -6,11 +6,11 @@ import asyncio
 import functools
 import inspect
 import json
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_type_hints, overload
 
+from docstring_parser import parse as parse_docstring
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 from agentorch.errors import ConfigError
@@ -48,33 +48,23 @@ class ToolContext:
 
 
 def _doc_parts(doc: str | None) -> tuple[str, dict[str, str]]:
-    """Split a Google-style docstring into its summary and per-argument descriptions."""
+    """A docstring's description and per-argument descriptions, in any common style.
+
+    Google (``Args:``), NumPy (``Parameters`` / ``----------``), Sphinx/reST (``:param x:``) and
+    Epydoc (``@param x:``) are recognised (docstring_parser's auto-detection); only the
+    description reaches the model's tool description, never the raw parameter sections.
+    """
     if not doc:
         return "", {}
-    doc = inspect.cleandoc(doc)
-    summary_lines: list[str] = []
-    args: dict[str, str] = {}
-    section: str | None = None
-    current: str | None = None
-    for line in doc.splitlines():
-        stripped = line.strip()
-        header = re.fullmatch(
-            r"(Args|Arguments|Parameters|Returns|Raises|Yields|Examples?):", stripped
-        )
-        if header:
-            section = header.group(1)
-            current = None
-            continue
-        if section in ("Args", "Arguments", "Parameters"):
-            m = re.match(r"^\s*(\*{0,2}\w+)\s*(\([^)]*\))?\s*:\s*(.*)$", line)
-            if m and line.startswith((" ", "\t")) and not line.startswith(("        ", "\t\t")):
-                current = m.group(1).lstrip("*")
-                args[current] = m.group(3).strip()
-            elif current and stripped:
-                args[current] = f"{args[current]} {stripped}".strip()
-        elif section is None:
-            summary_lines.append(line)
-    return "\n".join(summary_lines).strip(), args
+    parsed = parse_docstring(inspect.cleandoc(doc))
+    gap = "\n\n" if parsed.blank_after_short_description else "\n"
+    summary = gap.join(p for p in (parsed.short_description, parsed.long_description) if p)
+    args = {
+        param.arg_name.lstrip("*"): " ".join(param.description.split())
+        for param in parsed.params
+        if param.description
+    }
+    return summary.strip(), args
 
 
 @dataclass(eq=False)
