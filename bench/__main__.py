@@ -21,6 +21,7 @@ from bench._env import ROOT, isolate
 #: Standalone measures: ``python -m bench NAME [args]`` runs ``bench.<module>.main(args)``.
 SUBCOMMANDS = {
     "plan-scaling": "bench.plan_scaling",
+    "extraction": "bench.extraction",
 }
 
 #: BENCHMARKS.md keeps everything from this line on when the main report is re-rendered: the

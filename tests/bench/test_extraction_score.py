@@ -1,0 +1,188 @@
+"""The extraction scorer: its matching rule on hand-made cases, the corpus's integrity, and the
+bundled extractor's score on every corpus document against the targets (issue 13.3)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from agentorch.documents import read_text
+from bench import extraction
+from bench.extraction import CorpusError, Label, Row, id_carries, norm_id, score, tokens
+
+DOCUMENTS = extraction.load_corpus()
+
+
+def _label(text: str, id: str | None = None, modality: str = "must", lead_in: str = "") -> Label:
+    return Label(id=id, section="", text=text, modality=modality, lead_in=lead_in)
+
+
+# --- the matching rule ---------------------------------------------------------------------------
+
+
+def test_tokens_fold_case_punctuation_and_leading_markers() -> None:
+    assert tokens("a) The Contractor\u2019s report \u2014 monthly.") == [
+        "the",
+        "contractor",
+        "s",
+        "report",
+        "monthly",
+    ]
+    assert tokens("C.3.2 (iv) R-3.5.a Submit it") == ["submit", "it"]
+    assert tokens("- 3.1. Repair equipment") == ["repair", "equipment"]
+
+
+@pytest.mark.parametrize(
+    ("row", "label", "carries"),
+    [
+        ("R-3.5", "3.5", True),
+        ("R-3.5.a", "3.5", True),
+        ("R-3.5-2", "3.5", True),
+        ("R-3.5(a)", "3.5", True),
+        ("3.5a", "3.5", True),
+        ("R-4.0(2)", "4.0.2", True),
+        ("R-3.50", "3.5", False),
+        ("R-3.4", "3.5", False),
+        ("C.3.2.A", "c.3.2", True),
+        ("", "3.5", False),
+    ],
+)
+def test_id_carries_the_labels_number(row: str, label: str, carries: bool) -> None:
+    assert id_carries(row, label) is carries
+
+
+def test_norm_id() -> None:
+    assert norm_id("R-4.0(2)") == "4.0.2"
+    assert norm_id(" R-3.5.A. ") == "3.5.a"
+
+
+def test_a_row_matches_when_it_covers_80_percent_of_the_label() -> None:
+    label = _label("The Contractor shall submit a monthly status report to the COR.")  # 11 tokens
+    assert (
+        score(
+            "d",
+            [label],
+            [Row("R-1", "Contractor shall submit a monthly status report to the COR", "must")],
+        ).matched
+        == 1
+    )
+    # 8 of 11 tokens (73%): not found
+    assert (
+        score("d", [label], [Row("R-1", "shall submit a monthly status report", "must")]).matched
+        == 0
+    )
+
+
+def test_a_row_merging_several_obligations_does_not_find_them() -> None:
+    label = _label("Submit a monthly status report.")  # 5 tokens: rows up to 22 tokens match
+    merged = "Submit a monthly status report. " + " ".join(f"word{i}" for i in range(18))
+    assert score("d", [label], [Row("R-1", merged, "must")]).matched == 0
+    fits = "Submit a monthly status report. " + " ".join(f"word{i}" for i in range(17))
+    assert score("d", [label], [Row("R-1", fits, "must")]).matched == 1
+
+
+def test_a_list_item_row_may_carry_its_lead_in() -> None:
+    lead = "The Contractor shall provide the following deliverables to the Contracting Officer:"
+    label = _label("a code repository", lead_in=lead)
+    row = Row("R-2.a", f"{lead} a code repository", "must")  # 15 tokens > 2*3+12 without the lead
+    assert score("d", [label], [row]).matched == 1
+
+
+def test_assignment_is_one_to_one_and_counts_duplicates_and_strays() -> None:
+    labels = [_label("Deliver the final report.", "5.1"), _label("Return all badges.", "5.2")]
+    rows = [
+        Row("R-5.1", "Deliver the final report.", "must"),
+        Row("R-5.1-2", "The Contractor shall deliver the final report.", "must"),
+        Row("R-9", "The Government will provide office space.", "must"),
+    ]
+    s = score("d", labels, rows)
+    assert (s.matched, s.matching_rows, s.duplicates) == (1, 2, 1)
+    assert s.recall == 0.5 and s.precision == pytest.approx(2 / 3)
+    assert [m["id"] for m in s.missed] == ["5.2"]
+    assert [r["id"] for r in s.unmatched_rows] == ["R-9"]
+
+
+def test_the_closest_row_wins_a_label_and_identical_labels_need_two_rows() -> None:
+    labels = [_label("description of the cause of the malfunction")] * 2
+    rows = [Row("R-4.1-6", "description of the cause of the malfunction", "must")]
+    s = score("d", labels, rows)
+    assert (s.matched, s.duplicates, s.precision) == (1, 0, 1.0)
+    s = score("d", labels, rows * 2)
+    assert s.matched == 2 and s.recall == 1.0
+
+
+def test_wrong_ids_and_modality_errors_are_counted_on_matched_pairs() -> None:
+    labels = [_label("Submit the plan.", "3.1"), _label("Use plain language.", None, "should")]
+    rows = [Row("R-3.2", "Submit the plan.", "must"), Row("R-7", "Use plain language.", "must")]
+    s = score("d", labels, rows)
+    assert (s.wrong_ids, s.modality_errors) == (1, 1)
+    assert s.wrong_id_pairs[0]["row"] == "R-3.2"
+
+
+def test_an_empty_extraction_scores_zero_and_fails() -> None:
+    s = score("d", [_label("Submit the plan.")], [])
+    assert (s.recall, s.precision, s.passed) == (0.0, 0.0, False)
+
+
+def test_a_malformed_labels_file_is_one_clear_error(tmp_path: Path) -> None:
+    folder = tmp_path / "doc"
+    folder.mkdir()
+    (folder / "document.md").write_text("The Contractor shall comply.\n", encoding="utf-8")
+    (folder / "labels.json").write_text(
+        json.dumps(
+            {"document": "document.md", "requirements": [{"text": "x y", "modality": "shall"}]}
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(CorpusError, match="modality 'shall'"):
+        extraction.load_corpus(tmp_path)
+    with pytest.raises(CorpusError, match="no such corpus document: nope"):
+        extraction.load_corpus(tmp_path, ["nope"])
+    assert extraction.main(["--corpus", str(tmp_path)]) == 2
+
+
+def test_the_report_section_is_replaced_in_place(tmp_path: Path) -> None:
+    report = tmp_path / "BENCHMARKS.md"
+    report.write_text("# Benchmarks\n\ntext\n", encoding="utf-8")
+    s = score("doc", [_label("Submit the plan.")], [Row("R-1", "Submit the plan.", "must")])
+    extraction.write_block(report, extraction.markdown_block([s]))
+    extraction.write_block(report, extraction.markdown_block([s]))
+    text = report.read_text(encoding="utf-8")
+    assert text.startswith("# Benchmarks\n\ntext\n") and text.count(extraction.BLOCK_START) == 1
+    assert "| doc | 1 | 1 | 100.0% | 100.0% | 0 | 0 | 0 | PASS |" in text
+
+
+# --- the corpus ----------------------------------------------------------------------------------
+
+
+def test_the_corpus_has_six_documents_in_every_format() -> None:
+    assert len(DOCUMENTS) >= 6
+    assert {d.path.suffix for d in DOCUMENTS} >= {".md", ".txt", ".docx", ".pdf"}
+    for doc in DOCUMENTS:
+        assert (doc.path.parent / "SOURCE.md").is_file(), doc.slug
+
+
+@pytest.mark.parametrize("doc", DOCUMENTS, ids=lambda d: d.slug)
+def test_every_label_is_verbatim_text_of_its_document(doc: extraction.Document) -> None:
+    missing = extraction.unfound_labels(doc, read_text(doc.path))
+    assert not missing, [m.text for m in missing]
+
+
+# --- the extractor against the targets -----------------------------------------------------------
+
+# The bundled extractor does not reach the targets yet: the `extract` work on issue 13 (items 1-2)
+# is rewriting it. Remove this xfail as soon as `python -m bench extraction` passes on every
+# document, so CI holds the targets from then on.
+_NOT_YET = pytest.mark.xfail(
+    strict=False, reason="issue 13: the extractor rewrite has not reached the targets yet"
+)
+
+
+@_NOT_YET
+@pytest.mark.parametrize("doc", DOCUMENTS, ids=lambda d: d.slug)
+def test_extraction_meets_the_targets(doc: extraction.Document) -> None:
+    (s,) = extraction.evaluate([doc], extraction.bundled_extractor())
+    assert s.recall >= extraction.RECALL_TARGET, f"recall {s.recall:.1%}: {len(s.missed)} missed"
+    assert s.precision >= extraction.PRECISION_TARGET, f"precision {s.precision:.1%}"
