@@ -15,7 +15,11 @@ from agentorch.cli.run import DebugOpt, JsonOpt, StoreOpt
 def approve(
     run_id: Annotated[
         str,
-        typer.Argument(help="The waiting run's id (or an unambiguous prefix).", show_default=False),
+        typer.Argument(
+            help="The waiting run's id (or an unambiguous prefix).",
+            metavar="RUN_ID",
+            show_default=False,
+        ),
     ],
     step: Annotated[
         str | None, typer.Option("--step", metavar="STEP", help="Decide the approval of this step.")

@@ -21,7 +21,10 @@ audit_app = typer.Typer(
 @audit_app.command()
 def verify(
     run_id: Annotated[
-        str, typer.Argument(help="The run id (or an unambiguous prefix).", show_default=False)
+        str,
+        typer.Argument(
+            help="The run id (or an unambiguous prefix).", metavar="RUN_ID", show_default=False
+        ),
     ],
     store: StoreOpt = None,
     json_output: JsonOpt = False,
@@ -65,10 +68,16 @@ def verify(
 @audit_app.command("export")
 def export(
     run_id: Annotated[
-        str, typer.Argument(help="The run id (or an unambiguous prefix).", show_default=False)
+        str,
+        typer.Argument(
+            help="The run id (or an unambiguous prefix).", metavar="RUN_ID", show_default=False
+        ),
     ],
     output: Annotated[
-        str | None, typer.Option("--output", "-o", help="Write to this file (default: stdout).")
+        str | None,
+        typer.Option(
+            "--output", "-o", metavar="FILE", help="Write to this file (default: stdout)."
+        ),
     ] = None,
     store: StoreOpt = None,
     debug: DebugOpt = False,

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, get_args
 
 import typer
 
 from agentorch.cli.errors import handle_errors
 from agentorch.cli.run import DebugOpt, JsonOpt, StoreOpt
+from agentorch.store.base import RunStatus
+
+RUN_STATUSES: tuple[str, ...] = get_args(RunStatus)
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -56,8 +59,15 @@ def _preview(value: Any, limit: int = 200) -> str:
 
 
 def runs(
-    limit: Annotated[int, typer.Option(help="How many runs to list, newest first.")] = 20,
-    status: Annotated[str | None, typer.Option(help="Only runs with this status.")] = None,
+    limit: Annotated[
+        int, typer.Option(metavar="N", help="How many runs to list, newest first.")
+    ] = 20,
+    status: Annotated[
+        RunStatus | None,
+        typer.Option(
+            metavar="STATUS", help=f"Only runs with this status: {', '.join(RUN_STATUSES)}."
+        ),
+    ] = None,
     store: StoreOpt = None,
     json_output: JsonOpt = False,
     debug: DebugOpt = False,
@@ -118,7 +128,10 @@ def runs(
 
 def show(
     run_id: Annotated[
-        str, typer.Argument(help="The run id (or an unambiguous prefix).", show_default=False)
+        str,
+        typer.Argument(
+            help="The run id (or an unambiguous prefix).", metavar="RUN_ID", show_default=False
+        ),
     ],
     trace: Annotated[
         bool, typer.Option("--trace", help="Show the run as a tree of steps, model and tool calls.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,7 +94,22 @@ def resolve_target(text: str) -> Target:
             f"unknown workflow {text!r}: no such folder or file",
             hint="pass a workflow folder (with workflow.py) or a .py file; quote a free-text task",
         )
+    if not any(c.isspace() for c in text):  # one word: a task, unless it is a mistyped folder
+        near = difflib.get_close_matches(text, _workflow_folders(Path.cwd()), n=1, cutoff=0.75)
+        if near:
+            raise UserError(
+                f"unknown workflow {text!r}: no such folder (did you mean {near[0]}?)",
+                hint='pass a workflow folder; a free-text task goes in quotes: "Summarise X"',
+            )
     return Target("task", text)
+
+
+def _workflow_folders(root: Path) -> list[str]:
+    """Folders under ``root`` (one or two levels) that hold a workflow.py, as relative paths."""
+    found = []
+    for pattern in ("*/workflow.py", "*/*/workflow.py"):
+        found += [f.parent.relative_to(root).as_posix() for f in sorted(root.glob(pattern))]
+    return found + [Path(f).name for f in found]
 
 
 def check_files(files: list[str]) -> None:
@@ -101,6 +117,12 @@ def check_files(files: list[str]) -> None:
 
     for file in files:
         path = Path(file)
+        if path.is_dir():
+            raise InputFileError(
+                f"input file {file} is a folder, not a document",
+                hint="pass each document with its own --file (e.g. --file "
+                f"{(path / 'rfp.pdf').as_posix()})",
+            )
         if not path.is_file():
             raise InputFileError(
                 f"input file not found: {file}", hint="check the path given with --file"

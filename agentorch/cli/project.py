@@ -17,7 +17,11 @@ if TYPE_CHECKING:
 
 ProjectOpt = Annotated[
     str | None,
-    typer.Option("--project", help="Project folder with agents/ and tools/ (default: here)."),
+    typer.Option(
+        "--project",
+        metavar="DIR",
+        help="Project folder with agents/ and tools/ (default: here).",
+    ),
 ]
 _RISK_STYLE = {"read": "green", "write": "yellow", "external": "magenta", "destructive": "bold red"}
 TEMPLATES = Path(__file__).parent / "templates" / "project"
@@ -205,7 +209,10 @@ def tools(
 @policy_app.command("check")
 def policy_check(
     file: Annotated[
-        str, typer.Argument(help="The policy file (.toml, .yaml).", show_default=False)
+        str,
+        typer.Argument(
+            help="The policy file (.toml, .yaml).", metavar="POLICY_FILE", show_default=False
+        ),
     ],
     project: ProjectOpt = None,
     json_output: JsonOpt = False,
@@ -286,7 +293,7 @@ def template_files() -> list[tuple[str, Path]]:
 
 def init(
     directory: Annotated[
-        str, typer.Argument(help="Where to create the project (default: here).")
+        str, typer.Argument(metavar="DIR", help="Where to create the project (default: here).")
     ] = ".",
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite files that already exist.")

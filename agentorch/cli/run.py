@@ -121,7 +121,10 @@ def run(
 
 def resume(
     run_id: Annotated[
-        str, typer.Argument(help="The run id (or an unambiguous prefix).", show_default=False)
+        str,
+        typer.Argument(
+            help="The run id (or an unambiguous prefix).", metavar="RUN_ID", show_default=False
+        ),
     ],
     budget_usd: Annotated[
         float | None,

@@ -101,7 +101,20 @@ def usage_table(report: UsageReport, groups: Sequence[str] = ("agent", "model"))
     return table
 
 
-def next_commands(run_id: str, status: str, store_flag: str = "", pending: int = 1) -> list[str]:
+def _more_budget(error: str | None) -> str:
+    """The resume flags for the limit that stopped the run, read from its budget message."""
+    remaining = (error or "").rpartition("but only ")[2]
+    tokens, usd = "tokens" in remaining, "$" in remaining
+    if tokens and not usd:
+        return "--budget-tokens <more>"
+    if tokens and usd:
+        return "--budget-usd <more> --budget-tokens <more>"
+    return "--budget-usd <more>"
+
+
+def next_commands(
+    run_id: str, status: str, store_flag: str = "", pending: int = 1, error: str | None = None
+) -> list[str]:
     """The commands that inspect (and, when it can continue, resume) a run."""
     cmds = [
         f"agentorch show {run_id}{store_flag} --trace",
@@ -123,7 +136,7 @@ def next_commands(run_id: str, status: str, store_flag: str = "", pending: int =
             f"agentorch approve {run_id}{store_flag} --decision run_again|skipped|mark_done --resume",
         )
     elif status == "budget_exceeded":
-        cmds.insert(0, f"agentorch resume {run_id}{store_flag} --budget-usd <more>")
+        cmds.insert(0, f"agentorch resume {run_id}{store_flag} {_more_budget(error)}")
     elif status in ("interrupted", "failed"):
         cmds.insert(0, f"agentorch resume {run_id}{store_flag}")
     return cmds
@@ -179,7 +192,11 @@ def render_summary(
     parts += [
         Text(f"  {cmd}", style="cyan")
         for cmd in next_commands(
-            result.run_id, result.status, store_flag, len(result.pending_approvals)
+            result.run_id,
+            result.status,
+            store_flag,
+            len(result.pending_approvals),
+            error=result.error,
         )
     ]
     return Group(*parts)

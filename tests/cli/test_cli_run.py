@@ -134,7 +134,7 @@ def test_budget_exhausted_exit_code_and_resume_with_more(cli: Cli, demo: Path) -
     assert result.exit_code == EXIT_BUDGET, result.output
     assert "budget exhausted" in result.stdout
     rid = run_id_of(result.stdout)
-    assert f"agentorch resume {rid} --budget-usd <more>" in result.stdout
+    assert f"agentorch resume {rid} --budget-tokens <more>" in result.stdout  # the limit that hit
     more = cli("resume", rid, "--budget-tokens", "100000", "--approve-all")
     assert more.exit_code == EXIT_OK, more.output
 
@@ -152,6 +152,8 @@ def test_output_folder_receives_a_text_result(cli: Cli, demo: Path) -> None:
     [
         (["run", "examples/nope"], "unknown workflow 'examples/nope'"),
         (["run", "{demo}", "--file", "missing.md"], "input file not found: missing.md"),
+        (["run", "{demo}", "--file", "{demo}"], "is a folder, not a document"),
+        (["run", "dmeo"], "unknown workflow 'dmeo': no such folder (did you mean demo?)"),
         (["run", "{demo}", "--model", "gpt4"], "is not of the form 'provider:model'"),
         (["run", "{demo}", "--model", "acme:big"], "unknown model provider 'acme'"),
         (["run", "{demo}", "--policy", "nope.toml"], "policy file not found"),
@@ -234,3 +236,22 @@ def test_rejected_api_key_is_a_user_error(
     assert result.exit_code == EXIT_USER_ERROR, result.output
     assert "401" in result.stderr and "hint:" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_every_argument_and_value_option_has_an_upper_case_metavar() -> None:
+    """One notation in every usage line: RUN_ID, FILE, N; no {run_id} or <str>."""
+    import typer.main
+
+    from agentorch.cli.app import app
+
+    group = typer.main.get_command(app)
+    seen = 0
+    for name, command in group.commands.items():  # type: ignore[attr-defined]
+        subcommands = getattr(command, "commands", None) or {name: command}
+        for sub in subcommands.values():
+            for param in sub.params:
+                if getattr(param, "is_flag", False) or param.name == "help":
+                    continue
+                seen += 1
+                assert param.metavar and param.metavar.isupper(), (sub.name, param.name)
+    assert seen > 20

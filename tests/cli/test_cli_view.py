@@ -293,6 +293,14 @@ def test_summary_of_a_waiting_run_lists_the_approvals() -> None:
 def test_next_commands_per_status() -> None:
     assert next_commands("r", "interrupted")[0] == "agentorch resume r"
     assert next_commands("r", "budget_exceeded")[0] == "agentorch resume r --budget-usd <more>"
+    tokens_only = "budget exceeded for the run: ... but only 12 tokens remain, too little"
+    assert next_commands("r", "budget_exceeded", error=tokens_only)[0].endswith(
+        " --budget-tokens <more>"
+    )
+    both = "budget exceeded for the run: ... but only $0.0010 and 12 tokens remain"
+    assert next_commands("r", "budget_exceeded", error=both)[0].endswith(
+        " --budget-usd <more> --budget-tokens <more>"
+    )
     assert "--decision run_again|skipped|mark_done" in next_commands("r", "in_doubt")[0]
     assert (
         next_commands("r", "waiting_approval", pending=3)[1] == "agentorch approve r --all --resume"
