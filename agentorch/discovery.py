@@ -59,7 +59,7 @@ _lock = threading.RLock()
 
 
 def bundled_dir(kind: str) -> Path | None:
-    """The bundled ``agents`` or ``tools`` folder: inside the wheel, else the source checkout."""
+    """The bundled ``agents``, ``tools`` or ``examples`` folder: in the wheel, else the checkout."""
     package_dir = Path(__file__).resolve().parent
     wheel = package_dir / "_bundled" / kind
     if wheel.is_dir():
@@ -71,6 +71,14 @@ def bundled_dir(kind: str) -> Path | None:
     if checkout.is_dir() and (repo / "pyproject.toml").is_file():
         return checkout
     return None
+
+
+def bundled_examples() -> dict[str, Path]:
+    """The example workflows that ship with agentorch, by name (``rfp``): folders with a workflow.py."""
+    root = bundled_dir("examples")
+    if root is None:
+        return {}
+    return {f.parent.name: f.parent for f in sorted(root.glob("*/workflow.py"))}
 
 
 def _project_dir(kind: str, project_dir: str | Path | None) -> Path | None:

@@ -1,4 +1,4 @@
-"""``write_file`` and ``submit_response``: the run's output folder and its submissions outbox.
+"""``write_file`` and ``submit_response``: the run's output folder and its submissions outbox in it.
 
 Relative paths live under ``ToolContext.state["output_dir"]`` (default ``./out``) and may not
 escape it. Absolute paths are accepted as given: the policy decides whether they need a person's
@@ -100,10 +100,13 @@ def output_dir(ctx: ToolContext | None) -> Path:
 
 
 def outbox_dir(ctx: ToolContext | None) -> Path:
-    """Where submissions go: ``state["outbox_dir"]``, default ``submissions/`` beside the output."""
+    """Where submissions go: ``state["outbox_dir"]``, default ``submissions/`` in the output folder.
+
+    Inside the output folder, so a run writes nowhere else (never beside it, e.g. a repository root).
+    """
     state = ctx.state if ctx is not None else {}
     configured = state.get("outbox_dir")
-    return Path(configured) if configured else output_dir(ctx).resolve().parent / "submissions"
+    return Path(configured) if configured else output_dir(ctx).resolve() / "submissions"
 
 
 def resolve_output(ctx: ToolContext | None, path: str) -> Path:

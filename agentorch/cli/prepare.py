@@ -94,8 +94,14 @@ def resolve_target(text: str) -> Target:
             f"unknown workflow {text!r}: no such folder or file",
             hint="pass a workflow folder (with workflow.py) or a .py file; quote a free-text task",
         )
+    from agentorch.discovery import bundled_examples
+
+    examples = bundled_examples()
+    if text in examples:  # an example that ships with agentorch: `agentorch run rfp`
+        return Target("workflow", str(examples[text]))
     if not any(c.isspace() for c in text):  # one word: a task, unless it is a mistyped folder
-        near = difflib.get_close_matches(text, _workflow_folders(Path.cwd()), n=1, cutoff=0.75)
+        known = [*_workflow_folders(Path.cwd()), *examples]
+        near = difflib.get_close_matches(text, known, n=1, cutoff=0.75)
         if near:
             raise UserError(
                 f"unknown workflow {text!r}: no such folder (did you mean {near[0]}?)",
@@ -219,7 +225,7 @@ def prepare_task(
         raise ConfigError(
             "planning a free-text task needs a router model",
             hint="pass --model (or --router-model) such as openai:gpt-4.1-mini with its API key set, "
-            "or run a workflow folder offline: agentorch run examples/rfp",
+            "or run a workflow offline: agentorch run rfp (the bundled RFP example)",
         )
     agents = discover_agents()
     supervisor = Supervisor(

@@ -293,8 +293,22 @@ def template_files() -> list[tuple[str, Path]]:
 
 def init(
     directory: Annotated[
-        str, typer.Argument(metavar="DIR", help="Where to create the project (default: here).")
-    ] = ".",
+        str | None,
+        typer.Argument(
+            metavar="DIR",
+            help="Where to create the project (default: here, or the example's name).",
+            show_default=False,
+        ),
+    ] = None,
+    example: Annotated[
+        str | None,
+        typer.Option(
+            "--example",
+            metavar="NAME",
+            help="Copy a bundled example workflow instead (rfp: the RFP response, its library "
+            "and policy) to edit and run as your own.",
+        ),
+    ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite files that already exist.")
     ] = False,
@@ -306,6 +320,10 @@ def init(
     with handle_errors(debug):
         from agentorch.errors import UserError
 
+        if example is not None:
+            _copy_example(example, directory, force)
+            return
+        directory = directory or "."
         root = Path(directory)
         files = template_files()
         clashes = [rel for rel, _ in files if (root / rel).exists()]
@@ -330,3 +348,41 @@ def init(
             Text("Next: ", style="bold")
             + Text(f"{here}agentorch agents && agentorch run .", style="cyan")
         )
+
+
+#: Left behind by runs of an example; never copied out of it.
+_RUN_LEFTOVERS = ("out", "submissions", "__pycache__", "runs.db*", ".cache")
+
+
+def _copy_example(name: str, directory: str | None, force: bool) -> None:
+    """``init --example NAME [DIR]``: the bundled example's folder, copied to DIR (default NAME)."""
+    import shutil
+
+    from rich.text import Text
+
+    from agentorch.discovery import bundled_examples
+    from agentorch.errors import UserError
+
+    examples = bundled_examples()
+    if name not in examples:
+        raise UserError(
+            f"no bundled example named {name!r}",
+            hint=f"bundled examples: {', '.join(examples) or 'none found'}",
+        )
+    root = Path(directory or name)
+    if root.exists() and any(root.iterdir()) and not force:
+        raise UserError(
+            f"{root} already exists and is not empty",
+            hint="choose another folder, or pass --force to overwrite the example's files",
+        )
+    shutil.copytree(
+        examples[name],
+        root,
+        ignore=shutil.ignore_patterns(*_RUN_LEFTOVERS),
+        dirs_exist_ok=True,
+    )
+    console = _console()
+    console.print(Text("✔ ", style="bold green") + Text(f"copied the {name} example to {root}"))
+    for path in sorted(p for p in root.iterdir()):
+        console.print(Text(f"  {path.name}{'/' if path.is_dir() else ''}", style="cyan"))
+    console.print(Text("Next: ", style="bold") + Text(f"agentorch run {root}", style="cyan"))

@@ -86,7 +86,7 @@ async def test_submit_response_files_a_receipt(ctx, tmp_path: Path) -> None:
     receipt = await files.submit_response.invoke(
         {"path": "response.md", "recipient": " bids.riverton.gov  portal "}, ctx
     )
-    outbox = tmp_path / "submissions"
+    outbox = tmp_path / "out" / "submissions"  # inside the output folder: nothing written beside it
     assert receipt["status"] == "submitted"
     assert receipt["recipient"] == "bids.riverton.gov portal"
     assert receipt["receipt_id"].startswith("SUB-")

@@ -178,3 +178,21 @@ def test_policy_check_understands_nested_agent_paths(cli: Cli, demo: Path) -> No
     result = cli("policy", "check", str(unquoted), "--project", str(demo))
     assert result.exit_code == EXIT_USER_ERROR
     assert '[agents."team.publisher"]' in result.stderr
+
+
+def test_the_bundled_rfp_example_runs_by_name_and_copies_out(cli: Cli) -> None:
+    copied = cli("init", "--example", "rfp", "my-rfp")
+    assert copied.exit_code == 0, copied.output
+    root = cli.cwd / "my-rfp"
+    assert (root / "workflow.py").is_file() and (root / "library").is_dir()
+    assert not (root / "out").exists()
+    again = cli("init", "--example", "rfp", "my-rfp")
+    assert again.exit_code == EXIT_USER_ERROR and "--force" in again.stderr
+    unknown = cli("init", "--example", "rpf")
+    assert unknown.exit_code == EXIT_USER_ERROR and "bundled examples: rfp" in unknown.stderr
+
+    from agentorch.cli.prepare import resolve_target
+    from agentorch.discovery import bundled_examples
+
+    target = resolve_target("rfp")  # no ./rfp here: the bundled example
+    assert target.kind == "workflow" and Path(target.value) == bundled_examples()["rfp"]

@@ -30,6 +30,8 @@ def test_the_wheel_is_typed_and_carries_the_bundled_folders(wheel: zipfile.ZipFi
     assert "agentorch/py.typed" in names  # PEP 561: users' type checkers read our annotations
     assert "agentorch/_bundled/agents/parser.py" in names
     assert "agentorch/_bundled/tools/documents.py" in names
+    assert "agentorch/_bundled/examples/rfp/workflow.py" in names  # `agentorch run rfp`
+    assert any(n.startswith("agentorch/_bundled/examples/rfp/library/") for n in names)
     assert not any(n.startswith(("agents/", "tools/")) for n in names)
 
 
