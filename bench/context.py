@@ -26,6 +26,50 @@ from bench._env import ROOT
 ENCODING = "cl100k_base"
 
 
+def check_health(result: Any, events: list[Any]) -> dict[str, Any]:
+    """Refuse to measure a broken run: the library loaded, tools worked, requirements covered.
+
+    A run whose tools fail (e.g. no answer library) makes every prompt smaller and the saving
+    look better than it is; its figure would measure nothing.
+    """
+    from agentorch.events.types import ToolCallFinished
+
+    calls = [e for e in events if isinstance(e, ToolCallFinished)]
+    failed = [e for e in calls if e.is_error]
+
+    def plain(value: Any) -> dict[str, Any]:
+        value = value.model_dump(mode="json") if hasattr(value, "model_dump") else value
+        return value if isinstance(value, dict) else {}
+
+    parsed = result.steps.get("parse")
+    requirements = len(plain(parsed.output).get("requirements", [])) if parsed else 0
+    rows = [
+        row
+        for sid, step in result.steps.items()
+        if sid.startswith("compliance_")
+        for row in plain(step.output).get("matrix", [])
+    ]
+    covered = sum(1 for row in rows if row.get("status") == "covered")
+    health = {
+        "tool_calls": len(calls),
+        "failed_tool_calls": len(failed),
+        "requirements": requirements,
+        "matrix_rows": len(rows),
+        "covered": covered,
+    }
+    problems = []
+    if not calls or len(failed) > len(calls) * 0.05:
+        errors = sorted({(e.error or "")[:120] for e in failed})[:3]
+        problems.append(f"{len(failed)} of {len(calls)} tool calls failed: {errors}")
+    if requirements == 0 or len(rows) < requirements:
+        problems.append(f"{requirements} requirements parsed, {len(rows)} matrix rows")
+    if covered < requirements // 2:
+        problems.append(f"only {covered} of {requirements} requirements covered")
+    if problems:
+        raise AssertionError("the measured RFP run is not healthy: " + "; ".join(problems))
+    return health
+
+
 def measure(workflow_dir: Path | None = None) -> dict[str, Any]:
     """Run the RFP workflow once offline; return its input tokens and the naive supervisor's."""
     from agentorch.agent import render_value
@@ -40,17 +84,16 @@ def measure(workflow_dir: Path | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         os.chdir(tmp)  # the workflow writes out/response.md under the current directory
         try:
-            sup = workflow.supervisor(
-                engine="offline", approver=ApproveAll(), on_event=events.append
+            # Workflow.run passes the workflow's state (its answer library, output folder)
+            result = asyncio.run(
+                workflow.run(engine="offline", approver=ApproveAll(), on_event=events.append)
             )
-            result = asyncio.run(sup.run(workflow.task, files=workflow.files or ()))
         finally:
             os.chdir(cwd)
-    if result.status != "succeeded":
-        raise AssertionError(f"the RFP workflow {result.status}: {result.error}")
     plan = result.plan
     if plan is None:
-        raise AssertionError("the RFP workflow ran without a plan")
+        raise AssertionError(f"the RFP workflow ran without a plan: {result.error}")
+    health = check_health(result, events)
     output_tokens = {
         sid: count_text(render_value(step.output), ENCODING)
         for sid, step in result.steps.items()
@@ -84,6 +127,7 @@ def measure(workflow_dir: Path | None = None) -> dict[str, Any]:
             transcript[sid] = event.input_tokens + event.output_tokens
             calls += 1
     return {
+        "health": health,
         "model_calls": calls,
         "steps": len(extra_of),
         "agentorch_tokens": scoped,

@@ -149,6 +149,17 @@ def markdown(r: dict[str, Any], chart: str | None) -> str:
             f"| first prompt of each step only: agentorch / naive | {c['first_turn_tokens']:,} / "
             f"{c['first_turn_naive_tokens']:,} ({c['first_turn_saving_pct']:.1f}% fewer) |",
             "",
+            *(
+                [
+                    f"Health of the measured run (checked before any figure is reported): "
+                    f"{h['requirements']} requirements parsed, {h['covered']} of "
+                    f"{h['matrix_rows']} matrix rows covered, {h['failed_tool_calls']} of "
+                    f"{h['tool_calls']} tool calls failed.",
+                    "",
+                ]
+                if (h := c.get("health"))
+                else []
+            ),
             f"{c['model_calls']} model calls over {c['steps']} steps (revisions included). The naive",
             "figure adds, to each model call, the whole transcript (prompt, tool calls, tool results,",
             "output) of every step finished before its step started, less the outputs the step",
