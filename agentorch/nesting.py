@@ -47,6 +47,23 @@ class SupervisorAgent(Agent):
 
     def __init__(self, inner: Supervisor, **overrides: Any) -> None:
         super().__init__(**overrides)
+        # these belong to the run, which is the outermost supervisor's: refuse rather than ignore
+        ignored = [
+            option
+            for option, value in (
+                ("budget", inner.budget),
+                ("store", inner.store_spec),
+                ("on_event", inner.callbacks),
+                ("plan_reviewer", inner.plan_reviewer),
+            )
+            if value
+        ]
+        if ignored:
+            raise ConfigError(
+                f"nested supervisor {self.name!r} has its own {', '.join(ignored)}, which a nested "
+                "run cannot use: it runs inside the outer run, on its budget, store and events",
+                hint="give them to the outermost supervisor (Budget(per_agent=...) caps one agent)",
+            )
         self.inner = inner
 
     def resolve_model(self, override: str | Model | None = None) -> Model:
@@ -66,11 +83,17 @@ class SupervisorAgent(Agent):
             )
         stack.append(list(key))
         try:
-            scoped = NestedRuntime.under(runtime, self, context.step.id)
+            # a revision is a fresh nested run (ops.r1.write, ...) told what the reviewers asked
+            scope = context.step.id + (f".r{context.revision}" if context.revision else "")
+            scoped = NestedRuntime.under(runtime, self, scope)
             plan = self.inner.plan
-            spec = RunSpec(
-                task=context.instruction, inputs=dict(context.inputs), state=context.state
-            )
+            task = context.instruction
+            if context.feedback:
+                task += (
+                    f"\n\nRevision {context.revision}: reviewers asked for changes:\n"
+                    + "\n".join(f"- {reason}" for reason in context.feedback)
+                )
+            spec = RunSpec(task=task, inputs=dict(context.inputs), state=context.state)
             if plan is None:
                 plan = await make_plan(
                     scoped,

@@ -364,3 +364,65 @@ async def test_two_levels_down_paths_policies_and_resume_compose(tmp_path: Path)
     assert ledger.paid == [42]
     ids = sorted(s.step_id for s in sup.store.get_steps(waiting.run_id))  # type: ignore[union-attr]
     assert ids == ["top", "top.m", "top.m.a"]
+
+
+def test_options_a_nested_run_cannot_use_are_refused_not_ignored(tmp_path: Path) -> None:
+    from agentorch.errors import ConfigError
+
+    inner = Supervisor(
+        [Clerk(model=clerk_model(Ledger()))],
+        budget=Budget(usd=0.5),
+        store=store_url(tmp_path),
+        name="ops",
+    )
+    with pytest.raises(ConfigError) as info:
+        inner.as_agent()
+    assert "its own budget, store" in str(info.value)
+    assert "outermost supervisor" in (info.value.hint or "")
+
+
+async def test_a_reviewer_sends_a_nested_step_back_and_the_team_revises_with_its_feedback() -> None:
+    from agentorch import ScriptedModel, Verdict
+    from agentorch.models.testing import json_response
+    from agentorch.models.types import UserMessage
+
+    def write(request: ModelRequest) -> str:
+        text = "\n".join(m.content for m in request.messages if isinstance(m, UserMessage))
+        return "draft with the date" if "add the date" in text else "draft"
+
+    class Writer(Agent):
+        name = "writer"
+
+    class Critic(Agent):
+        name = "critic"
+        output_type = Verdict
+
+    inner = Supervisor(
+        [Writer(model=FunctionModel(write))],
+        tools=[],
+        plan=Plan(steps=[Step(id="w", agent="writer", instruction="Write")], final_step="w"),
+        name="team",
+    )
+    verdicts = ScriptedModel(
+        [
+            json_response({"verdict": "revise", "reasons": ["add the date"]}),
+            json_response({"verdict": "pass", "confidence": 0.9}),
+        ],
+        name="critic",
+    )
+    sup = Supervisor(
+        [inner.as_agent(), Critic(model=verdicts)],
+        tools=[],
+        budget=Budget(usd=1.0, allow_unpriced=True),
+        plan=Plan(
+            steps=[
+                Step(id="draft", agent="team", instruction="Draft it"),
+                Step(id="review", agent="critic", instruction="Review", reviews="draft"),
+            ],
+            final_step="draft",
+        ),
+    )
+    result = await sup.run("Draft")
+    assert result.status == "succeeded", result.error
+    assert result.output == "draft with the date"
+    assert result.steps["draft"].revision == 1
