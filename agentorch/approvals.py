@@ -46,6 +46,8 @@ class ApprovalDecision(BaseModel):
     approver: str = "unknown"
     comment: str = ""
     arguments: dict[str, Any] | None = None
+    #: Made by a rule (``ApproveAll``, auto-approval), not by a person looking at the request.
+    automatic: bool = False
 
     @property
     def approved(self) -> bool:
@@ -116,7 +118,12 @@ class AutoApprover(Approver):
             and request.risk
             and risk_rank(request.risk) <= risk_rank(self.up_to)
         ):
-            return approve("policy:auto", f"auto-approved: risk {request.risk} <= {self.up_to}")
+            return ApprovalDecision(
+                decision="approved",
+                approver="policy:auto",
+                comment=f"auto-approved: risk {request.risk} <= {self.up_to}",
+                automatic=True,
+            )
         if self.fallback is not None:
             return await self.fallback.decide(request)
         return deny(f"no approver for {request.subject} above risk {self.up_to}", "policy:auto")
@@ -130,13 +137,17 @@ class DeferredApprover(Approver):
 
 
 class ApproveAll(Approver):
-    """Approves everything. For tests and trusted, fully sandboxed runs only."""
+    """Approves everything. For tests and trusted, fully sandboxed runs only.
+
+    Its decisions are ``automatic``: a tool that needs a person's word (e.g. to accept open
+    mandatory gaps at submission) does not take them as one.
+    """
 
     def __init__(self, name: str = "approve-all") -> None:
         self.name = name
 
     async def decide(self, request: ApprovalRequest) -> ApprovalDecision | None:
-        return approve(self.name)
+        return ApprovalDecision(decision="approved", approver=self.name, automatic=True)
 
 
 __all__ = [

@@ -91,7 +91,14 @@ class Reviewing(ABC):
         reasons = []
         if target.risk in policy.risk_levels:
             reasons.append(f"step {target.id!r} is {target.risk} risk")
+        empty = is_empty(self.records[target.id].output)
         for reviewer, v in verdicts:
+            if v.verdict == "pass" and empty:
+                # A pass on nothing proves nothing: a person confirms that nothing was expected.
+                reasons.append(
+                    f"{reviewer.agent} passed {target.id}, but its result is empty "
+                    "(nothing was reviewed): a person must confirm that nothing was expected"
+                )
             if v.verdict == "escalate" and policy.on_reviewer_escalate:
                 reasons.append(
                     f"{reviewer.agent} escalated: {'; '.join(v.reasons) or 'no reason given'}"
@@ -207,6 +214,27 @@ class Reviewing(ABC):
             self._save(
                 r.model_copy(update={"status": "skipped", "error": "the reviewed step failed"})
             )
+
+
+def is_empty(output: Any) -> bool:
+    """Whether a step's (stored) output holds nothing to review.
+
+    ``None``, blank text and empty collections are empty; so is a structured output whose every
+    list or mapping field is empty (a draft with no answers, a matrix with no rows), whatever its
+    scalar fields (a category, a title) say.
+    """
+    if isinstance(output, BaseModel):
+        output = output.model_dump(mode="json")
+    if output is None:
+        return True
+    if isinstance(output, str):
+        return not output.strip()
+    if isinstance(output, list | tuple | set):
+        return not output
+    if isinstance(output, dict):
+        collections = [v for v in output.values() if isinstance(v, list | dict)]
+        return not output or (bool(collections) and not any(collections))
+    return False
 
 
 def _merge(existing: list[str], new: list[str]) -> list[str]:

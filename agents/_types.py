@@ -25,7 +25,8 @@ SectionCategory = Annotated[
 CATEGORIES: tuple[str, ...] = ("technical", "security", "sla", "pricing", "legal", "other")
 Modality = Literal["must", "should", "may"]
 AnswerStatus = Literal["answered", "partial", "no_source"]
-CoverageStatus = Literal["covered", "partial", "missing"]
+CoverageStatus = Literal["covered", "partial", "conflict", "missing"]
+COVERAGE: tuple[str, ...] = ("covered", "partial", "conflict", "missing")
 RiskFlag = Literal["pricing_commitment", "legal_exposure", "absolute_claim", "unsourced_claim"]
 
 NO_SOURCE_TEXT = "No approved answer; needs input from the bid team."
@@ -112,14 +113,39 @@ class SectionDraft(BaseModel):
     answers: list[DraftAnswer] = Field(default_factory=list)
 
 
+class CheckedValue(BaseModel):
+    """One constraint of a requirement compared with what the answer commits to."""
+
+    kind: str = Field(description="What is compared, e.g. 'duration', 'money', 'standard'.")
+    required: str = Field(default="", description="What the requirement asks, e.g. '<= 24 hours'.")
+    offered: str = Field(default="", description="What the answer says, e.g. '72 hours'.")
+    verdict: str = Field(
+        description="meets, falls_short, conflicts, not_stated or cannot_tell for this value."
+    )
+
+
+class CommitmentCheck(BaseModel):
+    """The commitment checker's result for one requirement and its drafted answer."""
+
+    verdict: str = Field(
+        description="meets, falls_short, conflicts, not_stated, cannot_tell or not_relevant."
+    )
+    relevant: bool = True
+    summary: str = ""
+    values: list[CheckedValue] = Field(default_factory=list)
+
+
 class MatrixRow(BaseModel):
     """One line of the compliance matrix."""
 
     requirement_id: str
     modality: Modality = "must"
-    status: CoverageStatus = Field(description="covered, partial or missing.")
+    status: CoverageStatus = Field(description="covered, partial, conflict or missing.")
     evidence: list[str] = Field(default_factory=list, description="Approved-answer ids cited.")
     note: str = ""
+    check: CommitmentCheck | None = Field(
+        default=None, description="What check_commitment found: required vs offered values."
+    )
 
 
 class ComplianceReport(Verdict):
@@ -147,47 +173,93 @@ class RiskReview(Verdict):
     findings: list[RiskFinding] = Field(default_factory=list)
 
 
-class ResponseDocument(BaseModel):
-    """The assembled response: where it was written and what it covers."""
+class Gap(BaseModel):
+    """A requirement the response does not fully meet, for the bid review and the gate."""
 
-    path: str | None = Field(default=None, description="Where the document was written, if it was.")
+    requirement_id: str
+    modality: Modality = "must"
+    status: CoverageStatus
+    title: str = ""
+    detail: str = Field(default="", description="Why: the checked values, or what is missing.")
+
+
+class ResponseDocument(BaseModel):
+    """The two documents written: the buyer's response and the team's bid review."""
+
+    path: str | None = Field(default=None, description="Where the response was written, if it was.")
     written: bool = False
-    markdown: str = Field(default="", description="The document text (filled from the write).")
+    markdown: str = Field(default="", description="The response text (filled from the write).")
+    review_path: str | None = Field(default=None, description="Where the bid review was written.")
     requirements: int = 0
     covered: int = 0
     partial: int = 0
+    conflict: int = 0
     missing: int = 0
     open_issues: list[str] = Field(default_factory=list)
+    gaps: list[Gap] = Field(default_factory=list)
+    library: str = ""
     note: str = ""
+
+    def blocking(self) -> list[Gap]:
+        """Mandatory requirements missing or in conflict: submission waits for a person."""
+        return [
+            g for g in self.gaps if g.modality == "must" and g.status in ("missing", "conflict")
+        ]
+
+
+OutcomeKind = Literal["submitted", "completed_with_gaps", "not_submitted", "failed"]
+
+
+class RunOutcome(BaseModel):
+    """What the run achieved, in words: the end-of-run summary prints it.
+
+    ``complete`` is true only when the response went to the buyer; the command line exits with
+    a distinct code otherwise.
+    """
+
+    kind: OutcomeKind
+    complete: bool
+    headline: str
+    details: list[str] = Field(default_factory=list)
 
 
 class Submission(BaseModel):
-    """What happened when the response was submitted to the buyer."""
+    """What happened when the response was submitted to the buyer (the run's final output)."""
 
     submitted: bool
+    refused: bool = Field(default=False, description="The submission gate refused it.")
     recipient: str = ""
     path: str | None = None
+    review_path: str | None = None
     receipt_id: str | None = None
+    accepted_gaps: list[str] = Field(default_factory=list)
     note: str = ""
+    outcome: RunOutcome | None = None
 
 
 __all__ = [
     "CATEGORIES",
+    "COVERAGE",
     "NO_SOURCE_TEXT",
     "AnswerStatus",
     "Category",
+    "CheckedValue",
+    "CommitmentCheck",
     "ComplianceReport",
     "CoverageStatus",
     "DraftAnswer",
     "ExcludedStatement",
+    "Gap",
     "MatrixRow",
     "Modality",
+    "OutcomeKind",
     "Requirement",
     "RequirementList",
     "ResponseDocument",
     "RiskFinding",
     "RiskFlag",
     "RiskReview",
+    "RunOutcome",
     "SectionCategory",
     "SectionDraft",
     "Submission",

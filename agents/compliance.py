@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentorch import Agent
-from agentorch.agent import StepContext
-from agentorch.models import ModelResponse
+from agentorch import Agent, Model, RunError
+from agentorch.agent import AgentResult, StepContext
+from agentorch.models import ModelResponse, Usage
 from agentorch.models.testing import FunctionModel, json_response, tool_call_response
 
-from ._context import review_prompt
+from ._context import requirements_of, review_prompt
+from ._coverage import review_extraction
 from ._matching import LIBRARY_CATEGORY, query_for, related_hit, suggestion
 from ._offline import Conversation, offline_model
 from ._types import ComplianceReport, DraftAnswer, MatrixRow
@@ -21,21 +22,32 @@ requirements and build its compliance matrix. You do not rewrite answers.
 How to work:
 1. For every requirement in the "review" data (JSON), find its draft answer. Verify each cited
    approved answer with get_answer (an id that does not exist is not evidence).
-2. For a requirement with no answer or status "no_source", search the library once with
+2. For every requirement with an answer, call check_commitment(requirement, answer) with the
+   requirement's text and the answer's text: it compares what is required (hours, days, uptime,
+   money, standards, ownership, ...) with what the answer commits to, and says whether the answer
+   is about the requirement at all. Never judge numbers yourself; use its result.
+3. For a requirement with no answer or status "no_source", search the library once with
    search_answers (the requirement's key terms, in its category) to see whether the writer missed
    an approved answer.
-3. Build the matrix, one row per requirement, in order: status "covered" (answered and backed by
-   valid citations), "partial" (partly covered or status partial) or "missing" (no answer, no valid
-   evidence); evidence lists the valid answer ids; note says briefly what is missing.
-4. Decide:
+4. Build the matrix, one row per requirement, in order, with check = the check_commitment result:
+   - "covered": valid evidence that meets every checked constraint;
+   - "partial": valid evidence that leaves a constraint unstated or unclear, falls short of a
+     should/may requirement, or that the writer marked partial;
+   - "conflict": the evidence contradicts the requirement, or falls short of a must requirement;
+   - "missing": no answer, no valid evidence, or an answer about another subject.
+   evidence lists the valid answer ids; note says briefly what is missing or wrong, with the
+   required and offered values.
+5. Decide:
    - "revise" when the writer can fix it: a requirement has no answer at all, cites an id that
      does not exist, or is "no_source" although the library has a relevant approved answer. Give
      one reason per fix, naming the requirement; to point at an answer, end the reason with
      "[suggest <requirement id>=<answer id>]".
-   - "escalate" with low confidence (below 0.5) when a "must" requirement is missing and the
-     library has nothing for it: a person must decide (bid/no-bid, new approved text, exception).
-   - "pass" otherwise; lower your confidence when "should"/"may" requirements are missing.
-   List every missing or partial requirement in open_issues, so the editor can report them.
+   - "escalate" with low confidence (below 0.5) when a "must" requirement is in conflict, partial
+     or missing with nothing in the library: one reason per requirement, with the required and
+     offered values side by side. A person decides (exception, new approved text, no-bid).
+   - Never "pass" a section with no requirements: escalate it.
+   - "pass" otherwise; lower your confidence when "should"/"may" requirements are open.
+   List every open requirement (missing, partial, conflict) in open_issues.
 Answer with the ComplianceReport JSON only.
 """
 
@@ -56,6 +68,15 @@ class ComplianceReviewer(Agent):
 
     def user_prompt(self, context: StepContext) -> str:
         return review_prompt(context, "check every requirement against its draft answer")
+
+    async def execute(self, context: StepContext, runtime: Any, model: Model) -> AgentResult:
+        """Reviewing the parser's result is arithmetic on its numbers: no model is asked."""
+        if context.step.params.get("check") != "extraction":
+            return await super().execute(context, runtime, model)
+        listing = requirements_of(context)
+        if listing is None:
+            raise RunError("the parser's result is not available to review")
+        return AgentResult(output=review_extraction(listing), usage=Usage(), messages=[], turns=0)
 
     def offline_model(self) -> FunctionModel:
         return offline_model(self.name, _play)
@@ -91,6 +112,16 @@ def _report(
     valid: set[str],
     searched: dict[Any, Any],
 ) -> ComplianceReport:
+    if not requirements:
+        return ComplianceReport(
+            verdict="escalate",
+            confidence=0.2,
+            reasons=[
+                f"the {category} section has no requirements to check: nothing was reviewed, so "
+                "a person must confirm that the RFP asks nothing of this kind"
+            ],
+            category=category,
+        )
     matrix: list[MatrixRow] = []
     fixes: list[str] = []
     open_issues: list[str] = []

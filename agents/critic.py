@@ -33,7 +33,8 @@ How to work:
      exist.
 3. Decide: "revise" (with one reason per fix) when the writer can fix it - unsourced claims and
    absolute claims the sources do not make; "escalate" when the section commits the company on
-   price or legal terms (a person must approve); otherwise "pass". Set confidence honestly.
+   price or legal terms (a person must approve); "escalate" when the draft has no answers (never
+   pass an empty draft); otherwise "pass". Set confidence honestly.
 Answer with the RiskReview JSON only: verdict, confidence, reasons, flags (the distinct flag
 names), category and findings (flag, requirement_id, detail).
 """
@@ -69,6 +70,18 @@ def _play(talk: Conversation) -> ModelResponse:
     for outcome in talk.of("get_answer"):
         sources[str(outcome.arguments["answer_id"])] = outcome.json()
     requirements = {r["id"]: r for r in review["requirements"]}
+    if not answers:
+        return json_response(
+            RiskReview(
+                verdict="escalate",
+                confidence=0.2,
+                reasons=[
+                    f"the {review['category']} draft has no answers: nothing was reviewed, so a "
+                    "person must confirm that nothing was expected"
+                ],
+                category=str(review["category"]),
+            )
+        )
     findings = assess(str(review["category"]), requirements, answers, sources)
     return json_response(verdict_for(str(review["category"]), findings))
 

@@ -110,8 +110,6 @@ def _play(talk: Conversation) -> ModelResponse:
             continue
         text = clean_text(str(answer.get("text", "")))
         status = "partial" if req["id"] in suggested else "answered"
-        if status == "partial":
-            text = f"Partially addressed. {text}"
         answers.append(
             DraftAnswer(
                 requirement_id=req["id"], text=text, citations=[str(answer["id"])], status=status

@@ -39,17 +39,28 @@ def write_file(ctx: ToolContext, path: str, content: str) -> str:
     return str(target)
 
 
+#: ``ToolContext.state`` key: the mandatory requirements still open, set by the submitting step.
+GATE_KEY = "submission_gate"
+
+
 @tool(risk="external", requires_approval=True, idempotent=False)
-def submit_response(ctx: ToolContext, path: str, recipient: str) -> dict[str, Any]:
+def submit_response(
+    ctx: ToolContext, path: str, recipient: str, accept_gaps: list[str] | None = None
+) -> dict[str, Any]:
     """Submit a finished response document to the buyer. This cannot be undone.
 
     The document is filed in the submissions outbox with a receipt. Only submit a response a
     person has approved; submitting the same document to the same recipient twice is refused.
+    While a mandatory requirement is missing or in conflict, the submission is refused unless
+    accept_gaps names every such requirement and a person (not an automatic rule) approved it.
 
     Args:
         path: The response document in the output folder, e.g. "response.md".
         recipient: Who receives it: the buyer's submission address or portal named in the RFP.
+        accept_gaps: Ids of open mandatory requirements a person accepts as exceptions by
+            approving this submission, e.g. ["R-3.2"].
     """
+    accepted = check_gate(ctx, accept_gaps or [])
     document = resolve_output(ctx, path)
     if not document.is_file():
         raise ModelRetry(f"no such document to submit: {path}; write it with write_file first")
@@ -72,6 +83,7 @@ def submit_response(ctx: ToolContext, path: str, recipient: str) -> dict[str, An
         "submitted_copy": str(copy_path),
         "receipt_file": str(receipt_path),
         "run_id": ctx.run_id if ctx is not None else None,
+        "accepted_gaps": accepted,
     }
     if receipt_path.exists():
         raise _duplicate(receipt_path)
@@ -80,6 +92,37 @@ def submit_response(ctx: ToolContext, path: str, recipient: str) -> dict[str, An
     if not atomic_write(receipt_path, body, exclusive=True):
         raise _duplicate(receipt_path)
     return receipt
+
+
+def check_gate(ctx: ToolContext | None, accept_gaps: list[str]) -> list[str]:
+    """Refuse while open mandatory requirements are not accepted by name by a person.
+
+    Returns the accepted gaps (those open and named). The open gaps come from the run, through
+    ``ctx.state[GATE_KEY]``, never from the model's arguments; whether a person approved comes
+    from the runtime's decision (``ctx.approval``), never from the model either.
+    """
+    gate = ctx.state.get(GATE_KEY) if ctx is not None else None
+    open_gaps = [str(g) for g in (gate or {}).get("open_mandatory", [])]
+    if not open_gaps:
+        return []
+    named = {g.strip().upper() for g in accept_gaps}
+    unaccepted = [g for g in open_gaps if g.upper() not in named]
+    approval = ctx.approval if ctx is not None else None
+    listed = ", ".join(open_gaps)
+    if unaccepted:
+        raise ModelRetry(
+            f"refused: mandatory requirement(s) {', '.join(unaccepted)} are missing or in "
+            f"conflict; a submission with open mandatory gaps needs a person's approval that "
+            f"names them all in accept_gaps ({listed})"
+        )
+    if approval is None or not approval.approved or approval.automatic:
+        who = approval.approver if approval is not None else "nobody"
+        raise ModelRetry(
+            f"refused: mandatory requirement(s) {listed} are missing or in conflict, and the "
+            f"submission was approved by {who}, not by a person; an automatic approval "
+            "(--approve-all) never accepts open mandatory gaps on anyone's behalf"
+        )
+    return [g for g in open_gaps if g.upper() in named]
 
 
 def _duplicate(receipt_path: Path) -> ToolError:

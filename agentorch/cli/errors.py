@@ -24,6 +24,9 @@ EXIT_WAITING = 3
 EXIT_BUDGET = 4
 #: A side-effecting tool call is in doubt after a crash and waits for a decision.
 EXIT_IN_DOUBT = 5
+#: The run's steps finished but the job did not reach its end (e.g. a response written but not
+#: submitted: refused by policy or denied by a person); the summary says why.
+EXIT_INCOMPLETE = 6
 #: Interrupted (Ctrl-C) or cancelled by you; an interrupted run can be resumed.
 EXIT_INTERRUPTED = 130
 

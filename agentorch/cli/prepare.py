@@ -61,6 +61,7 @@ class RunOptions:
     debug: bool = False
     events: str | None = None
     otlp: str | None = None
+    library: str | None = None
 
 
 @dataclass
@@ -205,6 +206,33 @@ def prepare_workflow(
     # --file replaces the workflow's own input files (it is the same job on another document)
     files = list(opts.files) or [str(f) for f in (getattr(workflow, "files", None) or [])]
     return Prepared(supervisor, workflow.task, files, state, path)
+
+
+#: The run-state key the bundled answer tools read the approved-answer library from.
+LIBRARY_KEY = "library"
+LIBRARY_ENV = "AGENTORCH_LIBRARY"
+
+
+def choose_library(state: dict[str, Any], given: str | None) -> str | None:
+    """``--library``, else ``$AGENTORCH_LIBRARY``, else the workflow's own: checked, absolute.
+
+    Sets ``state["library"]`` and returns it (``None`` when no library applies to the run).
+    """
+    from agentorch.errors import ConfigError
+
+    configured = given or os.environ.get(LIBRARY_ENV)
+    if not configured:
+        current = state.get(LIBRARY_KEY)
+        return str(current) if current else None
+    path = Path(configured).expanduser()
+    source = "--library" if given else f"${LIBRARY_ENV}"
+    if not path.exists():
+        raise ConfigError(
+            f"approved-answer library not found: {configured} (from {source})",
+            hint="give a library folder of *.md answers or a *.jsonl file",
+        )
+    state[LIBRARY_KEY] = str(path.resolve())
+    return state[LIBRARY_KEY]
 
 
 def prepare_task(

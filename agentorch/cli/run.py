@@ -89,6 +89,15 @@ def run(
             help="Approve every tool call and escalation (trusted, sandboxed runs only).",
         ),
     ] = False,
+    library: Annotated[
+        str | None,
+        typer.Option(
+            "--library",
+            metavar="PATH",
+            help="Your approved-answer library (folder or .jsonl) to draft from "
+            "(default: $AGENTORCH_LIBRARY, else the workflow's own).",
+        ),
+    ] = None,
     events: EventsOpt = None,
     otlp: OtlpOpt = None,
     debug: DebugOpt = False,
@@ -113,6 +122,7 @@ def run(
         debug=debug,
         events=events,
         otlp=otlp,
+        library=library,
     )
     with handle_errors(debug, json_output=json_output):
         code = run_session(opts)

@@ -14,6 +14,7 @@ from agentorch.cli.prepare import (
     check_files,
     check_models,
     choose,
+    choose_library,
     make_budget,
     open_cli_store,
     prepare_resume,
@@ -117,6 +118,9 @@ def run_session(opts: RunOptions, console: Console | None = None) -> int:
         prepared = prepare_task(
             target.value, engine, opts, approver, display.subscriber, store, budget
         )
+    library = choose_library(prepared.state, opts.library)
+    if library:
+        display.note(f"Approved-answer library: {library}")
     prepared.supervisor.stream_text = display.live is not None  # streamed text is shown live only
     run_id = uuid.uuid4().hex[:12]
     display.state.run_id = run_id
@@ -319,9 +323,18 @@ def user_error_in(result: RunResult) -> bool:
 
 def report(result: RunResult, display: Display, opts: RunOptions, flag: str) -> int:
     """Print the summary (or the JSON result) and return the exit code."""
-    from agentorch.cli.summary import output_path, render_summary, result_json, save_output
+    from agentorch.cli.summary import (
+        output_path,
+        render_summary,
+        result_json,
+        run_outcome,
+        save_output,
+    )
 
     code = ex.exit_code_for(result.status)
+    outcome = run_outcome(result.output) if result.status == "succeeded" else None
+    if outcome is not None and not outcome["complete"]:
+        code = ex.EXIT_INCOMPLETE
     credentials = list(display.state.credential_errors)
     if result.status == "failed" and (credentials or user_error_in(result)):
         code = ex.EXIT_USER_ERROR

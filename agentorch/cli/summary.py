@@ -40,6 +40,29 @@ def output_path(output: Any) -> str | None:
     return None
 
 
+def run_outcome(output: Any) -> dict[str, Any] | None:
+    """The outcome a workflow's final output states, if it has one.
+
+    A final output may carry ``outcome`` with ``kind`` (e.g. "submitted", "not_submitted"),
+    ``complete`` (did the job reach its end, e.g. the buyer got the response), ``headline`` and
+    ``details``: the summary then says that, not only that the run's steps finished.
+    """
+    value = getattr(output, "outcome", None)
+    if value is None and isinstance(output, dict):
+        value = output.get("outcome")
+    dump = getattr(value, "model_dump", None)
+    if callable(dump):
+        value = dump(mode="json")
+    if not isinstance(value, dict) or not isinstance(value.get("headline"), str):
+        return None
+    return {
+        "kind": str(value.get("kind") or ""),
+        "complete": bool(value.get("complete")),
+        "headline": value["headline"],
+        "details": [str(d) for d in value.get("details") or []],
+    }
+
+
 def output_text(output: Any) -> str:
     """The output as text: strings as is, structured values as indented JSON."""
     if output is None:
@@ -165,12 +188,21 @@ def render_summary(
     """Everything the person needs after a run: status, output, cost, run id, next commands."""
     parts: list[RenderableType] = [Text("")]
     style = STATUS_STYLE.get(result.status, "bold")
-    parts.append(Text(_HEADLINES.get(result.status, f"Run {result.status}"), style=style))
+    outcome = run_outcome(result.output) if result.status == "succeeded" else None
+    status = result.status
+    if outcome is None:
+        parts.append(Text(_HEADLINES.get(result.status, f"Run {result.status}"), style=style))
+    else:
+        # The steps finished; what matters is whether the job got done (e.g. submitted).
+        mark, style = ("✔", style) if outcome["complete"] else ("⚠", "bold yellow")
+        parts.append(Text(f"{mark} {outcome['headline']}", style=style))
+        parts += [Text(f"  {line}") for line in outcome["details"]]
+        status = f"{result.status} · {outcome['kind'].replace('_', ' ')}"
     facts = Table.grid(padding=(0, 2))
     facts.add_column(style="bold")
     facts.add_column()
     facts.add_row("Run id", Text(result.run_id, style="cyan"))
-    facts.add_row("Status", Text(result.status, style=style))
+    facts.add_row("Status", Text(status, style=style))
     if output_location:
         facts.add_row("Output", Text(output_location, style="green"))
     if result.error:
@@ -214,6 +246,7 @@ def result_json(
         "status": result.status,
         "exit_code": exit_code,
         "output_path": output_location,
+        "outcome": run_outcome(result.output) if result.status == "succeeded" else None,
         "output": output,
         "usage": result.usage.model_dump(mode="json"),
         "error": result.error,
@@ -236,6 +269,7 @@ __all__ = [
     "output_text",
     "render_summary",
     "result_json",
+    "run_outcome",
     "save_output",
     "usage_table",
 ]

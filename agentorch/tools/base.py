@@ -8,13 +8,16 @@ import inspect
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_type_hints, overload
+from typing import TYPE_CHECKING, Any, Literal, get_type_hints, overload
 
 from docstring_parser import parse as parse_docstring
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 from agentorch.errors import ConfigError
 from agentorch.models.types import ToolSchema
+
+if TYPE_CHECKING:
+    from agentorch.approvals import ApprovalDecision
 
 Risk = Literal["read", "write", "external", "destructive"]
 RISK_LEVELS: tuple[Risk, ...] = ("read", "write", "external", "destructive")
@@ -37,6 +40,7 @@ class ToolContext:
         idempotency_key: str,
         workdir: str | None = None,
         state: dict[str, Any] | None = None,
+        approval: ApprovalDecision | None = None,
     ) -> None:
         self.run_id = run_id
         self.step_id = step_id
@@ -45,6 +49,8 @@ class ToolContext:
         self.workdir = workdir
         #: Run-scoped values the runtime shares with tools (e.g. the output folder).
         self.state = state if state is not None else {}
+        #: The decision that let this call run, when it needed one (``automatic`` for rules).
+        self.approval = approval
 
 
 def _doc_parts(doc: str | None) -> tuple[str, dict[str, str]]:

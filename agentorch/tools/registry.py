@@ -214,6 +214,7 @@ class ToolRegistry:
         except ValidationError as exc:
             return failed(f"invalid arguments for {tool.name!r}: {_format_validation(exc)}")
 
+        granted: ApprovalDecision | None = None
         approval = self._policy().approval_reason(agent, tool, call.arguments)
         if approval is not None:
             request = ApprovalRequest(
@@ -233,7 +234,10 @@ class ToolRegistry:
                 and not tool.requires_approval
             ):
                 decision: ApprovalDecision | None = ApprovalDecision(
-                    decision="approved", approver="policy:auto", comment="auto-approved by policy"
+                    decision="approved",
+                    approver="policy:auto",
+                    comment="auto-approved by policy",
+                    automatic=True,
                 )
             else:
                 decision = None
@@ -245,6 +249,7 @@ class ToolRegistry:
             if not decision.approved:
                 why = decision.comment or "no reason given"
                 return failed(f"a reviewer denied calling {tool.name!r}: {why}")
+            granted = decision
             if decision.arguments is not None and decision.arguments != call.arguments:
                 try:
                     arguments = tool.validate(decision.arguments)
@@ -259,6 +264,7 @@ class ToolRegistry:
             agent=agent,
             idempotency_key=invocation.key,
             state=invocation.state,
+            approval=granted,
         )
 
         async def run() -> Any:

@@ -38,7 +38,16 @@ def build_plan() -> Plan:
             agent="parser",
             instruction="Read the RFP and list every numbered requirement with its modality "
             "and category.",
-        )
+        ),
+        Step(
+            id="check_parse",
+            agent="compliance",
+            instruction="Check that the requirements extracted account for the requirement-like "
+            "statements the parser saw; never pass an empty result.",
+            depends_on=["parse"],
+            reviews="parse",
+            params={"check": "extraction"},
+        ),
     ]
     for section in SECTIONS:
         write = f"write_{section}"
@@ -68,26 +77,28 @@ def build_plan() -> Plan:
                 params={"category": section},
             ),
         ]
-    reviewed = [s.id for s in steps if s.id != "parse"]
+    reviewed = [s.id for s in steps if s.id not in ("parse", "check_parse")]
     steps += [
         Step(
             id="edit",
             agent="editor",
-            instruction="Assemble the response document (cover, answers, compliance matrix, open "
-            "issues) and write it to response.md.",
+            instruction="Assemble the buyer's response (response.md: answers only) and the bid "
+            "team's review (bid-review.md: compliance matrix, checked values, open issues, "
+            "decisions) and write both.",
             depends_on=["parse", *reviewed],
             continue_on_failed_deps=True,
-            params={"file": "response.md"},
+            params={"file": "response.md", "review_file": "bid-review.md"},
         ),
         Step(
             id="submit",
             agent="submitter",
             instruction="Submit the written response document to the buyer.",
             depends_on=["parse", "edit"],
+            continue_on_failed_deps=True,
             risk="medium",
         ),
     ]
-    return Plan(steps=steps, final_step="edit", rationale="The bid team's standard RFP process.")
+    return Plan(steps=steps, final_step="submit", rationale="The bid team's standard RFP process.")
 
 
 workflow = Workflow(

@@ -27,7 +27,11 @@ def test_tool_metadata() -> None:
     submit = files.submit_response.risk, files.submit_response.requires_approval
     assert submit == ("external", True)
     assert files.submit_response.idempotent is False
-    assert set(files.submit_response.schema().parameters["properties"]) == {"path", "recipient"}
+    assert set(files.submit_response.schema().parameters["properties"]) == {
+        "path",
+        "recipient",
+        "accept_gaps",
+    }
 
 
 async def test_write_file_writes_inside_the_output_folder(ctx, tmp_path: Path) -> None:

@@ -196,13 +196,14 @@ def test_load_workflow_errors(tmp_path: Path) -> None:
 def test_the_example_workflow_loads() -> None:
     workflow = load_workflow(REPO / "examples" / "rfp")
     plan = workflow.build_plan()
-    assert plan is not None and plan.final_step == "edit"
+    assert plan is not None and plan.final_step == "submit"
     writers = [s for s in plan.steps if s.agent == "writer"]
     assert len(writers) == 6 and {s.id for s in writers if s.risk == "high"} == {
         "write_pricing",
         "write_legal",
     }
-    assert plan.step("edit").continue_on_failed_deps
+    assert plan.step("edit").continue_on_failed_deps and plan.step("submit").continue_on_failed_deps
+    assert plan.step("check_parse").reviews == "parse"
     supervisor = workflow.supervisor(engine="offline")
     assert supervisor.engine == "offline" and sorted(supervisor.agents) == sorted(BUILTINS)
     assert supervisor.registry().policy is not None  # the policy loads with Policy.load

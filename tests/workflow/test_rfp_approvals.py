@@ -20,7 +20,7 @@ def matrix_ids(markdown: str) -> list[str]:
 
 
 def open_issues(markdown: str) -> str:
-    return markdown.split("## Open issues", 1)[1].split("## Review decisions", 1)[0]
+    return markdown.split("## Open issues", 1)[1].split("## Escalations and review decisions", 1)[0]
 
 
 async def run_facilities(recorder: Recorder, state: dict[str, Any]) -> RunResult:
@@ -38,10 +38,14 @@ async def test_denied_write_writes_nothing_and_submits_nothing(rfp_state: dict[s
     result = await run_facilities(recorder, rfp_state)
     assert result.status == "succeeded", result.error
     assert not (Path(rfp_state["output_dir"]) / "response.md").exists()
-    assert result.output.written is False and result.output.path is None
-    assert "denied" in result.output.note
+    document = result.steps["edit"].output
+    assert document.written is False and document.path is None
+    assert "denied" in document.note
+    assert (Path(rfp_state["output_dir"]) / "bid-review.md").exists()  # the team still sees why
     assert recorder.of("tool", "submit_response") == []  # nothing to submit
-    assert result.steps["submit"].output.submitted is False
+    assert result.output.submitted is False
+    assert result.output.outcome.kind == "not_submitted" and not result.output.outcome.complete
+    assert "not written" in result.output.outcome.headline
     assert not Path(rfp_state["outbox_dir"]).exists()
 
 
@@ -52,8 +56,11 @@ async def test_denied_submission_keeps_the_document_and_sends_nothing(
     result = await run_facilities(recorder, rfp_state)
     assert result.status == "succeeded", result.error
     assert (Path(rfp_state["output_dir"]) / "response.md").exists()
-    submission = result.steps["submit"].output
+    submission = result.output
     assert submission.submitted is False and "denied" in submission.note
+    assert submission.outcome.kind == "not_submitted" and "NOT submitted" in (
+        submission.outcome.headline
+    )
     assert not Path(rfp_state["outbox_dir"]).exists()
 
 
@@ -66,7 +73,7 @@ async def test_denied_escalation_ends_the_section_as_an_open_issue(
     result = await run_facilities(recorder, rfp_state)
     assert result.status == "succeeded", result.error
     assert result.steps["write_pricing"].status == "failed"  # no loop: the same draft came back
-    markdown = result.output.markdown
+    markdown = Path(result.output.review_path).read_text()
     assert "step write_pricing (writer) did not finish" in open_issues(markdown)
     assert "escalation of write_pricing denied by tester" in markdown
     assert len(matrix_ids(markdown)) == len(result.steps["parse"].output.requirements)

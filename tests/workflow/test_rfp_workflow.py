@@ -17,7 +17,7 @@ def matrix_ids(markdown: str) -> list[str]:
 
 
 def open_issues(markdown: str) -> str:
-    return markdown.split("## Open issues", 1)[1].split("## Review decisions", 1)[0]
+    return markdown.split("## Open issues", 1)[1].split("## Escalations and review decisions", 1)[0]
 
 
 async def test_full_workflow_offline(rfp_state: dict[str, Any], tmp_path: Path) -> None:
@@ -32,10 +32,11 @@ async def test_full_workflow_offline(rfp_state: dict[str, Any], tmp_path: Path) 
     )
     assert time.perf_counter() - started < 60  # seconds, not minutes (generous bound)
     assert result.status == "succeeded", result.error
-    document = result.output
+    document = result.steps["edit"].output
     assert document.written and Path(document.path) == response.resolve()
-    markdown = response.read_text()
-    assert markdown == document.markdown
+    assert response.read_text() == document.markdown
+    markdown = (Path(rfp_state["output_dir"]) / "bid-review.md").read_text()
+    assert Path(document.review_path).name == "bid-review.md"
     requirements = [r.id for r in result.steps["parse"].output.requirements]
     assert matrix_ids(markdown) == requirements  # every requirement, once, in order
     assert document.requirements == len(requirements) == 50
@@ -49,14 +50,21 @@ async def test_full_workflow_offline(rfp_state: dict[str, Any], tmp_path: Path) 
     pricing = [r for r in recorder.of("escalation") if r.step_id == "write_pricing"]
     assert pricing and "pricing" in pricing[0].reason and "pricing_commitment" in pricing[0].reason
     assert "escalation of write_pricing approved by tester" in markdown
-    # written only after approval; submitted only after approval
+    # the response is written only after approval (the internal bid review needs none)
     [write] = recorder.of("tool", "write_file")
+    assert write.arguments["path"] == "response.md"
     assert recorder.snapshots[recorder.requests.index(write)] is False
+    # submitted only after a person's approval that names the open mandatory requirements
     [submit] = recorder.of("tool", "submit_response")
     assert "always requires approval" in submit.reason
     assert submit.arguments["recipient"] == "bids.riverton.gov"
-    submission = result.steps["submit"].output
+    blocking = [g.requirement_id for g in document.blocking()]
+    assert {"R-2.8", "R-3.2", "R-5.5", "R-6.8"} <= set(blocking)
+    assert submit.arguments["accept_gaps"] == blocking
+    submission = result.output
     assert submission.submitted and submission.receipt_id
+    assert submission.accepted_gaps == blocking
+    assert submission.outcome.kind == "completed_with_gaps" and submission.outcome.complete
     assert (tmp_path / "outbox" / f"{submission.receipt_id}.json").exists()
 
 
@@ -70,7 +78,8 @@ async def test_second_rfp_with_its_own_library(rfp_state: dict[str, Any]) -> Non
         files=[DATA / "rfp_facilities.md"],
     )
     assert result.status == "succeeded", result.error
-    markdown = result.output.markdown
+    assert "Northgate" in result.steps["edit"].output.markdown.splitlines()[0]
+    markdown = Path(result.output.review_path).read_text()
     requirements = [r.id for r in result.steps["parse"].output.requirements]
     assert matrix_ids(markdown) == requirements and "R-4.2" in requirements
     assert "Northgate" in markdown.splitlines()[0]

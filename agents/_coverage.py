@@ -1,0 +1,58 @@
+"""Reviewing the parser's result: did it turn what it saw into rows, or find nothing at all?
+
+The parser reports how many requirement-like statements it saw (``statements_seen``), the rows it
+made (``requirements``) and what it kept out of the matrix and why (``excluded``). An empty result
+on a non-empty document is never passed: with nothing requirement-like in it the document is not
+a solicitation and the run ends with a clear message; rows that account for clearly fewer
+statements than were seen go to a person with the numbers.
+"""
+
+from __future__ import annotations
+
+from agentorch.errors import InputFileError
+
+from ._types import ComplianceReport, RequirementList
+
+#: Rows plus exclusions must account for at least this share of the statements seen.
+MIN_ACCOUNTED = 0.9
+
+
+def _names(listing: RequirementList) -> str:
+    return ", ".join(listing.sources) or "the input"
+
+
+def review_extraction(listing: RequirementList) -> ComplianceReport:
+    """pass / escalate on the parser's numbers; raises ``InputFileError`` on zero rows."""
+    names = _names(listing)
+    rows, seen, excluded = (
+        len(listing.requirements),
+        listing.statements_seen,
+        len(listing.excluded),
+    )
+    if rows == 0 and seen == 0:
+        raise InputFileError(f"no requirements found in {names}: is this a solicitation?")
+    if rows == 0:
+        raise InputFileError(
+            f"no requirements extracted from {names}, although the parser saw {seen} "
+            f"requirement-like statement(s) ({excluded} excluded as not ours): check the document "
+            "and its format"
+        )
+    numbers = (
+        f"{rows} requirement(s) extracted, {excluded} statement(s) excluded, "
+        f"{seen} requirement-like statement(s) seen in {names}"
+        if seen
+        else f"{rows} requirement(s) extracted from {names} (the parser did not count statements)"
+    )
+    accounted = rows + excluded
+    if seen and accounted < MIN_ACCOUNTED * seen:
+        return ComplianceReport(
+            verdict="escalate",
+            confidence=0.3,
+            reasons=[
+                f"{numbers}: the rows account for only {accounted} of {seen} "
+                f"({accounted / seen:.0%}); a person must check what the parser missed before "
+                "the response is drafted"
+            ],
+            category="all",
+        )
+    return ComplianceReport(verdict="pass", confidence=0.9, reasons=[numbers], category="all")
