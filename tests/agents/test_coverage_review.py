@@ -50,3 +50,26 @@ def test_rows_that_cover_clearly_fewer_statements_are_escalated_with_the_numbers
 def test_rows_and_exclusions_that_account_for_what_was_seen_pass() -> None:
     report = coverage.review_extraction(listing(92, 100, excluded=6))
     assert report.verdict == "pass" and "92 requirement(s) extracted" in report.reasons[0]
+
+
+def test_documentation_full_of_must_is_not_a_solicitation() -> None:
+    docs = types.RequirementList(
+        sources=["README.md"],
+        statements_seen=4,
+        requirements=[
+            types.Requirement(
+                id=f"R-{i}", number=str(i), text=text, modality="must", category="other",
+                section="Usage",
+            )
+            for i, text in enumerate([
+                "A critical subscriber runs inline and must be a plain function.",
+                "The agent's own tools list and the policy must both allow a tool.",
+                "Use it only for what must not be lost.",
+                "The Contractor shall deliver the report.",
+            ])
+        ],
+    )  # fmt: skip
+    with pytest.raises(
+        InputFileError, match=r"README\.md: is this a solicitation\? .* only 1 name"
+    ):
+        coverage.review_extraction(docs)
