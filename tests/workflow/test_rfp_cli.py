@@ -115,7 +115,7 @@ def test_the_example_under_approve_all_is_written_but_not_submitted(cli: Cli) ->
     assert "Run succeeded" not in output
     assert "Response written, NOT submitted: refused" in output
     assert "Status  succeeded · not submitted" in output
-    assert not (cli.cwd / "submissions").exists()  # nothing went to the buyer
+    assert not (cli.cwd / "out" / "submissions").exists()  # nothing went to the buyer
     assert "R-3.2 (missing)" in output and "R-2.8 (missing)" in output
 
 
