@@ -35,7 +35,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cli]:
 
 
 def nothing_written(root: Path) -> bool:
-    return not (root / "out").exists() and not (root / "submissions").exists()
+    return not (root / "out").exists()  # no document and no outbox (it lives in out/)
 
 
 def test_a_document_that_is_not_a_solicitation_ends_with_one_clear_line(cli: Cli) -> None:
