@@ -13,10 +13,16 @@ import socket
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 # Before anything imports litellm: never download its cost map.
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 from agentorch.workflow import PROVIDER_KEYS  # after the litellm switch above
+
+# Property tests check correctness, not speed: on a loaded machine generating inputs is slow, and
+# hypothesis's deadline and too_slow health check would fail tests that are right.
+settings.register_profile("agentorch", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("agentorch")
 
 _ALSO_SECRET = (
     "OPENAI_BASE_URL",
