@@ -52,24 +52,23 @@ def test_policy_names_only_bundled_tools() -> None:
     named = {tool for agent in policy["agents"].values() for tool in agent["allow"]}
     bundled = {
         name
-        for module in ("documents", "answers", "files")
+        for module in ("documents", "answers", "files", "commitments")
         for name, value in vars(tools_module(module)).items()
         if type(value).__name__ == "Tool"
     }
-    assert (
-        named
-        == bundled
-        == {
-            "find_requirements",
-            "read_document",
-            "search_answers",
-            "get_answer",
-            "write_file",
-            "submit_response",
-        }
-    )
+    assert named <= bundled
+    assert bundled == {
+        "find_requirements",
+        "read_document",
+        "search_answers",
+        "get_answer",
+        "write_file",
+        "submit_response",
+        "check_commitment",
+    }
     assert sorted(p.name for p in TOOLS_DIR.glob("[!_]*.py")) == [
         "answers.py",
+        "commitments.py",
         "documents.py",
         "files.py",
     ]

@@ -1,0 +1,205 @@
+"""Named terms read from a sentence: unlimited vs capped, fixed vs escalating prices, who owns data
+and work product, where data may be kept, certifications and standards, languages."""
+
+from __future__ import annotations
+
+import re
+
+from ._constraints import Constraint, Sentence, context_words, negated
+
+
+def _c(
+    kind: str, subject: str, term: str, s: Sentence, start: int, text: str, **kw: object
+) -> Constraint:
+    return Constraint(
+        kind=kind,
+        subject=subject,
+        direction="presence",
+        term=term,
+        text=text,
+        context=context_words(s.text),
+        pos=s.start + start,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+# ---------------------------------------------------------------- unlimited vs capped ----------
+
+_LIMIT_SUBJECT = [
+    (re.compile(r"liquidated damages|\bpenalt"), "liquidated damages"),
+    (re.compile(r"\bliabilit|\bdamages\b"), "liability"),
+    (re.compile(r"\busers?\b|\bseats?\b|\bstaff\b|\blogins?\b"), "users"),
+    (re.compile(r"\bstorage\b|\bdocuments?\b|\bdisk\b"), "storage"),
+    (re.compile(r"\bapi\b|\bcalls?\b|\brequests?\b|\btransactions?\b"), "API use"),
+    (re.compile(r"\bcredits?\b"), "service credits"),
+    (re.compile(r"\bsupport\b|\btickets?\b|\bincidents?\b"), "support"),
+    (re.compile(r"\btraining\b"), "training"),
+]
+_UNLIMITED = re.compile(
+    r"\bunlimited\b|\buncapped\b|\bwithout (?:any )?(?:limit|cap|ceiling|limitation)\b"
+    r"|\bno (?:limit|cap|ceiling|limitation)s?\b(?! (?:of|to) (?:the|\$|\d))"
+    r"|\bnot (?:be )?(?:subject to any )?(?:limited|capped)\b"
+    r"|\b(?:will not|shall not|does not|do not|won't) (?:accept|agree to|permit) any (?:limitation|cap)"
+)
+_CAPPED = re.compile(
+    r"\blimit(?:s|ed)?\b[^.;]{0,80}?\b(?:to|at)\b|\bcap(?:s|ped)?\b(?: at| to| of|\b)|\bceiling\b"
+    r"|\bmaximum (?:aggregate )?liability\b|\bliability cap\b|\bnot to exceed\b|\bshall not exceed\b"
+    r"|\bup to \d+ (?:named |concurrent |staff )?users|\blimitation of liability\b"
+)
+
+
+def _limit_subject(text: str, start: int, end: int) -> str | None:
+    best: tuple[int, str] | None = None
+    for pattern, subject in _LIMIT_SUBJECT:
+        for m in pattern.finditer(text):
+            distance = start - m.end() if m.end() <= start else m.start() - end + 10
+            if distance < 0:
+                distance = 0
+            if distance <= 90 and (best is None or distance < best[0]):
+                best = (distance, subject)
+    return best[1] if best else None
+
+
+def unlimited_terms(s: Sentence) -> list[Constraint]:
+    text = s.text
+    out = []
+    for m in _UNLIMITED.finditer(text):
+        subject = _limit_subject(text, m.start(), m.end())
+        if subject is None:
+            continue
+        refused = negated(text, m.start(), 30) and not m.group(0).startswith(
+            ("without", "no ", "not")
+        )
+        if m.group(0).startswith(("will not", "shall not", "does not", "do not", "won't")):
+            refused = False  # "will not accept any limitation" asks for no cap
+        term = "capped" if refused else "unlimited"
+        shown = "not unlimited" if refused else "unlimited"
+        out.append(_c("unlimited", subject, term, s, m.start(), shown))
+    for m in _CAPPED.finditer(text):
+        if any(c.pos == s.start + m.start() for c in out):
+            continue
+        subject = _limit_subject(text, m.start(), m.end())
+        if subject is None or negated(text, m.start(), 25):
+            continue
+        if "limitation of liability" in m.group(0) and not re.search(
+            r"\blimit(?:s|ed)\b|\bcap", text
+        ):
+            continue
+        clause = text[m.start() : m.start() + 110].split(";")[0]
+        out.append(_c("unlimited", subject, "capped", s, m.start(), "capped: " + _trim(clause)))
+    for m in re.finditer(
+        r"\b(?:does|do|will|shall|can|is|are)\s+not\s+(?:accept|agree to|offer|pay)\b|\b(?:cannot|can't|unable to|not able to)\s+(?:accept|agree to|offer|pay)\b",
+        text,
+    ):
+        following = text[m.end() : m.end() + 60]
+        if re.match(r"\s+(?:any )?(?:liquidated damages|penalt)", following):
+            out.append(
+                _c(
+                    "unlimited",
+                    "liquidated damages",
+                    "refused",
+                    s,
+                    m.start(),
+                    "refused: " + _trim(text[m.start() : m.end() + 40]),
+                )
+            )
+    return out
+
+
+def _trim(clause: str, limit: int = 90) -> str:
+    clause = " ".join(clause.split()).strip(" ,.;")
+    return clause if len(clause) <= limit else clause[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+# ---------------------------------------------------------------- firm prices vs escalation ----
+
+_FIXED_REQ = re.compile(
+    r"\bfirm(?: and| ,)? fixed\b|\bfixed(?: and firm)?\s+(?:unit )?(?:price|pricing|prices|fee|fees|rates?)\b"
+    r"|\bprices?\s+(?:and rates )?(?:shall|will|must)\s+(?:be|remain)\s+(?:firm|fixed|unchanged)"
+    r"|\bno (?:price )?(?:escalation|increases?|adjustments?)\b|\bheld (?:firm|constant)\b"
+    r"|\bnot (?:be )?(?:subject to )?(?:escalation|increase|price adjustment)"
+    r"|\bfirm (?:for|through(?:out)?)\b|\bfixed (?:for|through(?:out)?)\b|\blocked\b"
+)
+_ESCALATE = re.compile(
+    r"\bcpi(?:-u|-w)?\b|consumer price index|\bescalat\w*|\bprice (?:increase|adjustment|uplift)s?"
+    r"|\bannual (?:increase|adjustment|uplift|escalation)s?\b|\bincrease[sd]?\b[^.;]{0,30}\b(?:annually|each year|every year|per year|by \d)"
+    r"|\bindex(?:ed|ation)\b|\binflation\w*|\buplift\w*|\badjust\w* (?:annually|each year|every year)"
+    r"|\breserve[sd]? the right to (?:increase|adjust|change)"
+    r"|\b(?:then-current|then current|prevailing|current list) (?:rates?|prices?|pricing|list prices)"
+    r"|\bthereafter\b[^.;]{0,80}\b(?:rate card|list price)"
+)
+_VARIABLE = re.compile(
+    r"\btime[- ]and[- ]materials?\b|\bt&m\b|\bhourly rates? (?:basis|billing)|\bcost[- ]plus\b"
+)
+
+
+def price_terms(s: Sentence, requirement: bool) -> list[Constraint]:
+    text = s.text
+    if not re.search(r"\bpric|\bfee|\brate|\bcost|\bcharge|\bescalat|\bcpi\b|\bsubscription", text):
+        return []
+    out = []
+    if requirement:
+        m = _FIXED_REQ.search(text)
+        if m and not re.search(
+            r"\bmay\b[^.;]{0,40}\bescalat|\bescalation (?:is|shall be) (?:permitted|allowed)", text
+        ):
+            subject = (
+                "implementation fee"
+                if re.search(r"\bimplement|\bservices? (?:shall|will) be priced|\bfixed fee", text)
+                and "subscription" not in text
+                else "prices"
+            )
+            out.append(
+                _c(
+                    "price_basis",
+                    subject,
+                    "fixed",
+                    s,
+                    m.start(),
+                    "firm fixed prices" if subject == "prices" else "fixed fee",
+                )
+            )
+        return out
+    escalations = [m for m in _ESCALATE.finditer(text) if not negated(text, m.start(), 30)]
+    variable = [m for m in _VARIABLE.finditer(text) if not negated(text, m.start(), 30)]
+    fixed = [m for m in _FIXED_REQ.finditer(text) if not negated(text, m.start(), 20)]
+    if escalations:
+        m = escalations[0]
+        out.append(
+            _c(
+                "price_basis",
+                "prices",
+                "escalating",
+                s,
+                m.start(),
+                "escalation: " + _trim(text[max(0, m.start() - 40) : m.end() + 50], 100),
+            )
+        )
+    elif fixed:
+        out.append(
+            _c(
+                "price_basis",
+                "prices",
+                "fixed",
+                s,
+                fixed[0].start(),
+                _trim(text[fixed[0].start() : fixed[0].end() + 40]),
+            )
+        )
+    if variable:
+        term = "fixed or variable" if fixed else "variable"
+        out.append(
+            _c(
+                "price_basis",
+                "implementation fee",
+                term,
+                s,
+                variable[0].start(),
+                "fixed fee or time and materials" if fixed else "time and materials",
+            )
+        )
+    elif fixed and re.search(r"\bfixed fee|\bimplement", text):
+        out.append(
+            _c("price_basis", "implementation fee", "fixed", s, fixed[0].start(), "fixed fee")
+        )
+    return out
