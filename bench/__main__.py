@@ -22,6 +22,7 @@ from bench._env import ROOT, isolate
 SUBCOMMANDS = {
     "plan-scaling": "bench.plan_scaling",
     "extraction": "bench.extraction",
+    "commitments": "bench.commitments_score",
 }
 
 #: BENCHMARKS.md keeps everything from this line on when the main report is re-rendered: the

@@ -15,9 +15,9 @@ from ._quantities import (
     percent_constraints,
 )
 from ._relevance import RELEVANT_AT, relevance
-from ._rights import location_terms, ownership_terms
+from ._rights import indemnity_terms, location_terms, ownership_terms
 from ._standards import certification_terms, language_terms
-from ._terms import price_terms, unlimited_terms
+from ._terms import billing_terms, price_terms, unlimited_terms
 from ._verdict import SEVERITY, CommitmentCheck
 
 
@@ -36,9 +36,13 @@ def extract(text: str, *, requirement: bool) -> list[Constraint]:
         out += location_terms(s, requirement)
         out += certification_terms(s, requirement)
         out += language_terms(s, requirement)
+        out += billing_terms(s, requirement)
+        out += indemnity_terms(s, requirement)
     if requirement:
         out = [c for c in out if not (c.kind == "unlimited" and c.term != "unlimited")]
         out = [c for c in out if not (c.kind == "count" and c.term == "on request")]
+        # words without a figure cannot be checked; the contract's own term is not a commitment
+        out = [c for c in out if c.term != "vague" and c.subject != "term"]
     return _dedupe(out)
 
 

@@ -49,6 +49,7 @@ class Constraint:
     term: str = ""  # a categorical value: "unlimited", "capped", "fixed", "escalating", ...
     options: tuple[str, ...] = ()  # regions, certifications, languages
     negated: tuple[str, ...] = ()  # options the text explicitly denies
+    nominal: tuple[float, float] | None = None  # business time in business hours, unconverted
     context: frozenset[str] = field(default_factory=frozenset)
     pos: int = 0
 
@@ -69,10 +70,10 @@ def sentences(raw: str) -> list[Sentence]:
     ):
         chunk = text[start : m.start()]
         if chunk.strip():
-            out.append(Sentence(chunk, start))
+            out.append(Sentence(" ".join(chunk.split()), start))
         start = m.end()
     if text[start:].strip():
-        out.append(Sentence(text[start:], start))
+        out.append(Sentence(" ".join(text[start:].split()), start))
     return out
 
 
@@ -173,32 +174,44 @@ def _compile(pairs: list[tuple[str, str]]) -> list[tuple[re.Pattern[str], str]]:
     return [(re.compile(p), s) for p, s in pairs]
 
 
-_MAX = re.compile(
-    r"(?:within|no later than|not later than|no more than|not more than|not to exceed|not exceed"
+_MAX_WORDS = (
+    r"within|no later than|not later than|no more than|not more than|not to exceed|not exceed"
     r"|not exceeding|shall not exceed|at most|a maximum of|maximum of|maximum|max\.?|up to|under"
     r"|less than|fewer than|no longer than|not longer than|in no event later than|by no later than"
-    r"|in under|no greater than|inside of|inside)\s+(?:of\s+|a\s+|an\s+|the\s+)*\$?\s*$"
+    r"|in under|no greater than|inside of|inside|capped at|limited to|no slower than"
 )
-_MIN = re.compile(
-    r"(?:at least|a minimum of|minimum of|minimum|min\.?|no less than|not less than|no fewer than"
-    r"|not fewer than|more than|in excess of|greater than|exceeding|upwards of|not below)"
-    r"\s+(?:of\s+|a\s+|an\s+|the\s+)*\$?\s*$"
+_MIN_WORDS = (
+    r"at least|a minimum of|minimum of|minimum|min\.?|no less than|not less than|no fewer than"
+    r"|not fewer than|more than|in excess of|greater than|exceeding|upwards of|not below|no lower than"
+    r"|not lower than|no shorter than|not shorter than|or more frequently than"
+)
+# The leftmost match wins, so "not less than" is read before its tail "less than".
+_MARKER = re.compile(
+    rf"(?:(?P<max>{_MAX_WORDS})|(?P<min>{_MIN_WORDS}))\s+(?:of\s+|a\s+|an\s+|the\s+|by\s+)*\$?\s*$"
 )
 _AFTER_MAX = re.compile(
-    r"^[\s',]*(?:or (?:less|fewer|sooner|shorter|faster|earlier)|maximum|max\b)"
+    r"^[\s',]*(?:or (?:less|fewer|sooner|shorter|faster|earlier|lower)|maximum|max\b)"
 )
 _AFTER_MIN = re.compile(
     r"^[\s',]*(?:or (?:more|longer|greater|higher|better|above)|minimum|min\b|at a minimum|\+)"
 )
+_FLIP = re.compile(r"\b(?:not|never)\b[^,;]{0,30}$")
 
 
 def direction_marker(sentence: str, start: int, end: int) -> str | None:
     """ "max" / "min" when words right around the value say so ("within", "at least", "or more")."""
-    before = sentence[max(0, start - 40) : start]
+    before = sentence[max(0, start - 45) : start]
+    m = _MARKER.search(before)
+    if m:
+        found = "max" if m.group("max") else "min"
+        # "shall not increase by more than 2%": a negated minimum marker is a maximum
+        if _FLIP.search(before[: m.start()]) and not re.match(r"no|not", m.group(0)):
+            found = "min" if found == "max" else "max"
+        return found
     after = sentence[end : end + 20]
-    if _MAX.search(before) or _AFTER_MAX.search(after):
+    if _AFTER_MAX.search(after):
         return "max"
-    if _MIN.search(before) or _AFTER_MIN.search(after):
+    if _AFTER_MIN.search(after):
         return "min"
     return None
 
@@ -268,38 +281,47 @@ _UNIT_NAMES = {
 _TIME_SUBJECTS = _compile(
     [
         (
-            r"recovery time objective|\brto\b|restor\w* (?:of )?(?:the )?(?:service|system|operation)",
+            r"recovery time objective|\brto\b|\brestor\w*|\brecover (?:the )?(?:service|system)"
+            r"|\bfail ?over|\boperational\b|\bback online",
             "RTO",
         ),
         (r"recovery point objective|\brpo\b|data loss", "RPO"),
         (
-            r"\bnotif\w*|\binform\w*|\balert\w*|\breport (?:the |any )?(?:breach|incident)",
+            r"\bnotif\w*|\binform\w*|\balert\w*|\bcommunicat\w*"
+            r"|\breport\w*\b[^.;]{0,40}\b(?:breach|incident|disclosure)"
+            r"|\b(?:breach|incident|disclosure)\w*\b[^.;]{0,40}\breport\w*",
             "notification",
         ),
-        (r"\brespon\w*|\backnowledg\w*|\breply", "response"),
+        (r"\brespon\w*|\backnowledg\w*|\breply|\banswer(?:s|ed)?\b|\bspeed of answer", "response"),
         (r"\bresol\w*|\bfix(?:es|ing)?\b|\bworkaround", "resolution"),
         (
-            r"\bremediat\w*|\bpatch\w*|\bcorrect\w* (?:of )?(?:critical|high|vulnerab)",
+            r"\bremediat\w*|\bpatch\w*|\bcorrect\w*",
             "remediation",
         ),
-        (r"\bnotice\b", "notice"),
+        (r"\bnotice\b|\bannounc\w*", "notice"),
         (r"\bretain\w*|\bretention|\bkept\b|\bpreserv\w*|\barchiv\w*", "retention"),
         (r"\btransition\w*|\bread-only", "transition"),
         (r"\bwarrant\w*", "warranty"),
-        (r"\bvalid for\b|\bremain valid|\bvalidity|\birrevocable|\bfirm offer", "validity"),
-        (r"\bpay\b|\bpays\b|\bpaid\b|\bpayment|\binvoice\w*|\bnet\b", "payment"),
-        (r"\binitial term|\bcontract term|\bterm of\b|\brenewal|\bterm\b", "term"),
-        (r"\bpage loads?|\bload time|\blatency|\bpage response", "page load"),
+        (r"\bvalid for\b|\bremains? valid|\bvalidity|\birrevocable|\bfirm offer", "validity"),
+        (r"\bpay\b|\bpays\b|\bpaid\b|\bpayment|\bpayable|\binvoice\w*|\bnet\b", "payment"),
+        (r"\binitial term|\bcontract term\b|\bterm of\b|\brenewal|\bterm\b", "term"),
+        (
+            r"\bpage loads?|\bload time|\blatency|\bpage response|\bpages?\b[^.;]{0,20}\bload"
+            r"|\bloads? in\b|\bpercentile",
+            "page load",
+        ),
         (r"\bhypercare|\bpost-go-live support|\bstabili[sz]ation", "hypercare"),
         (r"\btraining\b", "training"),
         (r"\bhistory|\bhistorical|\byears of (?:data|records)", "history"),
         (
             r"return\w* (?:all |the )?(?:\w+ )?data|data (?:return|export)|\bexport\w*"
-            r"|\b(?:provides?|deliver\w*) (?:the |all |a copy of )?(?:\w+'s |\w+ )?data\b",
+            r"|\b(?:provides?|deliver\w*) (?:the |all |a copy of )?(?:\w+'s |\w+ )?data\b"
+            r"|\bdata\b[^.;]{0,25}\b(?:returned|provided back|handed back)",
             "data return",
         ),
+        (r"\bdelet\w*|\bpurg\w*|\bdestr\w*|\berase\w*|\bsanitiz\w*", "deletion"),
         (
-            r"\bimplement\w*|\bgo-live|\bgo live|\bdeploy\w*|\bcomplet\w* (?:the )?project",
+            r"\bimplement\w*|\bgo-live|\bgo live|\bcomplet\w* (?:the )?project|\bbe live\b",
             "implementation",
         ),
         (r"\bmaintenance window|\bdowntime|\boutage", "downtime"),
@@ -314,10 +336,10 @@ _TIME_DEFAULT = {
     "remediation": "max",
     "page load": "max",
     "data return": "max",
+    "deletion": "max",
     "implementation": "max",
     "downtime": "max",
     "notice": "min",
-    "lead time": "min",
     "retention": "min",
     "transition": "min",
     "warranty": "min",
@@ -328,6 +350,8 @@ _TIME_DEFAULT = {
     "history": "min",
     "term": "exact",
 }
+#: Subjects whose times differ by severity ("Severity 1: 1 hour; Severity 2: 4 hours").
+_GRADED = frozenset({"response", "resolution", "remediation", "notification"})
 _TIME_KIND = {
     "RTO": "recovery_time",
     "RPO": "recovery_time",
@@ -378,7 +402,7 @@ def time_constraints(s: Sentence) -> list[Constraint]:
         hi = to_float(m.group(2)) if m.group(2) else lo
         after = text[m.end() : m.end() + 30]
         if re.match(r"[\s,]*(?:before|prior to|in advance|ahead of|preceding the)", after):
-            subject: str | None = "lead time"
+            subject: str | None = "notice"
         elif m.group(5) or re.match(r"[\s,]*(?:advance |prior |written |of )*notice", after):
             subject = "notice"
         else:
@@ -405,9 +429,12 @@ def time_constraints(s: Sentence) -> list[Constraint]:
                 hi=high,
                 unit="hours",
                 basis=basis,
-                qualifier=severity(text, m.start(), m.end()),
+                qualifier=severity(text, m.start(), m.end()) if subject in _GRADED else "",
                 text=shown,
                 term="denied" if negated(text, m.start(), 60) else "",
+                nominal=(lo * _HOURS[unit][0], hi * _HOURS[unit][1])
+                if basis == "business"
+                else None,
                 context=context_words(text[max(0, m.start() - 80) : m.end() + 40]),
                 pos=s.start + m.start(),
             )

@@ -8,6 +8,7 @@ import math
 from ._constraints import BUSINESS_RATIO, Constraint
 from ._rights import REGION_NAMES
 from ._standards import cert_label
+from ._terms import billing_clash
 from ._verdict import ConstraintCheck, Verdict, required_text
 
 _TIME = ("duration", "response_time", "recovery_time")
@@ -25,6 +26,8 @@ def compare_one(rc: Constraint, offered: list[Constraint]) -> ConstraintCheck:
         "data_location": _location,
         "certification": _certification,
         "language": _language,
+        "payment_terms": _billing,
+        "indemnity": _indemnity,
     }[rc.kind]
     return handler(rc, offered)
 
@@ -87,11 +90,14 @@ def _numeric(rc: Constraint, offered: list[Constraint]) -> ConstraintCheck:
                 "falls_short",
                 "the answer offers references only on request, not with the proposal",
             )
+    refused = [c for c in offered if c.term == "refused" and c.subject == rc.subject]
+    if refused:
+        return _result(rc, refused[0].text, "conflicts", f"the answer refuses {rc.subject}")
     vague = [c for c in candidates if c.lo is None]
     candidates = [c for c in candidates if c.lo is not None]
     stated = [c for c in candidates if c.term != "denied"]
     if stated:
-        return _compare_values(rc, max(stated, key=lambda c: _overlap(rc, c)))
+        return _compare_values(rc, _best(rc, stated))
     if candidates:
         denied = max(candidates, key=lambda c: _overlap(rc, c))
         if (
@@ -112,6 +118,18 @@ def _numeric(rc: Constraint, offered: list[Constraint]) -> ConstraintCheck:
     return _not_stated(rc)
 
 
+def _best(rc: Constraint, stated: list[Constraint]) -> Constraint:
+    """The answer's value for the requirement: the closest in wording; among values about as
+    close, the one most in the answer's favour ("weekly full backups and nightly incrementals")."""
+    top = max(_overlap(rc, c) for c in stated)
+    close = [c for c in stated if _overlap(rc, c) >= top - 0.1]
+    if rc.direction == "max":
+        return min(close, key=lambda c: c.hi if c.hi is not None else math.inf)
+    if rc.direction == "min":
+        return max(close, key=lambda c: c.lo if c.lo is not None else -math.inf)
+    return max(close, key=lambda c: _overlap(rc, c))
+
+
 def _compare_values(rc: Constraint, oc: Constraint) -> ConstraintCheck:
     assert rc.lo is not None and rc.hi is not None and oc.lo is not None and oc.hi is not None
     detail_bits = []
@@ -125,6 +143,9 @@ def _compare_values(rc: Constraint, oc: Constraint) -> ConstraintCheck:
     if rc.kind == "money" and rc.basis and oc.basis and rc.basis != oc.basis:
         detail_bits.append(f"required {rc.basis}, the answer states {oc.basis}")
     r_lo, r_hi, o_lo, o_hi = rc.lo, rc.hi, oc.lo, oc.hi
+    if rc.nominal and oc.nominal:  # both in business time: compare as stated
+        (r_lo, r_hi), (o_lo, o_hi) = rc.nominal, oc.nominal
+        detail_bits.clear()
     verdict: Verdict
     if rc.direction == "max":
         verdict = (
@@ -317,3 +338,23 @@ def _language(rc: Constraint, offered: list[Constraint]) -> ConstraintCheck:
     if any(m in denied for m in missing):
         return _result(rc, shown, "conflicts", f"the answer excludes {names}")
     return _result(rc, shown, "falls_short", f"the answer does not offer {names}")
+
+
+def _billing(rc: Constraint, offered: list[Constraint]) -> ConstraintCheck:
+    found = _same_subject(rc, offered)
+    clash = [c for c in found if c.term == billing_clash(rc.term)]
+    if clash:
+        return _result(rc, clash[0].text, "conflicts", f"required {rc.text}; the answer differs")
+    same = [c for c in found if c.term == rc.term]
+    if same:
+        return _result(rc, same[0].text, "meets", "the answer bills as required")
+    return _not_stated(rc)
+
+
+def _indemnity(rc: Constraint, offered: list[Constraint]) -> ConstraintCheck:
+    found = _same_subject(rc, offered)
+    if found:
+        return _result(
+            rc, found[0].text, "conflicts", "the answer limits the indemnity to its own fault"
+        )
+    return _not_stated(rc)

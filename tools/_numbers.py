@@ -113,11 +113,12 @@ def _replace_run(match: re.Match[str]) -> str:
     text = match.group(0)
     # A lone "one" is mostly a pronoun ("one of the", "no one"); only numbers count.
     if text.lower() == "one":
-        after = match.string[match.end() : match.end() + 25].lower()
+        after = match.string[match.end() : match.end() + 45].lower()
         if not re.match(
             r"\s*\(?\s*(?:\(|business|calendar|hour|day|week|month|year|minute|second|"
             r"reference|time|copy|site|percent|%|full|additional|occurrence|instance|"
-            r"trained|named|dedicated|renewal|optional)",
+            r"trained|named|dedicated|renewal|optional|(?:[a-z-]+\s+){0,2}(?:environment|user|"
+            r"trainer|session|licen[cs]e|seat|region|data cent|copy|copies|reference))",
             after,
         ):
             return text

@@ -50,6 +50,8 @@ def percent_constraints(s: Sentence) -> list[Constraint]:
     found: list[tuple[int, int, float, str]] = []
     for m in _PERCENT.finditer(text):
         found.append((m.start(), m.end(), to_float(m.group(1)), m.group(0).strip()))
+    for m in re.finditer(r"\b(\d{1,2}(?:\.\d+)?)(?:th|st|nd|rd) percentile", text):
+        found.append((m.start(), m.end(), to_float(m.group(1)), f"{m.group(1)}th percentile"))
     for words, value in _NINES.items():
         for m in re.finditer(rf"\b{words}\b", text):
             found.append((m.start(), m.end(), value, f"{value:g}%"))
@@ -237,7 +239,11 @@ def count_constraints(s: Sentence) -> list[Constraint]:
     text = s.text
     out = []
     for m in _COUNT.finditer(text):
-        if re.match(r"[\s-]*(?:%|percent|hours?|days?|years?|months?)", text[m.end(1) :]):
+        if re.match(
+            r"[\s-]*(?:%|percent|(?:business |calendar |working )?(?:seconds?|minutes?|hours?|days?"
+            r"|weeks?|years?|months?|quarters?)\b)",
+            text[m.end(1) :],
+        ):
             continue
         noun = _singular(m.group(2))
         for old, new in (("trial migration", "migration"), ("test migration", "migration")):
@@ -276,7 +282,15 @@ def count_constraints(s: Sentence) -> list[Constraint]:
 
 # ---------------------------------------------------------------- frequencies ------------------
 
-_PER_YEAR = {"hour": 8760.0, "day": 365.0, "week": 52.0, "month": 12.0, "quarter": 4.0, "year": 1.0}
+_PER_YEAR = {
+    "hour": 8760.0,
+    "day": 365.0,
+    "night": 365.0,
+    "week": 52.0,
+    "month": 12.0,
+    "quarter": 4.0,
+    "year": 1.0,
+}
 _ADVERBS = {
     "hourly": 8760.0,
     "daily": 365.0,
@@ -305,7 +319,7 @@ _ADVERBS = {
 }
 _FREQ = re.compile(
     r"\b(?:(?P<adverb>" + "|".join(sorted(map(re.escape, _ADVERBS), key=len, reverse=True)) + r")"
-    r"|(?:every|each)\s+(?:(?P<n>\d+)\s+)?(?P<unit>hour|day|week|month|quarter|year)s?"
+    r"|(?:every|each)\s+(?:(?P<n>\d+)\s+)?(?P<unit>hour|day|night|week|month|quarter|year)s?"
     r"|(?P<times>once|twice|(?P<k>\d+)\s+times)\s+(?:a|an|per|each|every)\s+(?P<unit2>hour|day|week|month|quarter|year)"
     r"|(?:once|twice)\s+(?:a|per)\s+(?P<unit3>calendar year|year))\b"
 )
@@ -314,6 +328,7 @@ _ACTIVITY = _compile(
         (r"penetration test\w*|\bpen[- ]?test\w*", "penetration test"),
         (r"vulnerability scan\w*|\bscan\w*", "vulnerability scan"),
         (r"\btest\w*|\bexercise\w*|\bdrill\w*", "test"),
+        (r"\baudit report|\bsoc ?[12]\b[^.;]{0,25}\breport", "audit"),
         (r"\baudit\w*|\bexamination|\bassessment|\battestation", "audit"),
         (r"\breport\w*", "report"),
         (r"\bmeet\w*|\breview meeting|\bservice review|\bcheck-in", "meeting"),
@@ -353,6 +368,8 @@ def frequency_constraints(s: Sentence) -> list[Constraint]:
         ):
             continue
         subject = nearest(text, m.start(), m.end(), _ACTIVITY)
+        if re.search(r"\bescrow|\bdeposits?\b", text):
+            subject = "escrow deposit"  # "deposits updated with every release and quarterly"
         if subject is None:
             continue
         out.append(

@@ -25,7 +25,8 @@ _TOPICS = [
     ("release", r"\brelease\w*|\bupgrade\w*|\bnew versions?\b|\bsandbox|\bnon-production"),
     (
         "pricing",
-        r"\bpric\w*|\bescalat\w*|\bcpi\b|\binflation|\brate card|\bsubscription fee|\bfees?\b|\bcost",
+        r"\bpric\w*|\bescalat\w*|\bcpi\b|\binflation|\brate card|\bsubscription fee|\bfees?\b|\bcost"
+        r"|\brates?\b|\bbill(?:ed|ing)\b|\btime[- ]and[- ]materials|\bquot(?:e|ed|ation)\b",
     ),
     ("payment", r"\binvoic\w*|\bpayment|\bpays?\b|\barrears|\bnet \d+"),
     ("liability", r"\bliabilit\w*|\bdamages\b|\bindemn\w*|\bhold harmless"),
@@ -35,11 +36,14 @@ _TOPICS = [
     ),
     (
         "ownership",
-        r"\bown\w*|\bproperty of\b|\btitle\b|\bwork product|\bintellectual property|\bfor hire|\blicen[cs]e",
+        r"\bown\w*|\bproperty\b|\btitle\b|\bwork product|\bintellectual property|\bfor hire"
+        r"|\blicen[cs]e|\bbelongs?\b|\bvests?\b",
     ),
     (
         "location",
-        r"\bdata cent\w*|\bhosted|\blocated|\blocation|\bregions?\b|\bstored|\boffshore|\bsovereign|\bresiden\w*|\bunited states|\bonshore",
+        r"\bdata cent\w*|\bhost\w*|\blocated|\blocation|\bregions?\b|\bstored|\boffshore|\bsovereign"
+        r"|\bresiden\w*|\breside\b|\bunited states|\bonshore|\boutside (?:of )?the\b|\btransferred"
+        r"|\beea\b|\beu\b|\beuropean union|\bcanada|\bcross-border",
     ),
     (
         "certification",

@@ -23,6 +23,7 @@ _BUYER_OWNS = re.compile(
     rf"\b(?:owned|property) (?:solely |exclusively |entirely )?(?:by|of) {_BUYER}\b"
     rf"|\b{_BUYER} (?:shall |will |does |must )?(?:own|owns|retains?|holds?|keeps?)\b(?! a licen)"
     rf"|\b{_BUYER} (?:shall |will )?(?:have|retain|hold|be vested with) (?:all |sole |exclusive |full )*(?:right,? title|ownership|title)"
+    rf"|\bbelongs? (?:solely |exclusively )?to {_BUYER}\b|\bvests? in {_BUYER}\b"
     r"|\bworks? (?:made )?for hire\b|\bremains? (?:the )?(?:sole |exclusive )?property of (?:the )?(?:city|county|state|agency|customer|client|buyer)"
     r"|\b(?:assign|transfer)s? (?:all )?(?:right,? title|ownership)[^.;]{0,40}\bto " + _BUYER
 )
@@ -33,6 +34,10 @@ _SUPPLIER_OWNS = re.compile(
     r"|\b(?:retains?|keeps?) ownership\b"
     r"|\bremains? (?:the )?(?:sole |exclusive )?property of (?!(?:the )?(?:city|county|state|agency|customer|client|buyer))"
     r"|\bowned by (?:us|the (?:supplier|vendor|contractor|provider|licensor|proposer|company))\b"
+    r"|\b(?:we|the (?:supplier|vendor|contractor|provider|licensor|proposer|company))"
+    r" (?:shall |will |also )?owns?\b"
+    r"|\bremains? (?:our|the (?:supplier|vendor|contractor|provider)'s) (?:sole |exclusive )?property"
+    r"|\bbelongs? (?:solely |exclusively )?to (?:us|the (?:supplier|vendor|contractor|provider))\b"
 )
 _LICENCE = re.compile(
     rf"\b{_BUYER} (?:receives?|is granted|will receive|shall receive|gets) an? [^.;]{{0,40}}licen[cs]e"
@@ -50,7 +55,9 @@ def _subjects(clause: str) -> list[str]:
 
 def ownership_terms(s: Sentence, requirement: bool) -> list[Constraint]:
     text = s.text
-    if not re.search(r"\bown|\bproperty\b|\btitle\b|\bfor hire\b|\blicen[cs]e|\bassign", text):
+    if not re.search(
+        r"\bown|\bproperty\b|\btitle\b|\bfor hire\b|\blicen[cs]e|\bassign|\bbelong|\bvest", text
+    ):
         return []
     out = []
     for m in _BUYER_OWNS.finditer(text):
@@ -146,7 +153,7 @@ _REGIONS = [
     (r"\bcanad\w*|\btoronto\b|\bmontreal\b|\bquebec\b|\bca-central|\bvancouver\b", "Canada"),
     (r"\baustralia\w*|\bsydney\b|\bmelbourne\b", "Australia"),
     (
-        r"\bindia\b|\bphilippines\b|\bmanila\b|\bbangalore\b|\bbengaluru\b|\bpakistan\b|\bukraine\b|\bcosta rica\b|\bmexico\b|\bsingapore\b|\bjapan\b|\bchina\b|\bbrazil\b|\bap-\w+|\boffshore\b|\boverseas\b|\bforeign\b|\boutside (?:of )?the (?:united states|u\.?s\.?|eu|european union|country)",
+        r"\bindia\b|\bphilippines\b|\bmanila\b|\bbangalore\b|\bbengaluru\b|\bpakistan\b|\bukraine\b|\bcosta rica\b|\bmexico\b|\bsingapore\b|\bjapan\b|\bchina\b|\bbrazil\b|\bap-\w+|\boffshore\b|\boverseas\b|\bforeign\b|\boutside (?:of )?the country",
         "elsewhere",
     ),
     (r"\bnorth america\b", "North America"),
@@ -192,13 +199,14 @@ def location_terms(s: Sentence, requirement: bool) -> list[Constraint]:
     denied: list[str] = []
     for start, region in regions:
         before = text[max(0, start - 40) : start]
-        if region == "elsewhere" and re.search(r"\boutside\b", text[start : start + 12]):
-            # "never ... outside the United States": the place named after "outside" is the one allowed
-            inner = [r for p, r in _regions(text[start : start + 60]) if r != "elsewhere"]
-            if negated(text, start, 50) or re.search(r"\bonly\b|\bsolely\b", before):
-                allowed += inner
+        outside = re.search(r"\b(?:outside|beyond)(?: of)?(?: the)?\s*$", before)
+        if outside and region != "elsewhere":
+            # "never ... outside the United States": the place named after "outside" is allowed
+            at = start - len(before) + outside.start()
+            if negated(text, at, 50) or re.search(r"\bonly\b|\bsolely\b", before):
+                allowed.append(region)
             else:
-                denied += inner or ["elsewhere"]
+                denied.append(region)
                 allowed.append("elsewhere")
             continue
         if region == "elsewhere" and negated(text, start, 40):
@@ -227,5 +235,49 @@ def location_terms(s: Sentence, requirement: bool) -> list[Constraint]:
             + (" / ".join(REGION_NAMES.get(r, r) for r in dict.fromkeys(allowed)) or "none"),
             context=context_words(text),
             pos=s.start,
+        )
+    ]
+
+
+# ---------------------------------------------------------------- indemnity scope --------------
+
+_BUYER_NEGLIGENCE_REQ = re.compile(
+    r"\b(?:including|even if|regardless of|notwithstanding|whether or not)\b[^.;]{0,80}"
+    r"\bnegligence of (?:the )?(?:city|county|state|agency|customer|client|buyer|authority|owner)"
+    r"|\bcaused (?:in (?:whole or in )?part|partly|partially) by (?:the )?(?:\w+ )?negligence"
+    r"|\bregardless of (?:the )?(?:cause|fault)"
+)
+_BUYER_NEGLIGENCE_EXCLUDED = re.compile(
+    r"\b(?:not|never)\b[^.;]{0,40}\b(?:extend|apply|cover|include)\w*\b[^.;]{0,60}"
+    r"\b(?:customer|agency|city|county|client|state|buyer)(?:'s)? (?:own )?(?:negligence|fault)"
+    r"|\bexcept (?:to the extent )?(?:caused by|arising from|resulting from) (?:the )?"
+    r"(?:customer|agency|city|county|client|state|buyer)(?:'s)? (?:own )?negligence"
+    r"|\bto the extent caused by (?:the )?(?:negligence|fault|acts)"
+    r"|\baccording to the cause\b|\bproportion\w* to (?:its|their) (?:fault|negligence)"
+)
+
+
+def indemnity_terms(s: Sentence, requirement: bool) -> list[Constraint]:
+    """An indemnity (or cost) that must hold whatever the cause, against one limited to fault."""
+    text = s.text
+    pattern = _BUYER_NEGLIGENCE_REQ if requirement else _BUYER_NEGLIGENCE_EXCLUDED
+    m = pattern.search(text)
+    if not m or not re.search(r"\bindemn|\bhold harmless|\bdefend|\bcosts?\b|\bliab", text):
+        return []
+    if requirement:
+        shown = "covers claims whatever their cause, the buyer's negligence included"
+        term = "any cause"
+    else:
+        shown = "limited to fault: " + _trim(m.group(0), 80)
+        term = "fault only"
+    return [
+        Constraint(
+            kind="indemnity",
+            subject="indemnity scope",
+            direction="presence",
+            term=term,
+            text=shown,
+            context=context_words(text),
+            pos=s.start + m.start(),
         )
     ]

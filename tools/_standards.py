@@ -191,7 +191,12 @@ _MACHINE = re.compile(
     r"\bmachine[- ]translat\w*|\bautomatic translat\w*|\bgoogle translate|\btranslation widget"
 )
 _LANG_CONTEXT = re.compile(
-    r"\blanguage|\bavailable in\b|\btranslat\w*|\bmultilingual|\blocali[sz]|\bbilingual|\bin (?:"
+    r"\blanguage|\bavailable in\b|\btranslat\w*|\bmultilingual|\blocali[sz]|\bbilingual"
+    r"|\b(?:"
+    + _LANGUAGES
+    + r")\b(?:,| and| or|/)\s*(?:"
+    + _LANGUAGES
+    + r")\b|\bin (?:both )?(?:"
     + _LANGUAGES
     + r")\b|\b(?:"
     + _LANGUAGES

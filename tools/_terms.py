@@ -40,6 +40,9 @@ _UNLIMITED = re.compile(
     r"|\bno (?:limit|cap|ceiling|limitation)s?\b(?! (?:of|to) (?:the|\$|\d))"
     r"|\bnot (?:be )?(?:subject to any )?(?:limited|capped)\b"
     r"|\b(?:will not|shall not|does not|do not|won't) (?:accept|agree to|permit) any (?:limitation|cap)"
+    r"|\bnot (?:be )?subject to (?:any |a )?(?:cap|limit|limitation|ceiling)s?\b"
+    r"|\b(?:excluded|exempt\w*|carved? out) from (?:the |any )?(?:cap|limitation|limit)s?\b"
+    r"|\boutside (?:of )?the (?:cap|limitation)\b"
 )
 _CAPPED = re.compile(
     r"\blimit(?:s|ed)?\b[^.;]{0,80}?\b(?:to|at)\b|\bcap(?:s|ped)?\b(?: at| to| of|\b)|\bceiling\b"
@@ -81,6 +84,12 @@ def unlimited_terms(s: Sentence) -> list[Constraint]:
         subject = _limit_subject(text, m.start(), m.end())
         if subject is None or negated(text, m.start(), 25):
             continue
+        if re.search(
+            r"(?:excluded|exempt\w*|carved? out|carve-outs?|outside(?: of)?|subject to(?: any| a)?)"
+            r"(?: from)?(?: the| any)?\s*$",
+            text[max(0, m.start() - 30) : m.start()],
+        ):
+            continue  # "excluded from the cap": the opposite of a cap
         if "limitation of liability" in m.group(0) and not re.search(
             r"\blimit(?:s|ed)\b|\bcap", text
         ):
@@ -126,8 +135,9 @@ _ESCALATE = re.compile(
     r"|\bindex(?:ed|ation)\b|\binflation\w*|\buplift\w*|\badjust\w* (?:annually|each year|every year)"
     r"|\breserve[sd]? the right to (?:increase|adjust|change)"
     r"|\b(?:then-current|then current|prevailing|current list) (?:rates?|prices?|pricing|list prices)"
-    r"|\bthereafter\b[^.;]{0,80}\b(?:rate card|list price)"
+    r"|\bthereafter\b[^.;]{0,80}\b(?:rate card|list price)|\bsubject to change\b"
 )
+SERVICES = "services price"
 _VARIABLE = re.compile(
     r"\btime[- ]and[- ]materials?\b|\bt&m\b|\bhourly rates? (?:basis|billing)|\bcost[- ]plus\b"
 )
@@ -140,12 +150,24 @@ def price_terms(s: Sentence, requirement: bool) -> list[Constraint]:
     out = []
     if requirement:
         m = _FIXED_REQ.search(text)
-        if m and not re.search(
-            r"\bmay\b[^.;]{0,40}\bescalat|\bescalation (?:is|shall be) (?:permitted|allowed)", text
+        capped_rise = re.search(r"\d(?:\.\d+)?\s*(?:%|percent)", text) and re.search(
+            r"\bincrease|\bescalat|\badjust|\buplift", text
+        )
+        if (
+            m
+            and not capped_rise
+            and not re.search(
+                r"\bmay\b[^.;]{0,40}\bescalat|\bescalation (?:is|shall be) (?:permitted|allowed)",
+                text,
+            )
         ):
             subject = (
-                "implementation fee"
-                if re.search(r"\bimplement|\bservices? (?:shall|will) be priced|\bfixed fee", text)
+                SERVICES
+                if re.search(
+                    r"\bimplement|\bprofessional services|\bservices? (?:shall|will|must) be"
+                    r" (?:priced|quoted)|\bfixed fee|\bdeliverables?\b|\bmilestones?\b",
+                    text,
+                )
                 and "subscription" not in text
                 else "prices"
             )
@@ -191,7 +213,7 @@ def price_terms(s: Sentence, requirement: bool) -> list[Constraint]:
         out.append(
             _c(
                 "price_basis",
-                "implementation fee",
+                SERVICES,
                 term,
                 s,
                 variable[0].start(),
@@ -199,7 +221,55 @@ def price_terms(s: Sentence, requirement: bool) -> list[Constraint]:
             )
         )
     elif fixed and re.search(r"\bfixed fee|\bimplement", text):
-        out.append(
-            _c("price_basis", "implementation fee", "fixed", s, fixed[0].start(), "fixed fee")
-        )
+        out.append(_c("price_basis", SERVICES, "fixed", s, fixed[0].start(), "fixed fee"))
     return out
+
+
+# ---------------------------------------------------------------- billing: arrears vs advance ---
+
+_BILLING = [
+    (re.compile(r"\bin arrears\b"), "arrears"),
+    (re.compile(r"\bin advance\b|\bup-?front\b|\bprepa(?:id|y)\w*"), "advance"),
+    (
+        re.compile(
+            r"\b(?:no|not pay any|not be invoiced any) (?:fees?|payments?|charges?)[^.;]{0,20}"
+            r"\b(?:before|prior to|until) (?:go-live|go live|acceptance|final acceptance)"
+            r"|\b(?:begin|begins|beginning|start|starts|starting|commenc\w*) (?:at|upon|on|with|after)"
+            r" (?:go-live|go live|acceptance|final acceptance)"
+        ),
+        "after go-live",
+    ),
+    (
+        re.compile(
+            r"\b(?:(?:begin\w*|start\w*|commenc\w*)\s+(?:at |upon |on |with |from |after )?"
+            r"|from |upon |at |on )(?:the )?(?:contract )?(?:signature|signing|execution|award)\b"
+        ),
+        "from signature",
+    ),
+]
+_CLASHES = {"arrears": "advance", "after go-live": "from signature"}
+
+
+def billing_terms(s: Sentence, requirement: bool) -> list[Constraint]:
+    """When fees are invoiced: in arrears or in advance, from go-live or from signature."""
+    text = s.text
+    if not re.search(r"\binvoic|\bbill|\bpa(?:y|id)|\bfees?\b|\bsubscription", text):
+        return []
+    out = []
+    for pattern, term in _BILLING:
+        if requirement and term not in _CLASHES:
+            continue
+        for m in pattern.finditer(text):
+            if term in ("advance", "from signature") and negated(text, m.start(), 25):
+                continue
+            shown = {"arrears": "invoiced in arrears", "advance": "invoiced in advance"}.get(
+                term, "fees " + term
+            )
+            out.append(_c("payment_terms", "billing", term, s, m.start(), shown))
+            break
+    return out
+
+
+def billing_clash(required: str) -> str:
+    """The answer term that contradicts a required billing term."""
+    return _CLASHES[required]

@@ -29,13 +29,32 @@ def answer(number: int) -> str:
 @pytest.mark.parametrize(
     ("requirement", "answer_id", "verdict", "line"),
     [
-        ("3.6", 20, "falls_short", "notification: required ≤ 24 hours, answer 72 hours"),
+        (
+            "3.6",
+            20,
+            "conflicts",
+            "notification: required ≤ 24 hours, answer 72 hours → falls short",
+        ),
+        ("3.6", 20, "conflicts", "indemnity scope: required covers claims whatever their cause"),
         ("3.9", 24, "falls_short", "RTO: required ≤ 4 hours, answer 8 hours"),
         ("5.2", 30, "conflicts", "prices: required firm fixed prices, answer escalation"),
         ("6.3", 33, "conflicts", "liability: required unlimited, answer capped"),
         ("6.4", 35, "falls_short", "cyber liability: required ≥ $10M, answer $5M"),
         ("4.4", 27, "falls_short", "notice: required ≥ 10 business days, answer 7 calendar days"),
-        ("4.5", 27, "falls_short", "lead time: required ≥ 30 days, answer 14 days"),
+        ("4.5", 27, "falls_short", "notice: required ≥ 30 days, answer 14 days"),
+        (
+            "5.6",
+            32,
+            "conflicts",
+            "billing: required invoiced in arrears, answer invoiced in advance",
+        ),
+        (
+            "5.6",
+            32,
+            "conflicts",
+            "billing: required fees after go-live, answer fees from signature",
+        ),
+        ("6.2", 34, "conflicts", "indemnity scope"),
         ("6.5", 38, "conflicts", "work product: required customer owns work product"),
         ("7.2", 2, "falls_short", "reference: required ≥ 3 references, answer on request"),
         ("4.1", 25, "falls_short", "availability: required ≥ 100%, answer 99.9%"),
@@ -53,7 +72,7 @@ def test_example_traps_are_flagged_with_both_values(
 
 
 @pytest.mark.parametrize(
-    ("requirement", "answer_id"), [("3.8", 22), ("2.1", 5), ("3.5", 19), ("5.6", 32)]
+    ("requirement", "answer_id"), [("3.8", 22), ("2.1", 5), ("3.5", 19), ("3.1", 17), ("2.11", 12)]
 )
 def test_example_answers_that_comply_meet(requirement: str, answer_id: int) -> None:
     result = commitments.check(clause(requirement), answer(answer_id))
@@ -93,7 +112,7 @@ async def test_the_tool_returns_the_model_and_refuses_bad_input() -> None:
     tool = commitments.check_commitment
     assert tool.risk == "read"
     assert set(tool.schema().parameters["properties"]) == {"requirement", "answer"}
-    result = await tool.invoke({"requirement": clause("3.6"), "answer": answer(20)})
+    result = await tool.invoke({"requirement": clause("3.9"), "answer": answer(24)})
     assert isinstance(result, commitments.CommitmentCheck)
     assert result.verdict == "falls_short"
     dumped = result.model_dump()
