@@ -9,6 +9,7 @@ from __future__ import annotations
 from ._constraints import Constraint, sentences, time_constraints
 from ._match import compare_one
 from ._quantities import (
+    cap_constraints,
     count_constraints,
     frequency_constraints,
     money_constraints,
@@ -30,6 +31,7 @@ def extract(text: str, *, requirement: bool) -> list[Constraint]:
         out += money_constraints(s)
         out += count_constraints(s)
         out += frequency_constraints(s)
+        out += cap_constraints(s)
         out += unlimited_terms(s)
         out += price_terms(s, requirement)
         out += ownership_terms(s, requirement)

@@ -292,7 +292,7 @@ _TIME_SUBJECTS = _compile(
             r"|\b(?:breach|incident|disclosure)\w*\b[^.;]{0,40}\breport\w*",
             "notification",
         ),
-        (r"\brespon\w*|\backnowledg\w*|\breply|\banswer(?:s|ed)?\b|\bspeed of answer", "response"),
+        (r"\brespon\w*|\backnowledg\w*|\breply|\banswer(?:s|ed)?\b", "response"),
         (r"\bresol\w*|\bfix(?:es|ing)?\b|\bworkaround", "resolution"),
         (
             r"\bremediat\w*|\bpatch\w*|\bcorrect\w*",
@@ -319,7 +319,6 @@ _TIME_SUBJECTS = _compile(
             r"|\bdata\b[^.;]{0,25}\b(?:returned|provided back|handed back)",
             "data return",
         ),
-        (r"\bdelet\w*|\bpurg\w*|\bdestr\w*|\berase\w*|\bsanitiz\w*", "deletion"),
         (
             r"\bimplement\w*|\bgo-live|\bgo live|\bcomplet\w* (?:the )?project|\bbe live\b",
             "implementation",
@@ -336,7 +335,6 @@ _TIME_DEFAULT = {
     "remediation": "max",
     "page load": "max",
     "data return": "max",
-    "deletion": "max",
     "implementation": "max",
     "downtime": "max",
     "notice": "min",

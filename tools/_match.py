@@ -138,6 +138,8 @@ def _compare_values(rc: Constraint, oc: Constraint) -> ConstraintCheck:
             f"business time converted at 5 business days per 7 calendar days "
             f"(ratio {BUSINESS_RATIO:.1f}), give or take two days for weekends and holidays"
         )
+    if rc.subject == "liability cap" and {rc.unit, oc.unit} == {"annual fees", "contract value"}:
+        return _cap_bases(rc, oc)
     if rc.kind == "money" and rc.unit != oc.unit:
         return _result(rc, oc.text, "cannot_tell", f"different currencies ({rc.unit} vs {oc.unit})")
     if rc.kind == "money" and rc.basis and oc.basis and rc.basis != oc.basis:
@@ -179,6 +181,17 @@ def _compare_values(rc: Constraint, oc: Constraint) -> ConstraintCheck:
     if detail_bits:
         detail += " (" + "; ".join(detail_bits) + ")"
     return _result(rc, oc.text, verdict, detail)
+
+
+def _cap_bases(rc: Constraint, oc: Constraint) -> ConstraintCheck:
+    """A cap in annual fees against one in contract value: a contract runs a year or more."""
+    assert rc.lo is not None and oc.lo is not None
+    why = "a contract's value is at least one year's fees"
+    if rc.direction == "min" and rc.unit == "contract value" and oc.lo <= rc.lo:
+        return _result(rc, oc.text, "falls_short", f"{oc.text} is below {rc.text}: {why}")
+    if rc.direction == "min" and rc.unit == "annual fees" and oc.lo >= rc.lo:
+        return _result(rc, oc.text, "meets", f"{oc.text} is at least {rc.text}: {why}")
+    return _result(rc, oc.text, "cannot_tell", f"depends on the contract's length ({why})")
 
 
 def _same_subject(rc: Constraint, offered: list[Constraint]) -> list[Constraint]:

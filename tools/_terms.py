@@ -236,6 +236,7 @@ _BILLING = [
             r"\b(?:before|prior to|until) (?:go-live|go live|acceptance|final acceptance)"
             r"|\b(?:begin|begins|beginning|start|starts|starting|commenc\w*) (?:at|upon|on|with|after)"
             r" (?:go-live|go live|acceptance|final acceptance)"
+            r"|\b(?:from|after|upon|following) (?:go-live|go live|final acceptance)"
         ),
         "after go-live",
     ),

@@ -249,3 +249,49 @@ def test_languages() -> None:
     assert verdict(req, "The portal is available in English and Spanish.") == "meets"
     assert verdict(req, "The portal is available in English only.") == "falls_short"
     assert verdict(req, "The portal is in English; Spanish is not supported.") == "conflicts"
+
+
+def test_liability_caps_as_multiples() -> None:
+    req = "The liability cap shall be no less than two times (2x) the total contract value."
+    c = one(req, "money")
+    assert (c.subject, c.lo, c.unit, c.direction) == ("liability cap", 2, "contract value", "min")
+    assert verdict(req, "Liability is capped at the fees paid in the prior twelve months.") == (
+        "falls_short"
+    )
+    annual = "Liability shall be capped at no less than one times the annual fees."
+    assert verdict(annual, "Our cap is three times (3x) the total contract value.") == "meets"
+    assert verdict(req, "Our cap is three times the annual fees.") == "cannot_tell"
+
+
+def test_billing_and_indemnity_terms() -> None:
+    req = "Subscription fees shall be invoiced annually in arrears; no fees before go-live."
+    assert verdict(req, "Subscription fees are invoiced annually in advance.") == "conflicts"
+    assert verdict(req, "Fees are invoiced annually in arrears, from go-live.") == "meets"
+    assert verdict(req, "Fees are billed from contract signature.") == "conflicts"
+    indemnity = (
+        "The Contractor shall indemnify the City against all claims, including claims caused in"
+        " part by the negligence of the City."
+    )
+    assert one(indemnity, "indemnity").term == "any cause"
+    assert verdict(
+        indemnity, "Our indemnity does not extend to claims caused by the customer's negligence."
+    ) == ("conflicts")
+    assert verdict(indemnity, "We indemnify the City against all third-party claims.") == (
+        "not_stated"
+    )
+
+
+def test_direction_words() -> None:
+    marker = constraints.direction_marker
+    for text, expected in [
+        ("warranty of not less than 12 months", "min"),
+        ("fees shall not increase by more than 2% a year", "max"),
+        ("shall not be less than 5 days", "min"),
+        ("no later than 48 hours", "max"),
+        ("a minimum of 3 references", "min"),
+        ("10 days or more", "min"),
+        ("4 hours or less", "max"),
+    ]:
+        start = next(i for i, ch in enumerate(text) if ch.isdigit())
+        end = start + len(" ".join(text[start:].split()[:2]))  # the number and its unit
+        assert marker(text, start, end) == expected, text
