@@ -186,3 +186,33 @@ def test_extraction_meets_the_targets(doc: extraction.Document) -> None:
     (s,) = extraction.evaluate([doc], extraction.bundled_extractor())
     assert s.recall >= extraction.RECALL_TARGET, f"recall {s.recall:.1%}: {len(s.missed)} missed"
     assert s.precision >= extraction.PRECISION_TARGET, f"precision {s.precision:.1%}"
+
+
+def test_the_command_prints_json_and_fails_on_a_missed_target(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    (folder / "document.md").write_text(
+        "# 3. Reporting\n\n3.1 The Contractor shall deliver a monthly status report.\n",
+        encoding="utf-8",
+    )
+    labels = [
+        {
+            "id": "3.1",
+            "text": "The Contractor shall deliver a monthly status report.",
+            "modality": "must",
+        },
+        {
+            "id": "3.2",
+            "text": "The Contractor shall return every badge on exit.",
+            "modality": "must",
+        },
+    ]
+    (folder / "labels.json").write_text(
+        json.dumps({"document": "document.md", "requirements": labels}), encoding="utf-8"
+    )
+    assert extraction.main(["--corpus", str(tmp_path), "--json", "--show-misses"]) == 1
+    (doc,) = json.loads(capsys.readouterr().out)["documents"]
+    assert (doc["document"], doc["labels"], doc["matched"], doc["passed"]) == ("tiny", 2, 1, False)
+    assert [m["id"] for m in doc["missed"]] == ["3.2"]
