@@ -426,3 +426,38 @@ async def test_a_reviewer_sends_a_nested_step_back_and_the_team_revises_with_its
     assert result.status == "succeeded", result.error
     assert result.output == "draft with the date"
     assert result.steps["draft"].revision == 1
+
+
+async def test_a_budget_stop_midway_inside_keeps_the_tree_exact_and_resume_pays_once(
+    tmp_path: Path,
+) -> None:
+    from agentorch.models.types import ModelSettings
+
+    ledger = Ledger()
+
+    def build() -> Supervisor:
+        inner = team(ledger)
+        inner.agents["clerk"].settings = ModelSettings(max_tokens=40)
+        return outer(inner, store=store_url(tmp_path))
+
+    sup = build()
+    sup.budget = Budget(tokens=150, prices=PRICES)  # the first call fits, the second does not
+    result = await sup.run("Pay")
+    assert result.status == "budget_exceeded", result.error
+    assert ledger.paid == [42] and result.usage.total.requests == 1
+    first = result.usage.total
+    assert first.input_tokens + first.output_tokens <= 150
+
+    resumed = await build().resume(result.run_id, budget=Budget(tokens=10_000, prices=PRICES))
+    assert resumed.status == "succeeded", resumed.error
+    assert ledger.paid == [42]  # the payment is replayed from the journal, not made again
+    assert ledger.calls == ["clerk:0", "clerk:1"]  # the first call is not re-run or re-paid
+    assert resumed.usage.total.requests == 2
+    journal = sup.store.journal(result.run_id, kind="model")  # type: ignore[union-attr]
+    tokens = sum(
+        (e.usage or {}).get("input_tokens", 0) + (e.usage or {}).get("output_tokens", 0)
+        for e in journal
+    )
+    total = resumed.usage.total
+    assert total.input_tokens + total.output_tokens == tokens
+    assert sup.store.verify_audit(result.run_id).ok  # type: ignore[union-attr]
