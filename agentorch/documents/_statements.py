@@ -21,16 +21,44 @@ _RANK = {"must": 3, "should": 2, "may": 1}
 _CUE = re.compile(
     r"""\b(?:
       (?P<notreq>(?:will|shall|is|are)\s+not\s+(?:be\s+)?required\s+to)
+    | (?P<option>may\s+(?:be\s+)?(?:required|asked|called\s+upon|requested)\s+to)
     | (?P<mustneg>(?:shall|must|will|may)\s+not|cannot|can\s*not)
-    | (?P<must>(?:is|are|will\s+be|shall\s+be)\s+(?:required|responsible|obligated)\s+(?:to|for)
-        |will\s+be\s+expected\s+to|shall|must)
-    | (?P<should>(?:is|are)\s+(?:encouraged|expected)\s+to|should)
+    | (?P<must>(?:is|are|will\s+be|shall\s+be)\s+(?:required|responsible|obligated|instructed
+        |expected)\s+(?:to|for)|(?:is|are)\s+required(?=\s*[.;,]|\s+(?:by|of|for|prior|before))
+        |(?:is|are)\s+the\s+\w+(?:'s)?\s+responsibility|responsibility\s+to|shall|must)
+    | (?P<should>(?:is|are)\s+encouraged\s+to|should)
     | (?P<will>will)
-    | (?P<may>may)
+    | (?P<may>may|can)
     )\b""",
     re.I | re.X,
 )
-
+#: A sentence that is an instruction to the contractor: "Please ensure ...", "Submit ...".
+_IMPERATIVE = re.compile(
+    r"^[\"'(]?(?:please\s+\w+|(?:provide|submit|include|prepare|deliver|ensure|describe|identify"
+    r"|maintain|perform|report|sign|leave|use|attend|complete|develop|conduct|furnish|state"
+    r"|explain|demonstrate|respond|notify|coordinate|work|support|assist|create|establish"
+    r"|implement|comply|obtain|repair|replace|relocate|render|do|make|keep|send|update|document"
+    r"|test|install|train|supply|upload|register|verify|contact|follow|address|attach|indicate"
+    r"|specify|list|propose|manage|monitor|track|design|build|deploy|operate|analy[sz]e"
+    r"|participate|present|return|protect|secure|store|retain|remove|dispose|schedule|plan"
+    r"|define|evaluate|collect|produce|recommend|review|clean|inspect|verify|migrate|convert)\b)",
+    re.I,
+)
+#: The buyer's own estimate or intent: "The Government estimates ...", "The City anticipates ...".
+_BUYER_INTENT = re.compile(
+    r"(?i)^(?:the\s+)?(?:government|city|county|state|agency|department|owner|\w+\s+officer)\s+"
+    r"(?:estimates|anticipates|intends|expects|believes|plans|reserves|will\s+not)\b"
+)
+#: "will be given ... by the COR": what the buyer will do, told in the passive.
+_BY_BUYER = re.compile(
+    r"(?i)^[^.;]*?\bby\s+the\s+(?:government|contracting\s+officer|cor|co|city"
+    r"|county|agency|department)\b"
+)
+#: "will be <done>": a passive whose doer is left out (work the contractor does, as a rule).
+_PASSIVE = re.compile(
+    r"(?i)^\s*(?:also\s+|then\s+)?be\s+(?:\w+ly\s+)?(\w+(?:ed|en)|made|done|"
+    r"kept|held|set|sent|built|met|paid|given|shown|taken|brought)\b"
+)
 _CONTRACTOR = re.compile(
     r"\b(?:contractors?|offerors?|vendors?|quoters?|proposers?|bidders?|respondents?|suppliers?"
     r"|subcontractors?|awardees?|consultants?|you|your|personnel|staff|employees?|team"
@@ -48,7 +76,8 @@ _BUYER_HEAD = re.compile(
 _BUYER_PASSIVE = re.compile(
     r"^\s*(?:not\s+)?be\s+(?:evaluated|considered|scored|rated|rejected|accepted|deemed|awarded"
     r"|paid|reimbursed|returned|reviewed|inspected|determined|judged|disqualified|eliminated"
-    r"|found|made\s+available|furnished|provided\s+by\s+the\s+government)\b",
+    r"|found|made\s+available|furnished|answered|posted|issued|administered|published|given"
+    r"|communicated|notified|announced|provided\s+by\s+the\s+government)\b",
     re.I,
 )
 #: Where a cue's subject starts: after the last clause boundary before the cue.
@@ -56,6 +85,9 @@ _BOUNDARY = re.compile(
     r"[,;:(]|\b(?:that|which|who|and|or|but|if|when|where|unless|until|while|so|because|after"
     r"|before|once|then)\b",
     re.I,
+)
+_PREPOSITION = re.compile(
+    r"(?i)(?<=\w)\s+(?:of|to|for|from|with|in|on|under|at|within|made|created|including|such)\b"
 )
 _ABBREVIATIONS = frozenset(
     [
@@ -120,6 +152,8 @@ class Statement:
     #: Why the sentence is not a requirement although it has a modal cue; "" when it is one.
     excluded: str = ""
     has_cue: bool = False
+    #: The modality comes from an instruction's form ("Submit ..."), not from a modal verb.
+    imperative: bool = False
 
 
 def sentences(text: str) -> list[str]:
@@ -164,6 +198,8 @@ def classify(sentence: str) -> Statement:
     best: Modality | None = None
     buyer_reason = ""
     previous_actor: Actor | None = None
+    if _BUYER_INTENT.match(sentence):
+        return Statement(excluded="the buyer's estimate or intent", has_cue=True)
     for match in _CUE.finditer(sentence):
         kind = match.lastgroup or ""
         start = match.start()
@@ -180,15 +216,16 @@ def classify(sentence: str) -> Statement:
             buyer_reason = buyer_reason or "states what is not required"
             continue
         after = sentence[match.end() :]
-        if actor == "buyer" or (actor == "thing" and _BUYER_PASSIVE.match(after)):
+        by_buyer = kind == "will" and _BY_BUYER.match(after)
+        if actor == "buyer" or (actor == "thing" and (_BUYER_PASSIVE.search(after) or by_buyer)):
             buyer_reason = buyer_reason or (
                 "obligation or right of the buyer"
                 if actor == "buyer"
                 else "evaluation by the buyer"
             )
             continue
-        if kind in ("may", "will") and actor == "thing" and kind == "may":
-            buyer_reason = buyer_reason or "a possibility, not an obligation"
+        if actor == "thing" and (kind == "may" or (kind == "will" and not _PASSIVE.match(after))):
+            buyer_reason = buyer_reason or "a statement of fact or possibility, not an obligation"
             continue
         modality: Modality
         if kind == "mustneg":
@@ -202,6 +239,9 @@ def classify(sentence: str) -> Statement:
             modality = "may"
         if best is None or _RANK[modality] > _RANK[best]:
             best = modality
+    if best is None and not buyer_reason and _IMPERATIVE.match(sentence):
+        best = "must"  # an instruction: "Submit the plan ...", "Please ensure ..."
+        result.has_cue = result.imperative = True
     if best is not None and re.match(r"(?i)\s*(?:no|neither|none)\b", sentence):
         result.negative = True  # "No substitutions shall be made ..."
     result.modality = best
@@ -213,13 +253,22 @@ def classify(sentence: str) -> Statement:
 def _actor(before: str, previous: Actor | None) -> Actor:
     """Who the cue binds, from the words before it (back to the last clause boundary)."""
     window = before[-200:]
-    boundaries = [m.end() for m in _BOUNDARY.finditer(window)]
-    subject = window[boundaries[-1] :] if boundaries else window
-    subject = subject.strip(" \"'")
+    cuts = [0, *(m.start() for m in _BOUNDARY.finditer(window))]
+    ends = [m.end() for m in _BOUNDARY.finditer(window)]
+    subject = window[ends[-1] :].strip(" \"'") if ends else window.strip(" \"'")
+    if not subject and previous is not None:
+        return previous
+    for start, end in zip(reversed([0, *ends]), reversed([*cuts[1:], len(window)]), strict=True):
+        # "The Contracting Officer, or duly designated COR, will": the subject before an aside
+        if subject:
+            break
+        subject = window[start:end].strip(" \"'")
     if not subject:
-        return previous or "thing"
+        return "thing"
     if _CONTRACTOR.search(subject):
         return "contractor"
+    # the head of "all modifications made for the City" is "modifications", not "City"
+    subject = re.split(_PREPOSITION, subject, maxsplit=1)[0] or subject
     words = re.sub(r"'s\b", "", subject).split()
     head = " ".join(words[-4:])
     if _BUYER_HEAD.search(head) and not re.search(r"(?i)\b(?:data|information)\s*$", head):

@@ -118,6 +118,9 @@ def markdown_lines(text: str) -> list[RawLine]:
     lines: list[RawLine] = []
     new_block = True
     in_fence = False
+    in_pipe_table = False
+    table_spans: list[tuple[int, int]] | None = None
+    current_raw = ""
     # not str.splitlines: it also breaks at form feeds, and a page break is not a paragraph break
     lines_of_text = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     for number, raw in enumerate(lines_of_text, start=1):
@@ -125,6 +128,10 @@ def markdown_lines(text: str) -> list[RawLine]:
         if "\f" in raw:  # a page break in a text export: the page's text runs on
             raw = raw.replace("\f", "")
         line = raw.strip()
+        previous_raw, current_raw = current_raw, raw
+        if not line:
+            table_spans = None
+            in_pipe_table = False
         if line.startswith(("```", "~~~")):
             in_fence = not in_fence
             new_block = True
@@ -143,7 +150,30 @@ def markdown_lines(text: str) -> list[RawLine]:
             lines[-1].new_block = True
             new_block = True
             continue
-        if _RULE.match(line) or ("|" in line and _TABLE_SEPARATOR.match(line)):
+        if "|" in line and _TABLE_SEPARATOR.match(line):
+            # a pipe table's header written without outer pipes ("Item | Due"): a row too
+            if lines and not lines[-1].heading and previous_raw.count("|"):
+                lines[-1].text = " | ".join(_cells(previous_raw.strip()))
+                lines[-1].new_block = True
+            in_pipe_table, new_block = True, True
+            continue
+        spans = _simple_table_spans(raw) if previous_raw.strip() and not new_block else None
+        if spans and lines and not lines[-1].heading:
+            # a Pandoc simple table: the header above a line of dash groups, one per column
+            header = _slice(previous_raw, spans)
+            if len(header) > 1:
+                lines[-1].text = " | ".join(header)
+                lines[-1].new_block = True
+            table_spans, new_block = spans, True
+            continue
+        if table_spans is not None:
+            lines.append(RawLine(" | ".join(_slice(raw, table_spans)), new_block=True, where=where))
+            continue
+        if in_pipe_table and "|" in line:
+            lines.append(RawLine(" | ".join(_cells(line)), new_block=True, where=where))
+            continue
+        in_pipe_table = False
+        if _RULE.match(line):
             new_block = True
             continue
         atx = _ATX.match(line)
@@ -155,8 +185,7 @@ def markdown_lines(text: str) -> list[RawLine]:
             continue
         line = line.lstrip(">").strip() if line.startswith(">") else line
         if line.startswith("|"):
-            cells = [_inline(c.strip()) for c in line.strip("|").split("|")]
-            lines.append(RawLine(" | ".join(cells), new_block=True, where=where))
+            lines.append(RawLine(" | ".join(_cells(line)), new_block=True, where=where))
             new_block = True
             continue
         # a list item's indentation tells its nesting; only comparisons between items use it
@@ -165,6 +194,28 @@ def markdown_lines(text: str) -> list[RawLine]:
         lines.append(RawLine(_inline(line), new_block=new_block, where=where, depth=depth))
         new_block = False
     return lines
+
+
+_DASH_GROUPS = re.compile(r"^\s*-{3,}(?:\s+-{3,})+\s*$")
+
+
+def _simple_table_spans(raw: str) -> list[tuple[int, int]] | None:
+    """The column spans of a Pandoc simple table's dash line ("  ----  -----"), else ``None``."""
+    if not _DASH_GROUPS.match(raw):
+        return None
+    return [(m.start(), m.end()) for m in re.finditer(r"-{3,}", raw.expandtabs(4))]
+
+
+def _slice(raw: str, spans: list[tuple[int, int]]) -> list[str]:
+    """A simple-table line cut into cells: each column runs to where the next one starts."""
+    raw = raw.expandtabs(4)
+    starts = [start for start, _ in spans]
+    bounds = zip(starts, [*starts[1:], len(raw)], strict=True)
+    return [_inline(raw[a:b].strip()) for a, b in bounds]
+
+
+def _cells(line: str) -> list[str]:
+    return [_inline(c.strip()) for c in line.strip().strip("|").split("|")]
 
 
 def _inline(text: str) -> str:

@@ -161,7 +161,8 @@ class _Shredder:
             unit.title = ""
         first, leads = len(self.rows), len(self.leads)
         self._sentences(unit, body, lead, depth=-1)
-        if unit.title and len(self.rows) - first > 1 and len(self.leads) == leads:
+        whole = unit.title and "." in unit.clause and len(self.leads) == leads
+        if whole and len(self.rows) - first > 1:
             self._whole_clause(unit, first)
 
     def finish(self) -> None:
@@ -178,12 +179,23 @@ class _Shredder:
             if (
                 last
                 and is_lead_in(sentence)
-                and (statement.modality or statement.excluded or (lead and enumerates(sentence)))
+                and (
+                    statement.modality
+                    or statement.excluded
+                    or (lead is not None and unit.kind == "item" and index == 0)
+                    or sentence.rstrip().endswith(":")
+                )
             ):
-                modality = statement.modality or (lead.modality if lead else None)
-                excluded = statement.excluded if not statement.modality else ""
-                if lead is not None and lead.excluded and not statement.modality:
-                    excluded = lead.excluded
+                if statement.modality and not statement.imperative:
+                    modality, excluded = statement.modality, ""
+                elif statement.excluded:
+                    modality, excluded = None, statement.excluded
+                elif lead is not None and unit.kind == "item" and index == 0:
+                    # "Using any of the approved languages, including:" inside a list
+                    modality, excluded = lead.modality, lead.excluded
+                else:
+                    # "Desired skills include:": a list without obligation wording
+                    modality, excluded = None, "a list without obligation wording"
                 self.leads.append(
                     _Lead(
                         sentence,
@@ -197,10 +209,23 @@ class _Shredder:
                 )
                 if unit.kind == "item":
                     self.last_item_leads = True
-                if excluded and statement.excluded:
-                    self._exclude(unit, sentence, excluded)
+                if statement.excluded:
+                    self._exclude(unit, sentence, statement.excluded)
                 continue
-            if statement.modality:
+            if lead is not None and unit.kind != "text":
+                lead.used = True
+            if (
+                unit.kind == "item"
+                and index == 0
+                and lead is not None
+                and lead.modality
+                and not lead.excluded
+                and not statement.excluded
+            ):
+                modality = statement.modality or lead.modality
+                negative = statement.negative if statement.modality else lead.negative
+                self._add(unit, sentence, modality, negative, lead.text)
+            elif statement.modality:
                 self._add(unit, sentence, statement.modality, statement.negative)
             elif statement.excluded:
                 self._exclude(unit, sentence, statement.excluded)
@@ -208,13 +233,13 @@ class _Shredder:
                 lead is not None
                 and lead.modality
                 and not lead.excluded
-                and (index == 0 if unit.kind == "item" else is_imperative(sentence))
+                and unit.kind == "clause"
+                and is_imperative(sentence)
             ):
                 self._add(unit, sentence, lead.modality, lead.negative, lead.text)
-                lead.used = True
 
     def _whole_clause(self, unit: Unit, first: int) -> None:
-        """A titled clause ("2.3 Workflows. The Solution shall ...") is one requirement.
+        """A titled sub-clause ("2.3 Workflows. The Solution shall ...") is one requirement.
 
         The buyer numbered and titled it as one requirement to answer as a whole, so its
         obligation sentences stay together, at the strongest modality among them.
@@ -233,15 +258,16 @@ class _Shredder:
         if self.last_item_depth >= 0 and unit.depth > self.last_item_depth:
             if not self.last_item_leads:
                 return  # a sub-item of an item that is not a lead-in: part of that item
-        else:
-            self.last_item_depth = unit.depth
+        self.last_item_depth = unit.depth
         self.last_item_leads = False
         lead = self.leads[-1] if self.leads else None
         if lead is not None and lead.excluded:
             statement = classify(unit.text)
-            if not statement.modality:
+            if not statement.modality or statement.imperative or not lead.modality:
                 if lead.excluded == "states what is not required":
                     self._exclude(unit, unit.text, "listed as not required")
+                elif statement.modality:
+                    self._exclude(unit, unit.text, "in a list without obligation wording")
                 lead.used = True
                 return
         self._sentences(unit, unit.text, lead, depth=unit.depth)
