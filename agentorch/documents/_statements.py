@@ -140,7 +140,6 @@ _SENTENCE_END = re.compile(r"[.!?][\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
 _WORD_BEFORE = re.compile(r"(\S+)$")
 #: A lead-in: ends with a colon, or announces what follows ("shall provide the following").
 _LEAD_IN = re.compile(r"(?::\s*$|\b(?:the\s+following|as\s+follows|below)\W*$)", re.I)
-_ENUMERATES = re.compile(r"\b(?:follow|includ|such\s+as|as\s+follows|consist|contain)", re.I)
 
 
 @dataclass(slots=True)
@@ -279,11 +278,6 @@ def _actor(before: str, previous: Actor | None) -> Actor:
 def is_lead_in(sentence: str) -> bool:
     """Whether a sentence introduces a list of items that carry its subject and modality."""
     return bool(_LEAD_IN.search(sentence))
-
-
-def enumerates(sentence: str) -> bool:
-    """Whether a sentence ending in a colon announces a list (``including:``, ``such as:``)."""
-    return bool(_ENUMERATES.search(sentence))
 
 
 def stronger(a: Modality | None, b: Modality | None) -> Modality | None:

@@ -20,7 +20,6 @@ from agentorch.documents._blocks import Block
 from agentorch.documents._statements import (
     Modality,
     classify,
-    enumerates,
     is_imperative,
     is_lead_in,
     sentences,
@@ -255,9 +254,9 @@ class _Shredder:
     def _item(self, unit: Unit) -> None:
         while self.leads and self.leads[-1].depth >= 0 and unit.depth <= self.leads[-1].depth:
             self._pop_lead()
-        if self.last_item_depth >= 0 and unit.depth > self.last_item_depth:
-            if not self.last_item_leads:
-                return  # a sub-item of an item that is not a lead-in: part of that item
+        nested = self.last_item_depth >= 0 and unit.depth > self.last_item_depth
+        if nested and not self.last_item_leads:
+            return  # a sub-item of an item that is not a lead-in: part of that item
         self.last_item_depth = unit.depth
         self.last_item_leads = False
         lead = self.leads[-1] if self.leads else None
