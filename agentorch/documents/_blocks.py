@@ -20,7 +20,7 @@ MARKER = re.compile(
     r"""|[A-Za-z][.)]\s+[A-Z])"""
 )
 _HYPHENATED = re.compile(r"[A-Za-z]-$")
-_BULLET_CHARS = "\u2022\u25e6\u25aa\u2023\u2043\u25cf\u25a0"
+_BULLET_CHARS = "\u2022\u25e6\u25aa\u2023\u2043\u25cf\u25a0\u25cb\uf0b7\uf0a7"
 _TRANSLATE = str.maketrans(
     {
         "\u2018": "'",

@@ -20,6 +20,7 @@ from typing import Any
 from agentorch.documents._blocks import MARKER, RawLine
 from agentorch.errors import InputFileError
 
+_BULLETS = frozenset("-\u2022\u25cb\u25e6\u25aa\u25cf\u25a0\u2219\u00b7\uf0b7\uf0a7o")
 _HEADING_RATIO = 1.12  # a font this much larger than the body text marks a heading
 _GAP_RATIO = 1.3  # a vertical gap this much wider than the usual line spacing starts a paragraph
 _SHORT_RATIO = 0.7  # a line this much shorter than a full line, ending a sentence, ends a paragraph
@@ -110,9 +111,16 @@ def _page_lines(page: Any) -> list[_Line]:
 
 
 def _flush(lines: list[_Line], parts: list[str], y: float | None, size: float) -> None:
-    text = " ".join("".join(parts).split())
-    if text and y is not None:
-        lines.append(_Line(text, y, size))
+    text = " ".join("".join(parts).replace("\u200b", "").split())
+    if not text or y is None:
+        return
+    last = lines[-1] if lines else None
+    if last is not None and abs(last.y - y) < 0.3 * max(size, last.size, 1.0):
+        # the same baseline: a link or styled run that the text layer split off its line
+        joiner = "" if text[:1] in ".,;:)" else " "
+        last.text, last.size = last.text + joiner + text, max(last.size, size)
+        return
+    lines.append(_Line(text, y, size))
 
 
 def _multiply(a: list[float], b: list[float]) -> list[float]:
@@ -174,8 +182,19 @@ def _raw_lines(pages: list[list[_Line]]) -> list[RawLine]:
     raw: list[RawLine] = []
     previous: _Line | None = None
     previous_level = -1
+    bullet = False  # a bullet glyph drawn on its own: the next line is the item's text
     for page_number, lines in enumerate(pages, start=1):
         for index, line in enumerate(lines):
+            text = line.text.replace("\u200b", "").strip()
+            if not text:
+                continue
+            if text in _BULLETS:
+                bullet = True
+                continue
+            if bullet:
+                line.text, bullet = "- " + text, False
+            if text[-2:-1] == " " and text[-1:] in _BULLETS:
+                line.text, bullet = text[:-2], True
             level = levels.get(round(line.size, 1), 0)
             if level and len(line.text) > 150:
                 level = 0  # a long run of large text is emphasis, not a heading
@@ -190,6 +209,8 @@ def _raw_lines(pages: list[list[_Line]]) -> list[RawLine]:
                 if not level:
                     new_block = new_block or _ends_paragraph(previous.text, full)
             if not level and MARKER.match(line.text):
+                new_block = True
+            if line.text.startswith("- "):
                 new_block = True
             where = f"page {page_number}, line {index + 1}"
             raw.append(RawLine(line.text, heading=level, new_block=new_block, where=where))

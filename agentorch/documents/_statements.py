@@ -76,8 +76,10 @@ _BUYER_HEAD = re.compile(
 _BUYER_PASSIVE = re.compile(
     r"^\s*(?:not\s+)?be\s+(?:evaluated|considered|scored|rated|rejected|accepted|deemed|awarded"
     r"|paid|reimbursed|returned|reviewed|inspected|determined|judged|disqualified|eliminated"
-    r"|found|made\s+available|furnished|answered|posted|issued|administered|published|given"
-    r"|communicated|notified|announced|provided\s+by\s+the\s+government)\b",
+    r"|found|answered|posted|issued|administered|published|given"
+    r"|communicated|notified|announced|provided\s+by\s+the\s+government)\b"
+    r"|^\s*be\s+(?:provided|furnished|given|sent|delivered|made\s+available)\s+to\s+the\s+"
+    r"(?:contractor|offeror|vendor|quoter|awardee)",
     re.I,
 )
 #: Where a cue's subject starts: after the last clause boundary before the cue.
@@ -86,6 +88,7 @@ _BOUNDARY = re.compile(
     r"|before|once|then)\b",
     re.I,
 )
+_MODAL = re.compile(r"(?i)\b(?:shall|must|will|should|may)\b")
 _PREPOSITION = re.compile(
     r"(?i)(?<=\w)\s+(?:of|to|for|from|with|in|on|under|at|within|made|created|including|such)\b"
 )
@@ -139,7 +142,9 @@ _ABBREVIATIONS = frozenset(
 _SENTENCE_END = re.compile(r"[.!?][\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
 _WORD_BEFORE = re.compile(r"(\S+)$")
 #: A lead-in: ends with a colon, or announces what follows ("shall provide the following").
-_LEAD_IN = re.compile(r"(?::\s*$|\b(?:the\s+following|as\s+follows|below)\W*$)", re.I)
+_LEAD_IN = re.compile(
+    r"(?::\s*$|\b(?:the\s+following|as\s+follows)\b(?![^:]*:\s*\S)|\bbelow\W*$)", re.I
+)
 
 
 @dataclass(slots=True)
@@ -251,7 +256,12 @@ def classify(sentence: str) -> Statement:
 
 def _actor(before: str, previous: Actor | None) -> Actor:
     """Who the cue binds, from the words before it (back to the last clause boundary)."""
-    window = before[-200:]
+    window = re.sub(r"\([^()]*\)", "", before[-200:])  # "The Contracting Officer (CO)"
+    if _MODAL.search(window):
+        # "The COR will have the responsibility to": the earlier cue's subject carries on
+        last_modal = list(_MODAL.finditer(window))[-1]
+        if not _BOUNDARY.search(window, last_modal.end()):
+            return previous or "thing"
     cuts = [0, *(m.start() for m in _BOUNDARY.finditer(window))]
     ends = [m.end() for m in _BOUNDARY.finditer(window)]
     subject = window[ends[-1] :].strip(" \"'") if ends else window.strip(" \"'")

@@ -57,6 +57,8 @@ class Unit:
     table: int = 0
     #: For a heading: its level (Markdown 1-6; 7+ for a title found in the text).
     level: int = 0
+    #: For a list item: its marker's style ("bullet", "1", "a.", "(i)", ...).
+    style: str = ""
 
 
 def units(blocks: Iterable[Block]) -> Iterator[Unit]:

@@ -252,7 +252,7 @@ class _Shredder:
     # --- lists -----------------------------------------------------------------------------
 
     def _item(self, unit: Unit) -> None:
-        while self.leads and self.leads[-1].depth >= 0 and unit.depth <= self.leads[-1].depth:
+        while self.leads and self._ends(self.leads[-1], unit):
             self._pop_lead()
         nested = self.last_item_depth >= 0 and unit.depth > self.last_item_depth
         if nested and not self.last_item_leads:
@@ -261,15 +261,25 @@ class _Shredder:
         self.last_item_leads = False
         lead = self.leads[-1] if self.leads else None
         if lead is not None and lead.excluded:
+            lead.used = True
             statement = classify(unit.text)
-            if not statement.modality or statement.imperative or not lead.modality:
+            if not statement.modality or statement.imperative:
                 if lead.excluded == "states what is not required":
                     self._exclude(unit, unit.text, "listed as not required")
-                elif statement.modality:
-                    self._exclude(unit, unit.text, "in a list without obligation wording")
-                lead.used = True
                 return
+            # an item that is a full sentence with its own subject and modal verb
+            self._sentences(unit, unit.text, None, depth=unit.depth)
+            return
         self._sentences(unit, unit.text, lead, depth=unit.depth)
+
+    @staticmethod
+    def _ends(lead: _Lead, unit: Unit) -> bool:
+        """Whether an item ends the list a list item's lead-in opened (a sibling or shallower)."""
+        if lead.depth < 0 or lead.unit is None:
+            return False
+        if unit.depth != lead.depth:
+            return unit.depth < lead.depth
+        return unit.style == lead.unit.style  # a flat list: a new marker style nests
 
     def _pop_lead(self) -> None:
         lead = self.leads.pop()
