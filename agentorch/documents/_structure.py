@@ -155,6 +155,7 @@ def units(blocks: Iterable[Block]) -> Iterator[Unit]:
                 ".".join(p for p in path if p),
                 depth=block.depth,
                 section_index=section_index,
+                style=style,
             )
         else:
             items = []
