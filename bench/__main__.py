@@ -23,6 +23,7 @@ SUBCOMMANDS = {
     "plan-scaling": "bench.plan_scaling",
     "extraction": "bench.extraction",
     "commitments": "bench.commitments_score",
+    "extraction-speed": "bench.extraction_speed",
 }
 
 #: BENCHMARKS.md keeps everything from this line on when the main report is re-rendered: the
