@@ -38,3 +38,31 @@ def test_one_long_wrapped_block_is_scanned_once(
 def test_hyphenated_word_broken_across_lines_is_rejoined() -> None:
     lines = [RawLine("a well-", new_block=True), RawLine("known vendor"), RawLine("and more")]
     assert render(assemble(lines)) == "a well-known vendor and more\n"
+
+
+def test_shredding_does_the_same_work_per_copy_of_a_document(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pathlib import Path
+
+    from agentorch.documents import requirements, text_blocks
+    from agentorch.documents._statements import Statement
+
+    text = (Path(__file__).resolve().parents[2] / "examples" / "rfp" / "rfp.md").read_text()
+    calls = 0
+    classify = requirements.classify
+
+    def counting(sentence: str) -> Statement:
+        nonlocal calls
+        calls += 1
+        return classify(sentence)
+
+    monkeypatch.setattr(requirements, "classify", counting)
+    counts = []
+    for copies in (1, 8):
+        calls = 0
+        found = requirements.find_requirements(text_blocks("\n\n".join([text] * copies)))
+        assert len(found.requirements) == 50 * copies
+        counts.append(calls)
+    # every sentence is classified a bounded number of times, however long the document
+    assert counts[1] <= 8 * counts[0]
