@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from agentorch.documents import find_requirements, text_blocks
+from agentorch.documents import find_requirements, read_blocks, text_blocks
 
 from ._types import ExcludedStatement, Requirement, RequirementList
 
@@ -64,6 +64,12 @@ def extract(text: str, source: str = "") -> RequirementList:
     """Every requirement of a document given as text (Markdown or plain), in document order."""
     findings = find_requirements(text_blocks(text)).model_dump()
     return from_findings(findings, source)
+
+
+def extract_file(path: str | Path) -> RequirementList:
+    """Every requirement of a document file, exactly as the ``find_requirements`` tool finds them."""
+    findings = find_requirements(read_blocks(path)).model_dump()
+    return from_findings(findings, Path(path).name)
 
 
 def from_findings(findings: dict[str, Any], source: str = "") -> RequirementList:

@@ -1,6 +1,6 @@
 """``python -m bench extraction``: score the requirement extractor on the hand-labelled corpus.
 
-Each document in ``bench/corpus/<slug>/`` is read with ``agentorch.documents.read_text`` and
+Each document in ``bench/corpus/<slug>/`` is read with ``agentorch.documents.read_blocks`` and
 shredded by the bundled parser's extractor; its rows are matched to the hand-made labels by the
 rule in ``bench/corpus/LABELLING.md`` (implemented exactly here). Per document it prints labels,
 rows, recall, precision, duplicates, wrong ids, modality errors and PASS/FAIL against the targets
@@ -253,12 +253,12 @@ def unfound_labels(document: Document, text: str) -> list[Label]:
 def bundled_extractor() -> Callable[[Path], list[Row]]:
     """Read a document and extract its rows the way the bundled parser does."""
     from agentorch.discovery import builtin_module
-    from agentorch.documents import read_text
 
     module = builtin_module("agents", "_extract")
 
     def run(path: Path) -> list[Row]:
-        found = module.extract(read_text(path), path.name)
+        # the parser's find_requirements tool reads the file itself (tables, list levels, pages)
+        found = module.extract_file(path)
         return [Row(id=r.id, text=r.text, modality=str(r.modality)) for r in found.requirements]
 
     return run
