@@ -229,8 +229,7 @@ def classify(sentence: str) -> Statement:
             )
             continue
         if actor == "thing" and (kind == "may" or (kind == "will" and not _PASSIVE.match(after))):
-            buyer_reason = buyer_reason or "a statement of fact or possibility, not an obligation"
-            continue
+            continue  # a statement of fact or possibility ("will take place"): not requirement-like
         modality: Modality
         if kind == "mustneg":
             modality = "must"
@@ -249,8 +248,8 @@ def classify(sentence: str) -> Statement:
     if best is not None and re.match(r"(?i)\s*(?:no|neither|none)\b", sentence):
         result.negative = True  # "No substitutions shall be made ..."
     result.modality = best
-    if best is None and result.has_cue:
-        result.excluded = buyer_reason or "no obligation of the contractor"
+    if best is None:
+        result.excluded = buyer_reason
     return result
 
 
