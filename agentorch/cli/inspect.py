@@ -74,9 +74,11 @@ def runs(
 ) -> None:
     """List recent runs: id, status, task, cost and age."""
     from rich.table import Table
+    from rich.text import Text
 
     from agentorch.cli.errors import write_json
     from agentorch.cli.state import fmt_age, fmt_usd
+    from agentorch.cli.view import STATUS_STYLE
 
     with handle_errors(debug, json_output=json_output):
         records = _store(store).list_runs(limit=limit, status=status)
@@ -110,13 +112,11 @@ def runs(
         table.add_column("age", justify="right", no_wrap=True)
         now = time.time()
         for r in records:
-            from agentorch.cli.view import STATUS_STYLE
-
             task = r.workflow.rsplit("/", 1)[-1] + ": " + r.task if r.workflow else r.task
             table.add_row(
                 r.run_id,
-                f"[{STATUS_STYLE.get(r.status, '')}]{r.status}[/]",
-                _preview(task, 40),
+                Text(r.status, style=STATUS_STYLE.get(r.status, "")),
+                Text(_preview(task, 40)),
                 fmt_usd(_cost(r.usage)),
                 fmt_age(now - (r.created_at or now)),
             )

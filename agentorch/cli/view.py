@@ -48,6 +48,9 @@ STATUS_STYLE = {
     "budget_exceeded": "bold yellow",
     "in_doubt": "bold yellow",
     "interrupted": "bold yellow",
+    "cancelled": "yellow",
+    "running": "cyan",
+    "pending": "dim",
 }
 _STREAM_LINES = 6
 

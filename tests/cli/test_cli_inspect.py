@@ -196,3 +196,29 @@ def test_the_bundled_rfp_example_runs_by_name_and_copies_out(cli: Cli) -> None:
 
     target = resolve_target("rfp")  # no ./rfp here: the bundled example
     assert target.kind == "workflow" and Path(target.value) == bundled_examples()["rfp"]
+
+
+def test_runs_lists_a_run_in_every_status(cli: Cli) -> None:
+    """``runs`` and ``show`` render every status a run can have, even ones without a colour."""
+    from typing import get_args
+
+    from agentorch.store import open_store
+    from agentorch.store.base import RunRecord, RunStatus
+
+    statuses = get_args(RunStatus)
+    store = open_store(cli.store_url)
+    try:
+        for i, status in enumerate(statuses):
+            store.create_run(RunRecord(run_id=f"run{i:09d}", task=f"task [b]{status}[/]"))
+            store.update_run(f"run{i:09d}", status=status)
+    finally:
+        store.close()
+    result = cli("runs", "--limit", "50")
+    assert result.exit_code == 0, result.output
+    for i, status in enumerate(statuses):
+        assert f"run{i:09d}" in result.stdout and status in result.stdout
+        shown = cli("show", f"run{i:09d}")
+        assert shown.exit_code == 0, shown.output
+        assert status in shown.stdout
+        assert cli("runs", "--status", status).exit_code == 0
+    assert "[b]" in result.stdout  # a task's brackets are text, not markup
