@@ -1,8 +1,8 @@
 """``write_file`` and ``submit_response``: the run's output folder and its submissions outbox in it.
 
-Relative paths live under ``ToolContext.state["output_dir"]`` (default ``./out``) and may not
-escape it. Absolute paths are accepted as given: the policy decides whether they need a person's
-approval (see ``examples/rfp/policy.toml``).
+Every path lives under ``ToolContext.state["output_dir"]`` (default ``./out``): a relative path,
+or an absolute one inside that folder. A path that leaves it (``../x``, a symlink out, an absolute
+path elsewhere) is refused before any approval is asked, so no approval can let it through.
 """
 
 from __future__ import annotations
@@ -21,7 +21,12 @@ from agentorch.errors import ModelRetry, ToolError
 MAX_BYTES = 10 * 1024 * 1024
 
 
-@tool(risk="write", idempotent=True)
+def _check_path(arguments: dict[str, Any], ctx: ToolContext) -> None:
+    """Refuse a path outside the output folder before the call is put to approval."""
+    resolve_output(ctx, arguments["path"])
+
+
+@tool(risk="write", idempotent=True, check=_check_path)
 def write_file(ctx: ToolContext, path: str, content: str) -> str:
     """Write a text file (UTF-8) into the run's output folder, replacing any earlier version.
 
@@ -43,7 +48,7 @@ def write_file(ctx: ToolContext, path: str, content: str) -> str:
 GATE_KEY = "submission_gate"
 
 
-@tool(risk="external", requires_approval=True, idempotent=False)
+@tool(risk="external", requires_approval=True, idempotent=False, check=_check_path)
 def submit_response(
     ctx: ToolContext, path: str, recipient: str, accept_gaps: list[str] | None = None
 ) -> dict[str, Any]:
@@ -153,18 +158,15 @@ def outbox_dir(ctx: ToolContext | None) -> Path:
 
 
 def resolve_output(ctx: ToolContext | None, path: str) -> Path:
-    """An absolute path as given, or a relative one inside the output folder (no escaping it)."""
+    """``path`` inside the output folder (relative to it, or absolute within it); else refused."""
     if not path.strip() or "\x00" in path:
         raise ModelRetry("refused: give a file name, e.g. 'response.md'")
-    given = Path(path)
-    if given.is_absolute():
-        return given
     root = output_dir(ctx)
-    target = root / given
+    target = root / Path(path)  # an absolute path replaces the root here
     if not target.resolve().is_relative_to(root.resolve()):
         raise ModelRetry(
-            f"refused: {path} points outside the output folder {root}/; "
-            "use a path inside it, e.g. 'response.md'"
+            f"refused: {path} is outside the output folder {root}/; this tool only writes "
+            "inside it: give a path inside it, e.g. 'response.md'"
         )
     return Path(os.path.normpath(target))
 

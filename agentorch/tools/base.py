@@ -87,6 +87,9 @@ class Tool:
     idempotent: bool = False
     tags: frozenset[str] = frozenset()
     secret_args: frozenset[str] = frozenset()
+    #: Runs on the validated arguments before any approval is asked; raises ``ModelRetry`` to
+    #: refuse a call outright (e.g. a path outside the output folder is never put to a person).
+    check: Callable[[dict[str, Any], ToolContext], None] | None = None
     context_param: str | None = None
     is_async: bool = False
     #: Where the tool came from: "code", a folder path, "mcp:<server>", "entry-point:<dist>".
@@ -154,6 +157,7 @@ def make_tool(
     idempotent: bool | None = None,
     tags: Iterable[str] = (),
     secret_args: Iterable[str] = (),
+    check: Callable[[dict[str, Any], ToolContext], None] | None = None,
 ) -> Tool:
     """Build a ``Tool`` from a typed function. Read tools are idempotent unless said otherwise."""
     if risk not in RISK_LEVELS:
@@ -202,6 +206,7 @@ def make_tool(
         idempotent=(risk == "read") if idempotent is None else idempotent,
         tags=frozenset(tags),
         secret_args=secrets,
+        check=check,
         context_param=context_param,
         is_async=inspect.iscoroutinefunction(function),
     )
@@ -222,6 +227,7 @@ def tool(
     idempotent: bool | None = None,
     tags: Iterable[str] = (),
     secret_args: Iterable[str] = (),
+    check: Callable[[dict[str, Any], ToolContext], None] | None = None,
 ) -> Callable[[Callable[..., Any]], Tool]: ...
 
 

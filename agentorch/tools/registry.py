@@ -213,6 +213,18 @@ class ToolRegistry:
             arguments = tool.validate(call.arguments)
         except ValidationError as exc:
             return failed(f"invalid arguments for {tool.name!r}: {_format_validation(exc)}")
+        checking = ToolContext(  # what a tool's check sees: no approval yet
+            run_id=host.run_id,
+            step_id=invocation.step_id,
+            agent=agent,
+            idempotency_key=invocation.key,
+            state=invocation.state,
+        )
+        if tool.check is not None:
+            try:
+                tool.check(arguments, checking)
+            except ModelRetry as exc:
+                return failed(str(exc))
 
         granted: ApprovalDecision | None = None
         approval = self._policy().approval_reason(agent, tool, call.arguments)
@@ -257,6 +269,11 @@ class ToolRegistry:
                     return failed(
                         f"the reviewer's edited arguments are invalid: {_format_validation(exc)}"
                     )
+                if tool.check is not None:
+                    try:
+                        tool.check(arguments, checking)
+                    except ModelRetry as exc:
+                        return failed(f"the reviewer's edited arguments are refused: {exc}")
 
         context = ToolContext(
             run_id=host.run_id,

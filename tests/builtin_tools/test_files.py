@@ -62,10 +62,83 @@ async def test_write_file_refuses_a_symlink_out(ctx, tmp_path: Path) -> None:
         await write(ctx, "link/x.md")
 
 
-async def test_write_file_absolute_path_is_left_to_the_policy(ctx, tmp_path: Path) -> None:
+async def test_write_file_absolute_path_outside_the_output_folder_is_refused(
+    ctx, tmp_path: Path
+) -> None:
     target = tmp_path / "shared" / "final.md"
-    assert Path(await write(ctx, str(target), "approved elsewhere")) == target
-    assert target.read_text() == "approved elsewhere"
+    with pytest.raises(ModelRetry, match="outside the output folder"):
+        await write(ctx, str(target), "approved elsewhere")
+    assert not target.exists()
+    inside = tmp_path / "out" / "final.md"  # an absolute path inside the folder is fine
+    assert Path(await write(ctx, str(inside), "ok")) == inside
+    assert inside.read_text() == "ok"
+
+
+async def test_a_path_outside_is_refused_before_approval_even_under_approve_all(
+    tmp_path: Path,
+) -> None:
+    """The refusal comes from the tool itself: no approval is asked, none can let it through."""
+    from agentorch import (
+        Agent,
+        ApproveAll,
+        Budget,
+        Plan,
+        Policy,
+        ScriptedModel,
+        Step,
+        Supervisor,
+    )
+    from agentorch.models.testing import tool_call_response
+    from agentorch.models.types import ToolResultMessage
+
+    outside = tmp_path / "elsewhere" / "x.md"
+    model = ScriptedModel(
+        [
+            tool_call_response(("write_file", {"path": str(outside), "content": "leak"})),
+            tool_call_response(("write_file", {"path": "../x.md", "content": "leak"})),
+            "done",
+        ]
+    )
+
+    class Writer(Agent):
+        name = "writer"
+        description = "Writes files."
+        tools = ["write_file"]
+
+    asked: list[object] = []
+    approver = ApproveAll()
+    original = approver.decide
+
+    async def decide(request):  # type: ignore[no-untyped-def]
+        asked.append(request)
+        return await original(request)
+
+    approver.decide = decide  # type: ignore[method-assign]
+    supervisor = Supervisor(
+        [Writer(model=model)],
+        tools=[files.write_file],
+        budget=Budget(allow_unpriced=True),
+        plan=Plan(steps=[Step(id="w", agent="writer", instruction="write")], final_step="w"),
+        approver=approver,
+        policy=Policy.from_dict(
+            {
+                "version": 1,
+                "agents": {
+                    "writer": {
+                        "allow": ["write_file"],
+                        "require_approval": {"tools": ["write_file"]},
+                    }
+                },
+            }
+        ),
+    )
+    result = await supervisor.run("write", state={"output_dir": str(tmp_path / "out")})
+    assert result.status == "succeeded", result.error
+    assert asked == []
+    assert not outside.exists() and not (tmp_path / "x.md").exists()
+    for index in (1, 2):
+        reply = [m for m in model.requests[index].messages if isinstance(m, ToolResultMessage)]
+        assert reply[-1].is_error and "outside the output folder" in reply[-1].content
 
 
 async def test_write_file_default_output_dir(
