@@ -289,10 +289,17 @@ class EmbeddedRuntime(Runtime):
 
     async def _stream(self, call: ModelCall, model: Model, request: Any) -> ModelResponse:
         final: ModelResponse | None = None
+        window = self.bus.redactor.stream()  # a secret split across deltas is still redacted
+
+        def emit_text(text: str) -> None:
+            if text:
+                self.emit(TextDeltaEvent(agent=call.agent, step_id=call.step_id, text=text))
+
         async for chunk in model.stream(request):
             if isinstance(chunk, TextDelta):
-                self.emit(TextDeltaEvent(agent=call.agent, step_id=call.step_id, text=chunk.text))
+                emit_text(window.feed(chunk.text))
             elif isinstance(chunk, ResponseDone):
+                emit_text(window.flush())
                 final = chunk.response
         if final is None:
             raise ProviderError(

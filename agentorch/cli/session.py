@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from agentorch.cli.plain import PlainProgress
     from agentorch.cli.prepare import Prepared
     from agentorch.cli.view import LiveView
+    from agentorch.events.redact import Redactor
     from agentorch.plan import Plan
     from agentorch.store.base import RunRecord, Store
     from agentorch.supervisor import RunResult
@@ -48,6 +49,8 @@ class Display:
         self.state = RunState()
         self.live: LiveView | None = None
         self.plain: PlainProgress | None = None
+        #: The run's redactor: what the terminal shows of the run's result passes through it.
+        self.redactor: Redactor | None = None
         if json_output:
             pass
         elif self.console.is_terminal:
@@ -66,6 +69,12 @@ class Display:
         if self.plain is not None:
             return self.plain
         return self.state.apply
+
+    def use_redactor(self, redactor: Redactor) -> None:
+        """Redact the result and the live view's streamed text with the supervisor's redactor."""
+        self.redactor = redactor
+        if self.live is not None:
+            self.live.redactor = redactor
 
     def note(self, message: str, style: str = "dim") -> None:
         """A remark about the session (engine choice, hints): stderr in --json mode."""
@@ -122,6 +131,7 @@ def run_session(opts: RunOptions, console: Console | None = None) -> int:
     if library:
         display.note(f"Approved-answer library: {library}")
     prepared.supervisor.stream_text = display.live is not None  # streamed text is shown live only
+    display.use_redactor(prepared.supervisor.redactor)
     run_id = uuid.uuid4().hex[:12]
     display.state.run_id = run_id
 
@@ -158,6 +168,7 @@ def resume_session(run_id: str, opts: RunOptions, console: Console | None = None
     approver = make_approver(display, opts, prompt)
     supervisor = prepare_resume(record, opts, approver, display.subscriber, store)
     supervisor.stream_text = display.live is not None
+    display.use_redactor(supervisor.redactor)
     budget = make_budget(opts.budget_usd, opts.budget_tokens, _recorded_budget(record))
     display.state.run_id = record.run_id
     if record.plan:
@@ -321,6 +332,18 @@ def user_error_in(result: RunResult) -> bool:
     return result.status == "failed" and error.startswith(tuple(f"{n}:" for n in _USER_ERROR_NAMES))
 
 
+def redact_result(result: RunResult, redactor: Redactor) -> RunResult:
+    """The result with secrets in its output, error and pending approvals replaced."""
+    from dataclasses import replace
+
+    return replace(
+        result,
+        output=redactor.redact_value(result.output),
+        error=redactor.redact_text(result.error) if result.error else result.error,
+        pending_approvals=[redactor.redact_event(a) for a in result.pending_approvals],
+    )
+
+
 def report(result: RunResult, display: Display, opts: RunOptions, flag: str) -> int:
     """Print the summary (or the JSON result) and return the exit code."""
     from agentorch.cli.summary import (
@@ -331,6 +354,8 @@ def report(result: RunResult, display: Display, opts: RunOptions, flag: str) -> 
         save_output,
     )
 
+    if display.redactor is not None:  # nothing secret reaches the terminal or a saved file
+        result = redact_result(result, display.redactor)
     code = ex.exit_code_for(result.status)
     outcome = run_outcome(result.output) if result.status == "succeeded" else None
     if outcome is not None and not outcome["complete"]:

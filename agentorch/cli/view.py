@@ -30,6 +30,7 @@ from agentorch.cli.state import (
     fmt_elapsed,
     fmt_usd,
 )
+from agentorch.events.redact import Redactor
 from agentorch.events.types import BaseEvent
 
 #: (icon, style) per step state; plain ASCII-safe fallbacks are not needed: rich degrades.
@@ -156,8 +157,9 @@ def render_agents(state: RunState) -> RenderableType | None:
     return table
 
 
-def render_stream(state: RunState) -> RenderableType | None:
-    """The last lines of the text the model is writing for the current step."""
+def render_stream(state: RunState, redactor: Redactor | None = None) -> RenderableType | None:
+    """The last lines of the text the model is writing for the current step (redacted whole,
+    so a secret split across deltas is caught here too)."""
     sid = state.streaming_step
     if sid is None:
         return None
@@ -165,6 +167,8 @@ def render_stream(state: RunState) -> RenderableType | None:
     if step is not None and step.state not in (RUNNING, APPROVAL):
         return None
     text = state.streams.get(sid, "")
+    if redactor is not None:
+        text = redactor.redact_text(text)
     lines = text.rstrip().splitlines()[-_STREAM_LINES:]
     if not lines:
         return None
@@ -192,11 +196,11 @@ def render_header(state: RunState) -> Text:
     return header
 
 
-def render_state(state: RunState) -> RenderableType:
+def render_state(state: RunState, redactor: Redactor | None = None) -> RenderableType:
     """The whole live view of a run."""
     with state.lock:
         parts: list[RenderableType] = [render_header(state), render_plan(state)]
-        stream = render_stream(state)
+        stream = render_stream(state, redactor)
         if stream is not None:
             parts.append(stream)
         parts.append(render_spend(state))
@@ -235,6 +239,8 @@ class LiveView:
         self.console = console if console is not None else Console()
         self.state = state if state is not None else RunState(clock=clock)
         self.refresh_per_second = refresh_per_second
+        #: Redacts the streamed text shown (the CLI sets the run's redactor).
+        self.redactor: Redactor | None = None
         self._live: Live | None = None
         self._paused = 0
 
@@ -246,7 +252,7 @@ class LiveView:
     # --- rendering -----------------------------------------------------------------------------
 
     def render(self) -> RenderableType:
-        return render_state(self.state)
+        return render_state(self.state, self.redactor)
 
     def start(self) -> None:
         """Start the live display (no-op when already running)."""

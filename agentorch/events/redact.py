@@ -10,6 +10,10 @@ OpenTelemetry, logs, user callbacks). A secret is found three ways:
   JWTs, private keys, passwords in URLs), each run only when a literal it needs is present;
 - by name: a string stored under a secret-looking dict key (``"api_key": ...``).
 
+Streamed text (a model's deltas) goes through a ``StreamRedactor``: it holds back only the tail
+that could still become a secret when the next chunk arrives, so a secret split across chunks is
+caught like one in a single string.
+
 Clean text, the common case, costs a few substring tests (``in``), and short clean strings
 (ids, names) are remembered. One alternation regex of all secrets and shapes was measured
 slower: Python's regex engine cannot skip ahead on it and tries every branch at every position.
@@ -24,6 +28,7 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any, NamedTuple, TypeVar
 
+import regex
 from pydantic import BaseModel
 
 from agentorch.errors import ConfigError
@@ -108,11 +113,16 @@ class _Compiled(NamedTuple):
     rx: re.Pattern[str]
     triggers: tuple[str, ...]
     repl: Any  # str or a function of the match
+    #: The same regex for partial matching (``regex``), or None when it does not compile there.
+    partial: Any
 
 
 def _keep_context(m: re.Match[str]) -> str:
     whole, start = m.group(0), m.start()
     return whole[: m.start("secret") - start] + REDACTED + whole[m.end("secret") - start :]
+
+
+_LOOKAHEAD = re.compile(r"\(\?=[^()]*\)")
 
 
 def _compile(pattern: str | re.Pattern[str] | SecretPattern) -> _Compiled:
@@ -124,7 +134,20 @@ def _compile(pattern: str | re.Pattern[str] | SecretPattern) -> _Compiled:
         rx = re.compile(source)
     except re.error as exc:
         raise ConfigError(f"invalid redaction pattern {source!r}: {exc}") from exc
-    return _Compiled(rx, triggers, _keep_context if "secret" in rx.groupindex else REDACTED)
+    try:
+        # Lookaheads are dropped for partial matching: one cannot say "maybe" at the end of a
+        # chunk, so it would reject a secret still arriving. Looser only means a longer wait.
+        partial: Any = regex.compile(_LOOKAHEAD.sub("", source))
+    except regex.error:
+        partial = None
+    repl = _keep_context if "secret" in rx.groupindex else REDACTED
+    return _Compiled(rx, triggers, repl, partial)
+
+
+#: How much of a stream's tail waits when a custom pattern cannot be partially matched.
+_UNKNOWN_HOLD = 256
+#: Characters kept before a possible secret for the patterns' lookbehinds (``Bearer ``).
+_CONTEXT = 8
 
 
 class Redactor:
@@ -220,6 +243,48 @@ class Redactor:
             return original
         return text
 
+    def hold_from(self, text: str) -> int:
+        """Where the part of ``text`` that could still grow into a secret begins.
+
+        That is the start of a known secret's prefix at the end, or of a match of a shape that
+        is partial or could extend, less ``_CONTEXT`` characters that lookbehinds read; a match
+        that straddles the point moves it back before its start. The last ``_CONTEXT``
+        characters always wait, since the next chunk may start a match that looks back at them.
+        """
+        end = len(text)
+        hold = end
+        spans: list[tuple[int, int]] = []
+        for secret in self._secrets:
+            for k in range(min(len(secret) - 1, end), 0, -1):
+                if text.endswith(secret[:k]):
+                    hold = min(hold, end - k)
+                    break
+            at = text.find(secret)
+            while at != -1:
+                spans.append((at, at + len(secret)))
+                at = text.find(secret, at + 1)
+        for pattern in self._patterns:
+            if pattern.partial is None:
+                hold = min(hold, end - _UNKNOWN_HOLD)
+                continue
+            for m in pattern.partial.finditer(text, partial=True):
+                if m.end() < end:
+                    spans.append(m.span())
+                elif m.start() < end:
+                    hold = min(hold, m.start())
+        hold = max(0, hold - _CONTEXT)
+        moved = True
+        while moved and hold:
+            moved = False
+            for start, stop in spans:
+                if start - _CONTEXT < hold < stop:
+                    hold, moved = max(0, start - _CONTEXT), True
+        return hold
+
+    def stream(self) -> StreamRedactor:
+        """A redactor for one stream of text chunks (see ``StreamRedactor``)."""
+        return StreamRedactor(self)
+
     def redact_value(self, value: Any) -> Any:
         """Redact strings inside ``value`` (nested dicts, lists, tuples); same object if clean."""
         return self._walk(value)
@@ -287,3 +352,25 @@ class Redactor:
         if update is None:
             return event
         return event.model_copy(update=update)
+
+
+class StreamRedactor:
+    """Redacts one stream of text chunks so a secret split across chunks is still caught.
+
+    ``feed`` returns the part of the text so far that no later chunk can turn into a secret,
+    redacted; the rest waits for the next chunk. ``flush`` returns what is left at the end.
+    """
+
+    def __init__(self, redactor: Redactor) -> None:
+        self.redactor = redactor
+        self._pending = ""
+
+    def feed(self, text: str) -> str:
+        buffer = self._pending + text
+        cut = self.redactor.hold_from(buffer)
+        self._pending = buffer[cut:]
+        return self.redactor.redact_text(buffer[:cut]) if cut else ""
+
+    def flush(self) -> str:
+        rest, self._pending = self._pending, ""
+        return self.redactor.redact_text(rest) if rest else ""

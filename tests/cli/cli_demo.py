@@ -2,7 +2,8 @@
 
 Three steps: ``one`` and ``two`` (the worker, optionally slow) and ``publish`` (the publisher,
 whose ``publish`` tool needs a person's approval). Environment knobs, read at run time:
-``DEMO_DELAY`` (seconds per worker model call) and ``DEMO_CRASH_FILE`` (the publish tool kills
+``DEMO_DELAY`` (seconds per worker model call), ``DEMO_OUTPUT_SUFFIX`` (appended to the final
+output) and ``DEMO_CRASH_FILE`` (the publish tool kills
 the process the first time, when this file does not exist yet, to leave a call in doubt).
 """
 
@@ -31,7 +32,7 @@ class Worker(Agent):
 
 def _publish(request):
     if any(isinstance(m, ToolResultMessage) for m in request.messages):
-        return "the report is published"
+        return "the report is published" + os.environ.get("DEMO_OUTPUT_SUFFIX", "")
     return tool_call_response(("publish", {"title": "weekly report"}))
 
 

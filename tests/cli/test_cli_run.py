@@ -255,3 +255,26 @@ def test_every_argument_and_value_option_has_an_upper_case_metavar() -> None:
                 seen += 1
                 assert param.metavar and param.metavar.isupper(), (sub.name, param.name)
     assert seen > 20
+
+
+def test_the_final_output_is_redacted_at_every_exit(
+    cli: Cli, demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A secret in the final output is not printed (plain, --json) nor saved (--output)."""
+    env_secret = "vault-Pa55word-for-the-demo"
+    key = "sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z"
+    monkeypatch.setenv("DEMO_SERVICE_TOKEN", env_secret)
+    monkeypatch.setenv("DEMO_OUTPUT_SUFFIX", f" with key {key} and token {env_secret}")
+    plain = cli("run", str(demo), "--approve-all")
+    assert plain.exit_code == 0, plain.output
+    assert "the report is published with key [REDACTED]" in plain.stdout
+    assert key not in plain.output and env_secret not in plain.output
+    as_json = cli("run", str(demo), "--approve-all", "--json")
+    data = json.loads(as_json.stdout)
+    assert data["output"] == "the report is published with key [REDACTED] and token [REDACTED]"
+    assert key not in as_json.output and env_secret not in as_json.output
+    saved = cli("run", str(demo), "--approve-all", "--output", str(tmp_path / "saved"))
+    assert saved.exit_code == 0, saved.output
+    for path in (tmp_path / "saved").iterdir():
+        text = path.read_text()
+        assert key not in text and env_secret not in text and "[REDACTED]" in text
