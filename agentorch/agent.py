@@ -135,6 +135,9 @@ class Agent:
             )
         for key, value in overrides.items():
             setattr(self, key, value)
+        from agentorch._checks import check_agent_attributes
+
+        check_agent_attributes(self)
         if not self.name:
             raise ConfigError(f"{type(self).__name__} has no name; set the class attribute `name`")
         if not _NAME.match(self.name):

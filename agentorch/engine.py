@@ -42,8 +42,10 @@ from agentorch.models.types import (
     ToolResultMessage,
     ToolSchema,
 )
+from agentorch.models.wrappers import TimeoutModel, has_timeout
 from agentorch.runtime import ModelCall, Runtime, ToolInvocation
 from agentorch.store.base import ApprovalRecord, JournalEntry, StepRecord, Store
+from agentorch.tools._bounded import ToolAbandoned
 from agentorch.tools.registry import ToolRegistry, run_tool_guarded
 
 if TYPE_CHECKING:
@@ -61,7 +63,9 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(coro)
+        from agentorch._loop import run_to_end
+
+        return run_to_end(coro)  # unlike asyncio.run, never waits on an abandoned tool
     coro.close()
     raise SyncInAsyncError(
         "run_sync() was called inside a running event loop",
@@ -195,10 +199,11 @@ class EmbeddedRuntime(Runtime):
             self._journal_model_start(call, key, model, reservation, started)
         t0 = time.perf_counter()
         try:
+            bounded = model if has_timeout(model) else TimeoutModel(model)
             if call.stream or self.stream:
-                response = await self._stream(call, model, request)
+                response = await self._stream(call, bounded, request)
             else:
-                response = await model.request(request)
+                response = await bounded.request(request)
         except asyncio.CancelledError:
             raise  # the journal keeps the call "started": a resume charges its reservation
         except Exception as exc:
@@ -332,7 +337,10 @@ class EmbeddedRuntime(Runtime):
         store = self.store
         if store is None:
             self.emit(started)
-            content, is_error = await run_tool_guarded(tool, run)
+            try:
+                content, is_error = await run_tool_guarded(tool, run)
+            except ToolAbandoned as exc:
+                content, is_error = f"Error: {exc}", True
             self.emit(finished(content, is_error, False))
             return content, is_error, False
         entry = self._recorded(key)
@@ -378,7 +386,14 @@ class EmbeddedRuntime(Runtime):
                 )
             )
             self.emit(started)
-        content, is_error = await run_tool_guarded(tool, run)
+        try:
+            content, is_error = await run_tool_guarded(tool, run)
+        except ToolAbandoned as exc:
+            # Past its timeout and still running: the outcome is unknown, so the journal keeps
+            # the call "started" (in doubt). A resume asks a person before running it again.
+            content = f"Error: {exc}"
+            self.emit(finished(content, True, False))
+            return content, True, False
         with self.checkpoint():
             store.journal_finish(
                 self.run_id,

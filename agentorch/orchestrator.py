@@ -53,6 +53,24 @@ class Limits:
     max_total_revisions: int = 12
     max_plan_attempts: int = 3
     max_plan_steps: int = 30
+    #: A tool call whose arguments (as JSON) are larger is refused, and the model told why.
+    max_tool_argument_bytes: int = 1_000_000
+    #: A tool result larger than this is cut to it, with a note saying how much was left out.
+    max_tool_result_bytes: int = 1_000_000
+
+    def __post_init__(self) -> None:
+        from agentorch._checks import check_int
+
+        for name, minimum in (
+            ("max_steps", 1),
+            ("max_revisions", 0),
+            ("max_total_revisions", 0),
+            ("max_plan_attempts", 1),
+            ("max_plan_steps", 1),
+            ("max_tool_argument_bytes", 1),
+            ("max_tool_result_bytes", 1),
+        ):
+            check_int("Limits", name, getattr(self, name), minimum=minimum)
 
 
 @dataclass

@@ -9,7 +9,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from agentorch.agent import render_value
 from agentorch.approvals import ApprovalRequest
@@ -26,10 +26,22 @@ if TYPE_CHECKING:
 class EscalationPolicy(BaseModel):
     """When a result goes to a person before the run moves on."""
 
+    model_config = ConfigDict(extra="forbid")
+
     risk_levels: list[str] = Field(default_factory=lambda: ["high"])
-    min_confidence: float = 0.5
+    min_confidence: float = Field(0.5, ge=0.0, le=1.0)
     flags: list[str] = Field(default_factory=lambda: ["pricing_commitment", "legal_exposure"])
     on_reviewer_escalate: bool = True
+
+    def __init__(self, **data: Any) -> None:
+        from pydantic import ValidationError
+
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            from agentorch._checks import config_error
+
+            raise config_error("EscalationPolicy", exc) from None
 
 
 class Reviewing(ABC):

@@ -19,6 +19,7 @@ from agentorch.errors import (
     ConfigError,
     DuplicateNameError,
     PlanError,
+    PriceError,
     RunCancelled,
     UnknownAgentError,
     UserError,
@@ -83,6 +84,9 @@ class Supervisor:
         name: str = "supervisor",
         description: str = "Plans a task and delegates it to specialists.",
     ) -> None:
+        from agentorch._checks import check_supervisor_args
+
+        check_supervisor_args(locals())
         self.agents: dict[str, Agent] = {}
         for item in agents:
             agent = item() if isinstance(item, type) else item
@@ -142,6 +146,8 @@ class Supervisor:
                 registry = ToolRegistry(discover_tools())
             else:
                 registry = ToolRegistry(self._tools)
+            registry.max_argument_bytes = self.limits.max_tool_argument_bytes
+            registry.max_result_bytes = self.limits.max_tool_result_bytes
             if self.policy_spec is not None:
                 from agentorch.policy import Policy
 
@@ -495,8 +501,11 @@ class Supervisor:
             raise
         except BudgetExceeded as exc:
             status, error = "budget_exceeded", f"BudgetExceeded: {exc}"
+        except PriceError as exc:  # found mid-run (a model's price): an outcome, not a crash
+            status, error = "failed", f"PriceError: {exc}"
         except UserError as exc:
             runtime.update_run(status="failed", error=f"{type(exc).__name__}: {exc}")
+            runtime.emit(RunFinished(status="failed", error=f"{type(exc).__name__}: {exc}"))
             await bus.drain(timeout=1.0)
             raise
         except AgentOrchError as exc:

@@ -133,16 +133,10 @@ def drive(coro: Coroutine[Any, Any, T], *, prompt: PromptInput | None = None) ->
 
 
 def _close(loop: asyncio.AbstractEventLoop) -> None:
-    """Close the loop without waiting on a worker thread stuck at a prompt."""
-    try:
-        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-        for t in pending:
-            t.cancel()
-        if pending:
-            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-        loop.run_until_complete(loop.shutdown_asyncgens())
-    finally:
-        loop.close()
+    """Close the loop without waiting on a worker thread stuck at a prompt or an abandoned tool."""
+    from agentorch._loop import close_loop
+
+    close_loop(loop)
 
 
 def stdin_is_terminal() -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class _Frozen(BaseModel):
@@ -120,8 +120,18 @@ class ModelSettings(_Frozen):
     top_p: float | None = None
     stop: tuple[str, ...] = ()
     seed: int | None = None
+    #: Seconds a call may take, whatever the provider: the runtime abandons it after that.
     timeout: float | None = 120.0
     parallel_tool_calls: bool | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> ModelSettings:
+        # ConfigError is not a ValueError, so pydantic lets it through unwrapped.
+        from agentorch._checks import check_int, check_timeout
+
+        check_int("ModelSettings", "max_tokens", self.max_tokens, minimum=1)
+        check_timeout("ModelSettings", "timeout", self.timeout)
+        return self
 
 
 ToolChoice = Literal["auto", "required", "none"] | str

@@ -1,7 +1,7 @@
-"""Cross-cutting behaviour as models wrapping models: retries, fallbacks, concurrency limits.
+"""Cross-cutting behaviour as models wrapping models: timeouts, retries, fallbacks, concurrency.
 
 Each wrapper is itself a ``Model``, so they compose: ``wrap_model`` builds the usual stack,
-``Fallback(Retry(Limit(primary)), Retry(Limit(fallback)), ...)``.
+``Fallback(Retry(Limit(Timeout(primary))), Retry(Limit(Timeout(fallback))), ...)``.
 """
 
 from __future__ import annotations
@@ -80,6 +80,64 @@ class WrapperModel(Model):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.wrapped!r}>"
+
+
+class TimeoutModel(WrapperModel):
+    """Bounds every attempt by ``request.settings.timeout``, whatever the provider does.
+
+    SDK timeouts cover HTTP; this also covers a custom model that never answers. A stream must
+    deliver each chunk within the timeout. Past it the call is cancelled and a retryable
+    ``ProviderError`` raised, like a provider's own timeout. It runs in the caller's task (no
+    extra task, no extra turn of the event loop for a model that answers at once).
+    """
+
+    def _timed_out(self, timeout: float) -> ProviderError:
+        return ProviderError(
+            f"request timed out: no answer within {timeout:g} s (ModelSettings.timeout)",
+            provider=self.provider,
+            model=self.name,
+            retryable=True,
+        )
+
+    async def request(self, request: ModelRequest) -> ModelResponse:
+        timeout = request.settings.timeout
+        if timeout is None:
+            return await self.wrapped.request(request)
+        deadline = asyncio.timeout(timeout)
+        try:
+            async with deadline:
+                return await self.wrapped.request(request)
+        except TimeoutError:
+            if deadline.expired():
+                raise self._timed_out(timeout) from None
+            raise
+
+    async def stream(self, request: ModelRequest) -> AsyncIterator[StreamChunk]:
+        timeout = request.settings.timeout
+        async with aclosing_iter(self.wrapped.stream(request)) as chunks:
+            iterator = chunks.__aiter__()
+            while True:
+                deadline = asyncio.timeout(timeout)
+                try:
+                    async with deadline:
+                        chunk = await iterator.__anext__()
+                except StopAsyncIteration:
+                    return
+                except TimeoutError:
+                    if deadline.expired():
+                        raise self._timed_out(timeout or 0.0) from None
+                    raise
+                yield chunk
+
+
+def has_timeout(model: Model) -> bool:
+    """Whether ``model`` (or every model it calls) is bounded by a ``TimeoutModel``."""
+    if isinstance(model, TimeoutModel):
+        return True
+    if not isinstance(model, WrapperModel):
+        return False
+    inner = model.inner_models
+    return bool(inner) and all(has_timeout(m) for m in inner)
 
 
 class RetryModel(WrapperModel):
@@ -308,6 +366,8 @@ def wrap_model(
 
     def one(item: str | Model) -> Model:
         wrapped = infer_model(item)
+        if not has_timeout(wrapped):
+            wrapped = TimeoutModel(wrapped)
         if concurrency is not None:
             wrapped = ConcurrencyLimitedModel(wrapped, concurrency)
         if retries > 0:

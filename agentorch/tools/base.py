@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import inspect
 import json
@@ -111,17 +110,22 @@ class Tool:
         return {name: getattr(model, name) for name in type(model).model_fields}
 
     async def invoke(self, arguments: dict[str, Any], context: ToolContext | None = None) -> Any:
-        """Run the function with validated arguments, within the tool's timeout."""
+        """Run the function with validated arguments, bounded by the tool's timeout.
+
+        Raises:
+            TimeoutError: an async tool was cancelled at its timeout.
+            ToolAbandoned: the call ran past its timeout and could not be stopped.
+            ToolCrashed: the tool raised ``SystemExit`` or another ``BaseException``.
+        """
+        from agentorch.tools._bounded import call_async, call_sync
+
         kwargs = dict(arguments)
         if self.context_param is not None:
             kwargs[self.context_param] = context
+        call = functools.partial(self.function, **kwargs)
         if self.is_async:
-            coro = self.function(**kwargs)
-        else:
-            coro = asyncio.to_thread(functools.partial(self.function, **kwargs))
-        if self.timeout is None:
-            return await coro
-        return await asyncio.wait_for(coro, self.timeout)
+            return await call_async(call, self.timeout, self.name)
+        return await call_sync(call, self.timeout, self.name)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Calling the tool directly calls the function (handy in tests and plain Python)."""
@@ -129,15 +133,44 @@ class Tool:
 
 
 def render_result(value: Any) -> str:
-    """What the model sees of a tool's return value."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, BaseModel):
-        return value.model_dump_json()
+    """What the model sees of a tool's return value: always storable text, never an exception.
+
+    A value that cannot be serialised (its JSON or ``str`` raises) is shown as its ``repr``,
+    flagged as such, so a call whose effect already happened is still journaled once.
+    """
     try:
-        return json.dumps(value, default=_json_default, ensure_ascii=False)
-    except (TypeError, ValueError):
-        return str(value)
+        if isinstance(value, str):
+            text = value
+        elif isinstance(value, BaseModel):
+            text = value.model_dump_json()
+        else:
+            try:
+                text = json.dumps(value, default=_json_default, ensure_ascii=False)
+            except (TypeError, ValueError):
+                text = str(value)
+    except Exception:
+        text = (
+            f"(agentorch: the tool returned a {type(value).__name__} that is not "
+            f"JSON-serialisable; this is its repr) {safe_repr(value)}"
+        )
+    return storable(text)
+
+
+def safe_repr(value: Any) -> str:
+    """``repr(value)``, or its type name when even that raises."""
+    try:
+        return repr(value)
+    except Exception:
+        return f"<{type(value).__name__} object>"
+
+
+def storable(text: str) -> str:
+    """``text`` as valid UTF-8: lone surrogates become ``\\udXXX`` escapes, not a store error."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
 
 
 def _json_default(value: Any) -> Any:
@@ -160,6 +193,22 @@ def make_tool(
     check: Callable[[dict[str, Any], ToolContext], None] | None = None,
 ) -> Tool:
     """Build a ``Tool`` from a typed function. Read tools are idempotent unless said otherwise."""
+    from agentorch._checks import check_function, check_tool_options
+
+    check_function("@tool", function)
+    check_tool_options(
+        name if name is not None else getattr(function, "__name__", repr(function)),
+        function,
+        {
+            "timeout": timeout,
+            "requires_approval": requires_approval,
+            "idempotent": idempotent,
+            "tags": tags,
+            "secret_args": secret_args,
+            "description": description,
+            "check": check,
+        },
+    )
     if risk not in RISK_LEVELS:
         raise ConfigError(
             f"tool {name or function.__name__!r}: risk must be one of {RISK_LEVELS}, got {risk!r}"
@@ -254,5 +303,7 @@ __all__ = [
     "make_tool",
     "render_result",
     "risk_rank",
+    "safe_repr",
+    "storable",
     "tool",
 ]

@@ -21,11 +21,23 @@ from agentorch.approvals import ApprovalDecision, ApprovalRequest
 from agentorch.errors import ApprovalPending, DuplicateNameError, ModelRetry, UnknownToolError
 from agentorch.events.types import BaseEvent, PermissionRefused, ToolCallFinished, ToolCallStarted
 from agentorch.models.types import ToolResultMessage, ToolSchema
-from agentorch.tools.base import Tool, ToolContext, make_tool, render_result
+from agentorch.tools._bounded import ToolAbandoned, ToolCrashed
+from agentorch.tools.base import (
+    Tool,
+    ToolContext,
+    make_tool,
+    render_result,
+    safe_repr,
+    storable,
+)
 
 if TYPE_CHECKING:
     from agentorch.policy import Policy
     from agentorch.runtime import ToolInvocation
+
+
+#: Default size limit of a tool call's arguments and of its result (UTF-8 bytes).
+DEFAULT_MAX_BYTES = 1_000_000
 
 
 class ToolHost(Protocol):
@@ -80,12 +92,20 @@ class ToolRegistry:
     """Holds tools by name; lists what an agent may see; runs calls through one checked path."""
 
     def __init__(
-        self, tools: Iterable[Tool | Callable[..., Any]] = (), *, policy: Policy | None = None
+        self,
+        tools: Iterable[Tool | Callable[..., Any]] = (),
+        *,
+        policy: Policy | None = None,
+        max_argument_bytes: int = DEFAULT_MAX_BYTES,
+        max_result_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
         self._tools: dict[str, Tool] = {}
         self.policy = policy
         #: Answers instead of ``policy`` when set (a nested supervisor's layered policies).
         self.rules: Rules | None = None
+        #: Size limits of one call's arguments (as JSON) and of its result, in UTF-8 bytes.
+        self.max_argument_bytes = max_argument_bytes
+        self.max_result_bytes = max_result_bytes
         self.register(*tools)
 
     # --- registration --------------------------------------------------------------------------
@@ -93,12 +113,17 @@ class ToolRegistry:
     def register(
         self, *items: Tool | Callable[..., Any], prefix: str | None = None, replace: bool = False
     ) -> None:
-        for item in items:
+        from agentorch._checks import check_tool_name, fail
+
+        for i, item in enumerate(items):
+            if not isinstance(item, Tool) and not callable(item):
+                fail("ToolRegistry", f"tools[{i}]", "a tool (@tool function) or a function", item)
             tool = item if isinstance(item, Tool) else make_tool(item)
             if prefix:
                 from dataclasses import replace as dc_replace
 
                 tool = dc_replace(tool, name=f"{prefix}_{tool.name}", _schema=None)
+                check_tool_name(f"tool {tool.name!r}", tool.name)
             existing = self._tools.get(tool.name)
             if existing is not None and existing is not tool and not replace:
                 raise DuplicateNameError(
@@ -205,6 +230,12 @@ class ToolRegistry:
             )
             return result(f"Error: {message}", is_error=True)
 
+        size = _json_size(call.arguments)
+        if size > self.max_argument_bytes:
+            return failed(
+                f"the arguments for {tool.name!r} are {size} bytes; the limit is "
+                f"{self.max_argument_bytes} bytes: send less (e.g. split the work into smaller calls)"
+            )
         if call.arguments_error:
             return failed(
                 f"the arguments for {tool.name!r} are not valid JSON ({call.arguments_error}); send them again"
@@ -285,7 +316,7 @@ class ToolRegistry:
         )
 
         async def run() -> Any:
-            return await tool.invoke(arguments, context)
+            return _cut(render_result(await tool.invoke(arguments, context)), self.max_result_bytes)
 
         started = time.perf_counter()
 
@@ -323,18 +354,53 @@ class ToolRegistry:
 
 
 async def run_tool_guarded(tool: Tool, run: Callable[[], Awaitable[Any]]) -> tuple[str, bool]:
-    """Run a tool; turn its exceptions and timeouts into an error text for the model."""
+    """Run a tool; turn its exceptions and timeouts into an error text for the model.
+
+    ``SystemExit``, ``GeneratorExit`` and any other ``BaseException`` a tool raises are its own
+    failure, not the run's: only cancellation and ``KeyboardInterrupt`` (Ctrl-C) go through.
+    """
     try:
         value = await run()
+    except ToolAbandoned:
+        raise  # the runtime leaves the call in doubt
     except TimeoutError:
         return f"Error: tool {tool.name!r} timed out after {tool.timeout} s", True
     except ModelRetry as exc:
-        return f"Error: {exc}", True
-    except asyncio.CancelledError:
+        return storable(f"Error: {_text(exc)}"), True
+    except (asyncio.CancelledError, KeyboardInterrupt):
         raise
-    except Exception as exc:
-        return f"Error: tool {tool.name!r} failed: {type(exc).__name__}: {exc}", True
+    except ToolCrashed as exc:
+        return storable(f"Error: tool {tool.name!r} failed: {_text(exc)}"), True
+    except BaseException as exc:
+        return storable(
+            f"Error: tool {tool.name!r} failed: {type(exc).__name__}: {_text(exc)}"
+        ), True
     return render_result(value), False
+
+
+def _text(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except Exception:
+        return safe_repr(exc)
+
+
+def _json_size(arguments: dict[str, Any]) -> int:
+    import json
+
+    return len(json.dumps(arguments, ensure_ascii=False, default=str).encode("utf-8", "replace"))
+
+
+def _cut(content: str, limit: int) -> str:
+    """``content`` within ``limit`` UTF-8 bytes, with a note saying what was left out."""
+    data = content.encode("utf-8")
+    if len(data) <= limit:
+        return content
+    kept = data[:limit].decode("utf-8", "ignore")
+    return (
+        f"{kept}\n[agentorch: the result was {len(data)} bytes; only the first {limit} "
+        "are shown (the limit for a tool result)]"
+    )
 
 
 def _jsonable(arguments: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,136 @@
+"""Tool calls bounded by their timeout whatever the tool does.
+
+A sync tool runs on its own daemon thread: at the timeout the run takes control back at once
+and the thread is abandoned (it cannot be stopped; being a daemon it never holds up the
+process's exit). An async tool is cancelled at the timeout; one that swallows the cancellation
+is abandoned after a short grace. An abandoned call may still take effect, so it raises
+``ToolAbandoned`` and the runtime leaves it in doubt in the journal instead of calling it
+finished. ``SystemExit`` and other ``BaseException``s a tool raises become ``ToolCrashed``, an
+ordinary error, so they fail the call and not the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import threading
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+#: Async tool tasks abandoned while still running (kept referenced until they end).
+ABANDONED: set[asyncio.Task[Any]] = set()
+
+#: Longest wait for an async tool to honour its cancellation after the timeout.
+CANCEL_GRACE = 1.0
+
+
+class ToolAbandoned(Exception):
+    """A tool call ran past its timeout and could not be stopped; its outcome is unknown."""
+
+
+class ToolCrashed(Exception):
+    """A tool raised a ``BaseException`` such as ``SystemExit``: carried as an ordinary error."""
+
+    def __init__(self, original: BaseException) -> None:
+        self.original = original
+        try:
+            detail = str(original)
+        except Exception:
+            detail = ""
+        super().__init__(
+            f"{type(original).__name__}: {detail}" if detail else type(original).__name__
+        )
+
+
+def _abandon_message(name: str, timeout: float, how: str) -> str:
+    return (
+        f"tool {name!r} did not finish within its timeout of {timeout:g} s and was abandoned "
+        f"({how}); its outcome is unknown: it may still take effect. Do not call it again "
+        "unless you know it did not."
+    )
+
+
+async def call_sync(function: Callable[[], Any], timeout: float | None, name: str) -> Any:
+    """Run ``function`` on a daemon thread; give up waiting after ``timeout`` seconds."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Any] = loop.create_future()
+    context = contextvars.copy_context()
+
+    def settle(value: Any, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is None:
+            future.set_result(value)
+        elif isinstance(error, Exception):
+            future.set_exception(error)
+        else:  # SystemExit, KeyboardInterrupt (not the user's: this is a worker thread), ...
+            future.set_exception(ToolCrashed(error))
+
+    def work() -> None:
+        value: Any = None
+        error: BaseException | None = None
+        try:
+            value = context.run(function)
+        except BaseException as exc:
+            error = exc
+        # A closed loop raises RuntimeError: the run has moved on without this call.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(settle, value, error)
+
+    threading.Thread(target=work, name=f"agentorch-tool-{name}", daemon=True).start()
+    done, _ = await asyncio.wait({future}, timeout=timeout)
+    if future in done:
+        return future.result()
+    future.cancel()
+    assert timeout is not None
+    raise ToolAbandoned(_abandon_message(name, timeout, "a sync tool's thread cannot be stopped"))
+
+
+async def call_async(
+    function: Callable[[], Awaitable[Any]], timeout: float | None, name: str
+) -> Any:
+    """Await ``function()``; cancel it at ``timeout``, abandon it if it will not stop."""
+
+    async def guarded() -> Any:
+        try:
+            return await function()
+        except (Exception, asyncio.CancelledError, KeyboardInterrupt):
+            raise  # KeyboardInterrupt here may be the user's Ctrl-C: it is not the tool's
+        except BaseException as exc:
+            raise ToolCrashed(exc) from exc
+
+    task = asyncio.ensure_future(guarded())
+    try:
+        done, _ = await asyncio.wait({task}, timeout=timeout)
+    except asyncio.CancelledError:
+        task.cancel()
+        _abandon(task)
+        raise
+    if task in done:
+        return task.result()
+    assert timeout is not None
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=min(CANCEL_GRACE, timeout))
+    if task in done:
+        if task.cancelled():
+            raise TimeoutError(f"tool {name!r} timed out after {timeout:g} s")
+        return task.result()
+    _abandon(task)
+    raise ToolAbandoned(_abandon_message(name, timeout, "it ignored its cancellation"))
+
+
+def _abandon(task: asyncio.Task[Any]) -> None:
+    if task.done():
+        return
+    ABANDONED.add(task)
+
+    def forget(t: asyncio.Task[Any]) -> None:
+        ABANDONED.discard(t)
+        if not t.cancelled():
+            t.exception()  # retrieved: nobody waits for it any more
+
+    task.add_done_callback(forget)
+
+
+__all__ = ["ABANDONED", "ToolAbandoned", "ToolCrashed", "call_async", "call_sync"]
