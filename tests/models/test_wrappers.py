@@ -24,6 +24,7 @@ from agentorch.models.wrappers import (
     ConcurrencyLimiter,
     FallbackModel,
     RetryModel,
+    TimeoutModel,
     model_candidates,
     wrap_model,
 )
@@ -307,7 +308,8 @@ async def test_wrap_model_builds_the_stack() -> None:
     assert model_candidates(model) == (primary, backup)
 
     bare = ScriptedModel(["y"])
-    assert wrap_model(bare, retries=0) is bare
+    bounded = wrap_model(bare, retries=0)  # only the timeout layer, which every model gets
+    assert isinstance(bounded, TimeoutModel) and bounded.wrapped is bare
     assert isinstance(wrap_model("openai:gpt-4.1-mini"), RetryModel)
 
 
