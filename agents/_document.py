@@ -69,14 +69,15 @@ def _matrix(a: Assembly) -> list[tuple[str, MatrixRow]]:
     """One row per requirement: the compliance reviewer's, else derived from the draft."""
     reviewed = {row.requirement_id: row for report in a.compliance for row in report.matrix}
     answers = {ans.requirement_id: ans for draft in a.drafts for ans in draft.answers}
-    failed = "; ".join(f"{f['step_id']}: {f['error']}" for f in a.failed)
     rows = []
     for req in a.requirements.requirements:
         row = reviewed.get(req.id)
         if row is None:
             answer = answers.get(req.id)
             if answer is None or answer.status == "no_source":
-                note = f"section not drafted ({failed})" if failed else "not drafted"
+                failed = [f"{f['step_id']}: {f['error']}" for f in a.failed]
+                own = [f for f in failed if f.startswith(f"write_{req.category}:")] or failed
+                note = f"section not drafted ({'; '.join(own)[:300]})" if own else "not drafted"
                 if answer is not None:
                     note = "no approved answer"
                 row = MatrixRow(
@@ -103,12 +104,12 @@ def _label(req: Requirement | None) -> str:
 
 def _values(row: MatrixRow) -> str:
     """The checked values side by side: 'required <= 24 hours / offered 72 hours (conflicts)'."""
-    if row.check is None or not row.check.values:
+    if row.check is None or not row.check.checks:
         return ""
     return "; ".join(
-        f"{v.kind}: required {v.required or '-'} / offered {v.offered or 'not stated'} "
-        f"({v.verdict.replace('_', ' ')})"
-        for v in row.check.values
+        f"{v.subject or v.kind}: required {v.required or '-'} / offered "
+        f"{v.offered or 'not stated'} ({v.verdict.replace('_', ' ')})"
+        for v in row.check.checks
     )
 
 

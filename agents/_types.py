@@ -116,23 +116,23 @@ class SectionDraft(BaseModel):
 class CheckedValue(BaseModel):
     """One constraint of a requirement compared with what the answer commits to."""
 
-    kind: str = Field(description="What is compared, e.g. 'duration', 'money', 'standard'.")
+    kind: str = Field(description="What is compared, e.g. 'response_time', 'money', 'standard'.")
+    subject: str = Field(default="", description="What the value is about, e.g. 'notification'.")
     required: str = Field(default="", description="What the requirement asks, e.g. '<= 24 hours'.")
-    offered: str = Field(default="", description="What the answer says, e.g. '72 hours'.")
+    offered: str | None = Field(default=None, description="What the answer says, e.g. '72 hours'.")
     verdict: str = Field(
         description="meets, falls_short, conflicts, not_stated or cannot_tell for this value."
     )
 
 
 class CommitmentCheck(BaseModel):
-    """The commitment checker's result for one requirement and its drafted answer."""
+    """The ``check_commitment`` result for one requirement and its drafted answer."""
 
-    verdict: str = Field(
-        description="meets, falls_short, conflicts, not_stated, cannot_tell or not_relevant."
-    )
-    relevant: bool = True
+    verdict: str = Field(description="meets, falls_short, conflicts, not_stated or cannot_tell.")
+    relevant: bool = Field(default=True, description="Whether the answer is on the subject.")
+    relevance: float = Field(default=1.0, description="How close the subjects are (0 to 1).")
     summary: str = ""
-    values: list[CheckedValue] = Field(default_factory=list)
+    checks: list[CheckedValue] = Field(default_factory=list)
 
 
 class MatrixRow(BaseModel):

@@ -11,9 +11,10 @@ from agentorch.models.testing import FunctionModel, json_response, tool_call_res
 
 from ._context import requirements_of, review_prompt
 from ._coverage import review_extraction
-from ._matching import LIBRARY_CATEGORY, query_for, related_hit, suggestion
+from ._matching import LIBRARY_CATEGORY, query_for
+from ._matrix import build_report
 from ._offline import Conversation, offline_model
-from ._types import ComplianceReport, DraftAnswer, MatrixRow
+from ._types import CommitmentCheck, ComplianceReport, DraftAnswer
 
 INSTRUCTIONS = """\
 You are a bid compliance reviewer. You check one section of a draft RFP response against the RFP's
@@ -62,7 +63,7 @@ class ComplianceReviewer(Agent):
         "escalates missing mandatory requirements to a person."
     )
     instructions = INSTRUCTIONS
-    tools = ["search_answers", "get_answer"]
+    tools = ["search_answers", "get_answer", "check_commitment"]
     output_type = ComplianceReport
     max_turns = 6
 
@@ -91,6 +92,7 @@ def _play(talk: Conversation) -> ModelResponse:
     unanswered = [
         r for r in requirements if r["id"] not in answers or answers[r["id"]].status == "no_source"
     ]
+    drafted = [r for r in requirements if r not in unanswered]
     if (cited or unanswered) and not talk.outcomes:
         library_category = LIBRARY_CATEGORY.get(category)
         calls: list[tuple[str, dict[str, Any]]] = [("get_answer", {"answer_id": c}) for c in cited]
@@ -99,109 +101,21 @@ def _play(talk: Conversation) -> ModelResponse:
             if library_category:
                 args["category"] = library_category
             calls.append(("search_answers", args))
+        for req in drafted:
+            calls.append(
+                (
+                    "check_commitment",
+                    {"requirement": str(req["text"]), "answer": answers[req["id"]].text},
+                )
+            )
         return tool_call_response(*calls)
     valid = {str(o.arguments["answer_id"]) for o in talk.of("get_answer") if not o.is_error}
     searched = {o.arguments.get("query"): o.json() for o in talk.of("search_answers")}
-    return json_response(_report(category, requirements, answers, valid, searched))
-
-
-def _report(
-    category: str,
-    requirements: list[dict[str, Any]],
-    answers: dict[str, DraftAnswer],
-    valid: set[str],
-    searched: dict[Any, Any],
-) -> ComplianceReport:
-    if not requirements:
-        return ComplianceReport(
-            verdict="escalate",
-            confidence=0.2,
-            reasons=[
-                f"the {category} section has no requirements to check: nothing was reviewed, so "
-                "a person must confirm that the RFP asks nothing of this kind"
-            ],
-            category=category,
-        )
-    matrix: list[MatrixRow] = []
-    fixes: list[str] = []
-    open_issues: list[str] = []
-    missing_must: list[str] = []
-    for req in requirements:
-        rid, modality = req["id"], req["modality"]
-        label = req.get("title") or str(req["text"])[:70]
-        answer = answers.get(rid)
-        evidence = [c for c in (answer.citations if answer else []) if c in valid]
-        bad = [c for c in (answer.citations if answer else []) if c not in valid]
-        if answer is None:
-            fixes.append(f"{rid}: the draft has no answer for this requirement; add one")
-        for cid in bad:
-            fixes.append(
-                f"{rid}: cites {cid}, which is not an approved answer; "
-                "cite a real one or mark it no_source"
-            )
-        if answer is None or answer.status == "no_source" or not evidence:
-            status, note = "missing", "no approved answer covers it"
-            hit = related_hit(req, searched.get(query_for(req)), exclude=set())
-            if hit is not None and answer is not None and answer.status == "no_source":
-                fixes.append(suggestion(rid, str(hit["id"]), str(hit.get("title", ""))))
-                note = f"approved answer {hit['id']} may cover it"
-            elif modality == "must":
-                missing_must.append(rid)
-            open_issues.append(
-                f"{rid} ({modality}) {label}: no approved answer; needs input from the bid team"
-            )
-        elif answer.status == "partial":
-            status, note = "partial", "only partly covered by the approved answer"
-            open_issues.append(
-                f"{rid} ({modality}) {label}: only partly covered by {', '.join(evidence)}"
-            )
-        else:
-            status, note = "covered", ""
-        matrix.append(
-            MatrixRow(
-                requirement_id=rid,
-                modality=modality,
-                status=status,  # type: ignore[arg-type]
-                evidence=evidence,
-                note=note,
-            )
-        )
-    counts = {
-        s: sum(1 for row in matrix if row.status == s) for s in ("covered", "partial", "missing")
-    }
-    summary = (
-        f"{counts['covered']} covered, {counts['partial']} partial, {counts['missing']} missing"
-    )
-    if fixes:
-        return ComplianceReport(
-            verdict="revise",
-            confidence=0.8,
-            reasons=fixes,
-            category=category,
-            matrix=matrix,
-            open_issues=open_issues,
-        )
-    if missing_must and category != "other":
-        reasons = [
-            f"{summary}; mandatory requirement(s) {', '.join(missing_must)} have no approved "
-            "answer in the library: a person must decide (bid/no-bid, new approved text or an "
-            "exception)"
-        ]
-        return ComplianceReport(
-            verdict="escalate",
-            confidence=0.4,
-            reasons=reasons,
-            category=category,
-            matrix=matrix,
-            open_issues=open_issues,
-        )
-    # Proposal instructions and forms ("other") are the bid team's paperwork: gaps are open issues.
-    confidence = 0.95 if counts["covered"] == len(matrix) else 0.75 if not missing_must else 0.6
-    return ComplianceReport(
-        verdict="pass",
-        confidence=confidence,
-        reasons=[summary],
-        category=category,
-        matrix=matrix,
-        open_issues=open_issues,
-    )
+    checks: dict[str, CommitmentCheck] = {}
+    by_text = {str(r["text"]): r["id"] for r in drafted}
+    for outcome in talk.of("check_commitment"):
+        rid = by_text.get(str(outcome.arguments.get("requirement")))
+        value = outcome.json()
+        if rid is not None and isinstance(value, dict):
+            checks[rid] = CommitmentCheck.model_validate(value)
+    return json_response(build_report(category, requirements, answers, valid, searched, checks))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from agentorch import Agent
@@ -10,7 +11,7 @@ from agentorch.models import ModelResponse
 from agentorch.models.testing import FunctionModel, json_response, tool_call_response
 
 from ._context import category_param, requirements_of
-from ._matching import best_hit, clean_text, query_for, suggestions
+from ._matching import STRONG_MATCH, clean_text, query_for, suggestions
 from ._offline import Conversation, data_block, offline_model
 from ._types import NO_SOURCE_TEXT, DraftAnswer, SectionDraft
 
@@ -22,7 +23,9 @@ How to work:
 1. For each requirement in the "section" data (JSON), call search_answers with a short query in plain
    words (the requirement's title and key terms). You may search several requirements at once.
 2. Read every answer you intend to use in full with get_answer before relying on it. Never copy
-   its usage_notes into the response: they are internal guidance for the bid team.
+   its usage_notes into the response: they are internal guidance for the bid team. Check it with
+   check_commitment(requirement, answer): an answer that is not relevant (about another subject)
+   is no evidence - try the next search result, or mark the requirement no_source.
 3. Write one answer per requirement, in the order given:
    - status "answered": every claim comes from approved answers; citations lists their ids
      (e.g. ["AA-006"]). Reuse the approved wording; adapt only names and grammar.
@@ -49,9 +52,9 @@ class ResponseWriter(Agent):
         "library (search_answers, get_answer), citing the answer ids for every claim."
     )
     instructions = INSTRUCTIONS
-    tools = ["search_answers", "get_answer"]
+    tools = ["search_answers", "get_answer", "check_commitment"]
     output_type = SectionDraft
-    max_turns = 8
+    max_turns = 10
 
     def user_prompt(self, context: StepContext) -> str:
         """Only this section's requirements: never the RFP text or other sections."""
@@ -80,6 +83,17 @@ class ResponseWriter(Agent):
         return offline_model(self.name, _play)
 
 
+def _candidates(req: dict[str, Any], searched: Any, suggested: dict[str, str]) -> list[str]:
+    """Approved answers to try for a requirement, best first: a reviewer's suggestion, else the
+    strong search hits."""
+    if req["id"] in suggested:
+        return [suggested[req["id"]]]
+    if not isinstance(searched, list):
+        return []
+    strong = [h for h in searched if float(h.get("score", 0.0)) >= STRONG_MATCH]
+    return [str(h["id"]) for h in sorted(strong, key=lambda h: -float(h.get("score", 0.0)))]
+
+
 def _play(talk: Conversation) -> ModelResponse:
     section = talk.data("section", {"category": "other", "requirements": []})
     requirements: list[dict[str, Any]] = section["requirements"]
@@ -90,29 +104,50 @@ def _play(talk: Conversation) -> ModelResponse:
             *(("search_answers", {"query": query_for(r), "limit": 3}) for r in to_search)
         )
     searched = {o.arguments.get("query"): o.json() for o in talk.of("search_answers")}
-    chosen: dict[str, str] = {}
-    for req in requirements:
-        if req["id"] in suggested:
-            chosen[req["id"]] = suggested[req["id"]]
-        elif (hit := best_hit(searched.get(query_for(req)))) is not None:
-            chosen[req["id"]] = str(hit["id"])
     fetched = {str(o.arguments.get("answer_id")): o.json() for o in talk.of("get_answer")}
-    missing = sorted(set(chosen.values()) - set(fetched))
-    if missing:
-        return tool_call_response(*(("get_answer", {"answer_id": a}) for a in missing))
+    checked = {
+        (str(o.arguments.get("requirement")), str(o.arguments.get("answer"))): o.json()
+        for o in talk.of("check_commitment")
+    }
+    chosen: dict[str, str] = {}
+    calls: list[tuple[str, dict[str, Any]]] = []
+    for req in requirements:
+        # The first candidate whose text is on the requirement's subject: one that is about
+        # something else (check_commitment says not relevant) is no evidence, so try the next.
+        for answer_id in _candidates(req, searched.get(query_for(req)), suggested):
+            if answer_id not in fetched:
+                calls.append(("get_answer", {"answer_id": answer_id}))
+                break
+            answer = fetched[answer_id]
+            if not answer:  # get_answer refused the id
+                continue
+            key = (str(req["text"]), clean_text(str(answer.get("text", ""))))
+            if key not in checked:
+                calls.append(("check_commitment", {"requirement": key[0], "answer": key[1]}))
+                break
+            verdict = checked[key]
+            if isinstance(verdict, dict) and verdict.get("relevant") is False:
+                continue
+            chosen[req["id"]] = answer_id
+            break
+    if calls:
+        unique = {json.dumps(call, sort_keys=True): call for call in calls}
+        return tool_call_response(*unique.values())
     answers = []
     for req in requirements:
         answer = fetched.get(chosen.get(req["id"], ""))
-        if not answer:  # nothing chosen, or get_answer refused the id
+        if not answer:  # nothing relevant approved
             answers.append(
                 DraftAnswer(requirement_id=req["id"], text=NO_SOURCE_TEXT, status="no_source")
             )
             continue
-        text = clean_text(str(answer.get("text", "")))
         status = "partial" if req["id"] in suggested else "answered"
         answers.append(
             DraftAnswer(
-                requirement_id=req["id"], text=text, citations=[str(answer["id"])], status=status
+                requirement_id=req["id"],
+                text=clean_text(str(answer.get("text", ""))),
+                citations=[str(answer["id"])],
+                status=status,
             )
         )
     return json_response(SectionDraft(category=section["category"], answers=answers))

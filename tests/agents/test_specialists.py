@@ -86,8 +86,9 @@ async def test_reviewers_return_typed_verdicts_and_flag_pricing(state: dict[str,
     assert isinstance(review, Verdict) and isinstance(review, types().RiskReview)
     rows = {row.requirement_id: row for row in report.matrix}
     assert set(rows) == {f"R-5.{i}" for i in range(1, 7)}
-    assert rows["R-5.5"].status == "missing" and rows["R-5.2"].status == "covered"
-    assert rows["R-5.2"].evidence == ["AA-030"]
+    # CPI escalation against firm fixed prices: the evidence contradicts the requirement
+    assert rows["R-5.5"].status == "missing" and rows["R-5.2"].status == "conflict"
+    assert rows["R-5.2"].evidence == ["AA-030"] and rows["R-5.2"].check.verdict == "conflicts"
     assert report.verdict == "escalate" and report.confidence < 0.5
     assert any("R-5.5" in issue for issue in report.open_issues)
     assert "pricing_commitment" in review.flags and review.verdict == "escalate"
@@ -106,7 +107,8 @@ async def test_compliance_sends_a_missed_answer_back_and_the_section_converges(
     assert answers["R-4.1"].status == "partial" and answers["R-4.1"].citations == ["AA-025"]
     assert answers["R-4.7"].status == "no_source"  # nothing approved: stays missing, no loop
     rows = {r.requirement_id: r.status for r in result.steps["compliance"].output.matrix}
-    assert rows["R-4.1"] == "partial" and rows["R-4.7"] == "missing"
+    # 99.9% offered against 100% required on a must requirement: a conflict, never "covered"
+    assert rows["R-4.1"] == "conflict" and rows["R-4.7"] == "missing"
 
 
 async def test_a_tool_outside_the_allow_list_is_refused(

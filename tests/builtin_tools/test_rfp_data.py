@@ -56,16 +56,19 @@ def test_policy_names_only_bundled_tools() -> None:
         for name, value in vars(tools_module(module)).items()
         if type(value).__name__ == "Tool"
     }
-    assert named <= bundled
-    assert bundled == {
-        "find_requirements",
-        "read_document",
-        "search_answers",
-        "get_answer",
-        "write_file",
-        "submit_response",
-        "check_commitment",
-    }
+    assert (
+        named
+        == bundled
+        == {
+            "find_requirements",
+            "read_document",
+            "search_answers",
+            "get_answer",
+            "check_commitment",
+            "write_file",
+            "submit_response",
+        }
+    )
     assert sorted(p.name for p in TOOLS_DIR.glob("[!_]*.py")) == [
         "answers.py",
         "commitments.py",

@@ -109,3 +109,45 @@ async def test_pdf_and_docx_give_the_same_requirements(
         r.model_dump(exclude=strip) for r in markdown.output.requirements
     ]
     assert other.output.requirements[0].source == name
+
+
+#: Issue 14's contradicting answers on the bundled example: requirement -> (required, offered).
+CONTRADICTIONS = {
+    "R-3.6": ("24 hours", "72 hours"),
+    "R-3.9": ("4 hours", "8 hours"),
+    "R-5.2": ("firm fixed prices", "escalation"),
+    "R-6.3": ("unlimited", "capped"),
+    "R-6.4": ("$10M", "$5M"),
+    "R-4.4": ("10 business days", "7 calendar days"),
+    "R-4.5": ("30 days", "14 days"),
+    "R-6.5": ("customer owns", "supplier retains"),
+    "R-7.2": ("3 references", "on request"),
+}
+
+
+async def test_contradicting_answers_are_never_covered(rfp_state: dict[str, Any]) -> None:
+    recorder = Recorder(rule=lambda request: request.tool != "submit_response")
+    result = await rfp_workflow().run(engine="offline", approver=recorder.approver, state=rfp_state)
+    assert result.status == "succeeded", result.error
+    rows = {
+        row.requirement_id: row
+        for step in result.steps.values()
+        if step.agent == "compliance" and step.output is not None
+        for row in step.output.matrix
+    }
+    escalated = " ".join(r.reason for r in recorder.of("escalation"))
+    review = (Path(rfp_state["output_dir"]) / "bid-review.md").read_text()
+    matrix = review.split("## Compliance matrix", 1)[1].split("## Open issues", 1)[0]
+    for rid, (required, offered) in CONTRADICTIONS.items():
+        row = rows[rid]
+        assert row.status in ("conflict", "partial"), (rid, row.status)
+        assert row.check is not None and row.check.checks
+        line = next(x for x in matrix.splitlines() if x.startswith(f"| {rid} |"))
+        assert f"| {row.status} |" in line and required in line and offered in line, line
+        assert f"{rid} (" in escalated  # escalated to a person with both values
+    # the answer that is about another subject (signed forms vs insurance) is not "covered"
+    assert rows["R-7.1"].status != "covered"
+    # the response leaves the conflicting answers out; the submission stays refused
+    response = (Path(rfp_state["output_dir"]) / "response.md").read_text()
+    assert "### R-3.6 " not in response and "### R-2.2 " in response
+    assert result.output.submitted is False

@@ -1,0 +1,164 @@
+"""The compliance matrix from the checked evidence: statuses that mean what they say.
+
+covered  - valid evidence, on the requirement's subject, that meets every checked constraint (with
+           nothing to check, an answer clearly on the subject);
+partial  - a constraint left unstated or unclear, a shortfall on a should/may requirement, or an
+           answer the writer marked partial;
+conflict - the evidence contradicts the requirement, or falls short of a must requirement;
+missing  - no answer, no valid evidence, or an answer about another subject (not evidence).
+A must requirement in conflict or partial is escalated with the required and offered values side
+by side, and so is one missing with nothing in the library; none of them is ever "covered".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._matching import query_for, related_hit, suggestion
+from ._types import COVERAGE, CommitmentCheck, ComplianceReport, DraftAnswer, MatrixRow
+
+#: With no value or term to check, "covered" needs an answer clearly on the requirement's subject.
+SURE_RELEVANCE = 0.6
+
+
+def status_for(
+    modality: str, answer: DraftAnswer, check: CommitmentCheck | None
+) -> tuple[str, str]:
+    """(status, note) of an answered requirement with valid evidence, from its check."""
+    if check is None:
+        return "partial", "not checked: the commitment check gave no result"
+    if not check.relevant:
+        return "missing", "the cited answer is about another subject, so it is no evidence"
+    if check.verdict == "conflicts":
+        return "conflict", check.summary
+    if check.verdict == "falls_short":
+        return ("conflict" if modality == "must" else "partial"), check.summary
+    if check.verdict in ("not_stated", "cannot_tell"):
+        return "partial", check.summary
+    if answer.status == "partial":
+        return "partial", "the writer marked it partly covered"
+    if not check.checks and check.relevance < SURE_RELEVANCE:
+        return "partial", (
+            f"nothing checkable, and the answer is only loosely on the subject (relevance "
+            f"{check.relevance:.2f}): confirm it answers every part of the requirement"
+        )
+    return "covered", ""
+
+
+def values_line(check: CommitmentCheck | None) -> str:
+    """'notification: required <= 24 hours, offered 72 hours (falls short)', per constraint."""
+    if check is None:
+        return ""
+    shown = [c for c in check.checks if c.verdict != "meets"] or check.checks
+    return "; ".join(
+        f"{c.subject or c.kind}: required {c.required}, offered {c.offered or 'not stated'} "
+        f"({c.verdict.replace('_', ' ')})"
+        for c in shown
+    )
+
+
+def build_report(
+    category: str,
+    requirements: list[dict[str, Any]],
+    answers: dict[str, DraftAnswer],
+    valid: set[str],
+    searched: dict[Any, Any],
+    checks: dict[str, CommitmentCheck],
+) -> ComplianceReport:
+    """The section's matrix and verdict (pass / revise / escalate)."""
+    if not requirements:
+        return ComplianceReport(
+            verdict="escalate",
+            confidence=0.2,
+            reasons=[
+                f"the {category} section has no requirements to check: nothing was reviewed, so "
+                "a person must confirm that the RFP asks nothing of this kind"
+            ],
+            category=category,
+        )
+    matrix: list[MatrixRow] = []
+    fixes: list[str] = []
+    open_issues: list[str] = []
+    escalate: list[str] = []
+    for req in requirements:
+        rid, modality = req["id"], req["modality"]
+        label = req.get("title") or str(req["text"])[:70]
+        answer = answers.get(rid)
+        evidence = [c for c in (answer.citations if answer else []) if c in valid]
+        bad = [c for c in (answer.citations if answer else []) if c not in valid]
+        check = checks.get(rid)
+        if answer is None:
+            fixes.append(f"{rid}: the draft has no answer for this requirement; add one")
+        for cid in bad:
+            fixes.append(
+                f"{rid}: cites {cid}, which is not an approved answer; "
+                "cite a real one or mark it no_source"
+            )
+        if answer is None or answer.status == "no_source" or not evidence:
+            status, note = "missing", "no approved answer covers it"
+            hit = related_hit(req, searched.get(query_for(req)), exclude=set())
+            if hit is not None and answer is not None and answer.status == "no_source":
+                fixes.append(suggestion(rid, str(hit["id"]), str(hit.get("title", ""))))
+                note = f"approved answer {hit['id']} may cover it"
+            elif modality == "must" and category != "other":
+                # Proposal instructions and forms ("other") are the bid team's paperwork: open
+                # issues (they still block submission), not a reason to stop the section.
+                escalate.append(f"{rid} ({label}) is missing: nothing approved covers it")
+            open_issues.append(f"{rid} ({modality}) {label}: missing - {note}")
+            check = None
+        else:
+            status, note = status_for(modality, answer, check)
+            values = values_line(check)
+            if status != "covered":
+                open_issues.append(
+                    f"{rid} ({modality}) {label}: {status} - {values or note} "
+                    f"(evidence {', '.join(evidence)})"
+                )
+            if modality == "must" and status in ("conflict", "partial", "missing"):
+                escalate.append(
+                    f"{rid} ({label}) is {status}: {values or note} (answer {', '.join(evidence)})"
+                )
+        matrix.append(
+            MatrixRow(
+                requirement_id=rid,
+                modality=modality,
+                status=status,  # type: ignore[arg-type]
+                evidence=evidence if status != "missing" else [],
+                note=note,
+                check=check,
+            )
+        )
+    counts = {s: sum(1 for row in matrix if row.status == s) for s in COVERAGE}
+    summary = ", ".join(f"{counts[s]} {s}" for s in COVERAGE)
+    if fixes:
+        return ComplianceReport(
+            verdict="revise",
+            confidence=0.8,
+            reasons=fixes,
+            category=category,
+            matrix=matrix,
+            open_issues=open_issues,
+        )
+    if escalate:
+        return ComplianceReport(
+            verdict="escalate",
+            confidence=0.4,
+            reasons=[
+                f"{summary}; mandatory requirement(s) need a person's decision (new approved "
+                "text, an exception, or no-bid)",
+                *escalate,
+            ],
+            category=category,
+            matrix=matrix,
+            open_issues=open_issues,
+        )
+    open_count = len(matrix) - counts["covered"]
+    confidence = 0.95 if open_count == 0 else 0.75
+    return ComplianceReport(
+        verdict="pass",
+        confidence=confidence,
+        reasons=[summary],
+        category=category,
+        matrix=matrix,
+        open_issues=open_issues,
+    )
