@@ -27,6 +27,8 @@ _EXPORTS: dict[str, str] = {
     "Plan": "agentorch.plan",
     "Step": "agentorch.plan",
     "Verdict": "agentorch.plan",
+    "ReviewPoint": "agentorch.plan",
+    "ComparedValue": "agentorch.plan",
     # tools, policy, approvals
     "tool": "agentorch.tools.base",
     "Tool": "agentorch.tools.base",
@@ -85,6 +87,7 @@ __all__ = [
     "Budget",
     "BudgetExceeded",
     "CallbackApprover",
+    "ComparedValue",
     "ConfigError",
     "DeferredApprover",
     "EscalationPolicy",
@@ -101,6 +104,7 @@ __all__ = [
     "Policy",
     "PolicyError",
     "ProviderError",
+    "ReviewPoint",
     "RunError",
     "RunResult",
     "ScriptedModel",
@@ -172,7 +176,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from agentorch.models.testing import FunctionModel, ScriptedModel
     from agentorch.models.types import Usage
     from agentorch.orchestrator import Limits
-    from agentorch.plan import Plan, Step, Verdict
+    from agentorch.plan import ComparedValue, Plan, ReviewPoint, Step, Verdict
     from agentorch.policy import Policy
     from agentorch.result import RunResult
     from agentorch.review import EscalationPolicy

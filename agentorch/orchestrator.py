@@ -249,6 +249,10 @@ class Orchestrator(Reviewing):
             return False
         step = plan.step(step_id)
         if step.reviews:
+            # a reviewer of a step that failed (e.g. at the revision cap, on resume) has nothing
+            # left to settle: it must not hold the steps that wait for it forever
+            if self.records[step.reviews].status in ("failed", "skipped"):
+                return True
             return self._settled(plan, step.reviews)
         return record.settled
 

@@ -206,6 +206,25 @@ def find_cycle(plan: Plan) -> list[str] | None:
     return None
 
 
+class ComparedValue(BaseModel):
+    """One value a reviewer compared: what was required and what is offered, side by side."""
+
+    label: str = Field(description="What the value is about, e.g. 'notification'.")
+    required: str = ""
+    offered: str = ""
+    verdict: str = Field(default="", description="e.g. 'meets', 'falls short', 'conflicts'.")
+
+
+class ReviewPoint(BaseModel):
+    """One thing a reviewer puts before a person: what was asked, what is proposed, and why."""
+
+    item: str = Field(description="What it is about, e.g. 'R-3.6 Security incidents (must)'.")
+    asked: str = Field(default="", description="What was asked, e.g. the requirement's text.")
+    proposed: str = Field(default="", description="What is proposed, e.g. the drafted answer.")
+    values: list[ComparedValue] = Field(default_factory=list)
+    reason: str = Field(default="", description="The reviewer's reason, in one sentence.")
+
+
 class Verdict(BaseModel):
     """A reviewer's typed verdict on another step's output.
 
@@ -222,4 +241,8 @@ class Verdict(BaseModel):
     flags: list[str] = Field(
         default_factory=list,
         description="Risk flags, e.g. 'pricing_commitment', 'legal_exposure', 'absolute_claim', 'unsourced_claim'.",
+    )
+    points: list[ReviewPoint] = Field(
+        default_factory=list,
+        description="For an escalation: each point a person must judge (asked, proposed, values).",
     )

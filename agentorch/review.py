@@ -148,6 +148,11 @@ class Reviewing(ABC):
                     }
                     for r, v in verdicts
                 ],
+                "points": [
+                    {"reviewer": r.agent, **p.model_dump(mode="json")}
+                    for r, v in verdicts
+                    for p in v.points
+                ],
             },
         )
         self.rt.emit(

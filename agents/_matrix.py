@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from agentorch import ComparedValue, ReviewPoint
+
 from ._matching import query_for, related_hit, suggestion
 from ._types import COVERAGE, CommitmentCheck, ComplianceReport, DraftAnswer, MatrixRow
 
@@ -43,6 +45,13 @@ def status_for(
             f"{check.relevance:.2f}): confirm it answers every part of the requirement"
         )
     return "covered", ""
+
+
+def status_word(status: str) -> str:
+    return {
+        "conflict": "contradicts or falls short of a mandatory requirement",
+        "partial": "leaves part of the requirement unstated or unclear",
+    }.get(status, status)
 
 
 def values_line(check: CommitmentCheck | None) -> str:
@@ -80,6 +89,7 @@ def build_report(
     fixes: list[str] = []
     open_issues: list[str] = []
     escalate: list[str] = []
+    points: list[ReviewPoint] = []
     for req in requirements:
         rid, modality = req["id"], req["modality"]
         label = req.get("title") or str(req["text"])[:70]
@@ -104,6 +114,13 @@ def build_report(
                 # Proposal instructions and forms ("other") are the bid team's paperwork: open
                 # issues (they still block submission), not a reason to stop the section.
                 escalate.append(f"{rid} ({label}) is missing: nothing approved covers it")
+                points.append(
+                    ReviewPoint(
+                        item=f"{rid} {label} ({modality}): missing",
+                        asked=str(req["text"]),
+                        reason="nothing in the approved-answer library covers it",
+                    )
+                )
             open_issues.append(f"{rid} ({modality}) {label}: missing - {note}")
             check = None
         else:
@@ -117,6 +134,23 @@ def build_report(
             if modality == "must" and status in ("conflict", "partial", "missing"):
                 escalate.append(
                     f"{rid} ({label}) is {status}: {values or note} (answer {', '.join(evidence)})"
+                )
+                points.append(
+                    ReviewPoint(
+                        item=f"{rid} {label} ({modality}): {status}",
+                        asked=str(req["text"]),
+                        proposed=f"[{', '.join(evidence)}] {answer.text}",
+                        values=[
+                            ComparedValue(
+                                label=c.subject or c.kind,
+                                required=c.required,
+                                offered=c.offered or "not stated",
+                                verdict=c.verdict.replace("_", " "),
+                            )
+                            for c in (check.checks if check else [])
+                        ],
+                        reason=note if not values else f"the answer {status_word(status)}",
+                    )
                 )
         matrix.append(
             MatrixRow(
@@ -151,6 +185,7 @@ def build_report(
             category=category,
             matrix=matrix,
             open_issues=open_issues,
+            points=points,
         )
     open_count = len(matrix) - counts["covered"]
     confidence = 0.95 if open_count == 0 else 0.75

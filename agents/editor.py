@@ -73,10 +73,15 @@ class Editor(Agent):
                 "nothing to assemble: the requirements were not extracted"
                 + (f" ({parse['error']})" if parse else "")
             )
+        drafts = list(drafts_of(context).values())
+        drafted = {d.category for d in drafts}
         return Assembly(
             requirements=requirements,
-            drafts=list(drafts_of(context).values()),
-            compliance=[c for c in compliance_of(context).values() if c.matrix],
+            drafts=drafts,
+            # a review of a section whose draft did not finish describes a draft that is gone
+            compliance=[
+                c for c in compliance_of(context).values() if c.matrix and c.category in drafted
+            ],
             reviews=list(reviews_of(context).values()),
             failed=failed,
             decisions=list(context.decisions),

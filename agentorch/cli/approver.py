@@ -29,7 +29,9 @@ _TITLES = {
     "plan": "Approval needed: plan",
     "in_doubt": "Decision needed: tool call with unknown outcome",
 }
-_SHOWN_DETAILS = {"secret_args", "reasons", "preview", "result_preview", "verdicts"}
+_SHOWN_DETAILS = {"secret_args", "reasons", "preview", "result_preview", "verdicts", "points"}
+#: An escalation's body fits a 50-line terminal with the panel, the facts and the prompt.
+_BODY_LINES = 34
 
 #: Per subject: (answer words -> action, the prompt line).
 _CHOICES: dict[str, tuple[dict[str, str], str]] = {
@@ -184,7 +186,7 @@ class TerminalApprover(Approver):
             ("Agent", Text(request.agent) if request.agent else None),
             ("Tool", Text(request.tool) if request.tool else None),
             ("Risk", self._risk(request.risk) if request.risk else None),
-            ("Reason", Text(request.reason) if request.reason else None),
+            ("Reason", Text(self._reason(request)) if request.reason else None),
         ]
         for label, value in rows:
             if value is not None:
@@ -209,12 +211,22 @@ class TerminalApprover(Approver):
             parts += [Text("\nDetails", style="bold"), JSON.from_data(rest, indent=2, default=str)]
         return Panel(Group(*parts), title=_TITLES[request.subject], title_align="left")
 
+    def _reason(self, request: ApprovalRequest) -> str:
+        """The reason; for an escalation with points, its first lines (the points follow)."""
+        if request.subject == "escalation" and request.details.get("points"):
+            width = max(40, min(self.console.width, 120) - 14)
+            return "\n".join(_clip(request.reason, width, 2))
+        return request.reason
+
     @staticmethod
     def _risk(risk: str) -> Text:
         return Text(risk, style=_RISK_STYLES.get(risk, ""))
 
-    @staticmethod
-    def _escalation(details: Mapping[str, Any]) -> list[RenderableType]:
+    def _escalation(self, details: Mapping[str, Any]) -> list[RenderableType]:
+        width = max(40, min(self.console.width, 120) - 6)
+        points = details.get("points") or []
+        if points:
+            return escalation_points(points, details, width)
         parts: list[RenderableType] = []
         reasons = details.get("reasons")
         if reasons:
@@ -228,6 +240,67 @@ class TerminalApprover(Approver):
         if preview is not None:
             parts += [Text("\nResult (preview)", style="bold"), _as_renderable(preview)]
         return parts
+
+
+def _clip(text: str, width: int, lines: int) -> list[str]:
+    """``text`` wrapped to ``width`` in at most ``lines`` lines (the last one ends with '…')."""
+    import textwrap
+
+    wrapped = textwrap.wrap(" ".join(str(text).split()), width) or [""]
+    if len(wrapped) > lines:
+        wrapped = wrapped[:lines]
+        wrapped[-1] = wrapped[-1][: max(0, width - 1)].rstrip() + "…"
+    return wrapped
+
+
+def escalation_points(
+    points: list[Mapping[str, Any]], details: Mapping[str, Any], width: int
+) -> list[RenderableType]:
+    """The points a reviewer put to a person, in words: asked, proposed, values side by side.
+
+    At most ``_BODY_LINES`` lines, so the whole request fits a 50-line terminal; what does not fit
+    is counted, not dropped silently.
+    """
+    lines: list[Text] = []
+    verdicts = details.get("verdicts") or []
+    who = "; ".join(
+        f"{v.get('reviewer')}: {v.get('verdict')} ({float(v.get('confidence', 0)):.2f})"
+        for v in verdicts
+        if isinstance(v, Mapping)
+    )
+    if who:
+        lines.append(Text(f"Reviewers  {who}", style="dim"))
+    shown = 0
+    for point in points:
+        block = [Text(f"\n{point.get('item', '')}", style="bold")]
+        for label, key in (("Asked", "asked"), ("Proposed", "proposed")):
+            if point.get(key):
+                for i, line in enumerate(_clip(point[key], width - 11, 2)):
+                    block.append(Text(f"  {label if i == 0 else '':<9}{line}"))
+        values = point.get("values") or []
+        if values:
+            size = max(len(str(v.get("label", ""))) for v in values[:3])
+            for v in values[:3]:
+                row = Text(f"  {v.get('label', '')!s:<{size}}  required {v.get('required')}")
+                row.append(f"  ·  offered {v.get('offered')}")
+                style = "green" if v.get("verdict") == "meets" else "red"
+                row.append(f"  → {v.get('verdict')}", style=style)
+                block.append(row)
+        if point.get("reason"):
+            block.append(Text(f"  Why      {_clip(point['reason'], width - 11, 1)[0]}"))
+        if len(lines) + len(block) > _BODY_LINES:
+            break
+        lines += block
+        shown += 1
+    if shown < len(points):
+        lines.append(
+            Text(
+                f"\n… and {len(points) - shown} more point(s): see the bid review or "
+                "`agentorch show RUN_ID`",
+                style="yellow",
+            )
+        )
+    return list(lines)
 
 
 def _as_renderable(value: Any) -> RenderableType:

@@ -145,3 +145,34 @@ def test_response_holds_only_text_for_the_buyer(cli: Cli) -> None:
     assert any(n in review for n in notes)  # the critic's usage-note guidance, for the team
     # a requirement nothing approved covers is left out of the response, not answered by a note
     assert "R-3.2" not in response and "R-2.2 Single sign-on" in response
+
+
+def test_denying_a_section_from_another_terminal_still_yields_the_response(cli: Cli) -> None:
+    from agentorch.store import open_store
+
+    first = cli("run", str(EXAMPLE))
+    assert first.exit_code == 3, first.output  # type: ignore[attr-defined]
+    found = re.search(r"Run id\s+([0-9a-f]{12})", first.output)  # type: ignore[attr-defined]
+    assert found
+    rid = found.group(1)
+    store = open_store(f"sqlite:///{cli.cwd / 'runs.db'}")
+    result = first
+    for _ in range(8):
+        for pending in store.approvals(rid, pending_only=True):
+            no = pending.step_id == "write_security" or pending.tool == "submit_response"
+            extra = ["--deny", "--reason", "not this section"] if no else []
+            decided = cli("approve", rid, "--request", pending.request_id, *extra)
+            assert decided.exit_code == 0, decided.output  # type: ignore[attr-defined]
+        result = cli("resume", rid)
+        if result.exit_code != 3:  # type: ignore[attr-defined]
+            break
+    output = result.output  # type: ignore[attr-defined]
+    assert result.exit_code == 6, output  # type: ignore[attr-defined]
+    assert "Run succeeded" not in output and "Response written, NOT submitted" in output
+    review = (cli.cwd / "out" / "bid-review.md").read_text(encoding="utf-8")
+    assert "step write_security (writer) did not finish" in review
+    assert "| R-3.3 | security | must | missing |" in review  # the gap, reported
+    assert "escalation of write_security denied by cli:" in review
+    response = (cli.cwd / "out" / "response.md").read_text(encoding="utf-8")
+    assert "### R-2.2 " in response and "### R-3.3 " not in response
+    assert not (cli.cwd / "out" / "submissions").exists()

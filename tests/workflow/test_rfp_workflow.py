@@ -151,3 +151,27 @@ async def test_contradicting_answers_are_never_covered(rfp_state: dict[str, Any]
     response = (Path(rfp_state["output_dir"]) / "response.md").read_text()
     assert "### R-3.6 " not in response and "### R-2.2 " in response
     assert result.output.submitted is False
+
+
+async def test_an_escalation_reads_at_a_glance_in_50_lines(rfp_state: dict[str, Any]) -> None:
+    import io
+
+    from rich.console import Console
+
+    from agentorch.cli.approver import TerminalApprover
+
+    recorder = Recorder(rule=lambda request: request.tool != "submit_response")
+    await rfp_workflow().run(engine="offline", approver=recorder.approver, state=rfp_state)
+    [security] = [r for r in recorder.of("escalation") if r.step_id == "write_security"][:1]
+    points = security.details["points"]
+    assert any(p["item"].startswith("R-3.6 ") for p in points)
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=100, color_system=None)
+    console.print(TerminalApprover(console, input=lambda _: "a")._render(security))
+    shown = buffer.getvalue()
+    assert len(shown.splitlines()) <= 48, shown  # with the prompt line: a 50-line terminal
+    assert "{" not in shown and '"verdict"' not in shown  # words, not raw JSON
+    assert "R-3.6 Security incidents (must): conflict" in shown
+    assert "Asked    The Contractor shall notify the City within twenty-four" in shown
+    assert "Proposed [AA-020]" in shown
+    assert "required ≤ 24 hours  ·  offered 72 hours  → falls short" in shown
