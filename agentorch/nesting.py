@@ -75,44 +75,40 @@ class SupervisorAgent(Agent):
     async def execute(self, context: StepContext, runtime: Runtime, model: Model) -> AgentResult:
         from agentorch.models.types import Usage
 
-        stack = context.state.setdefault("_delegation", [])
+        # the delegations above this step (not a run-wide list: parallel steps are not a chain)
+        chain = runtime.chain if isinstance(runtime, NestedRuntime) else ()
         key = (self.name, context.instruction)
-        if list(key) in stack:
+        if key in chain:
             raise DelegationCycleError(
                 f"delegation cycle: {self.name!r} was asked to do the same thing it is already doing"
             )
-        stack.append(list(key))
-        try:
-            # a revision is a fresh nested run (ops.r1.write, ...) told what the reviewers asked
-            scope = context.step.id + (f".r{context.revision}" if context.revision else "")
-            scoped = NestedRuntime.under(runtime, self, scope)
-            plan = self.inner.plan
-            task = context.instruction
-            if context.feedback:
-                task += (
-                    f"\n\nRevision {context.revision}: reviewers asked for changes:\n"
-                    + "\n".join(f"- {reason}" for reason in context.feedback)
-                )
-            spec = RunSpec(task=task, inputs=dict(context.inputs), state=context.state)
-            if plan is None:
-                plan = await make_plan(
-                    scoped,
-                    router=self.inner._router(),
-                    agents=self.inner.agents,
-                    spec=spec,
-                    limits=self.inner.limits,
-                )
-            orchestrator = self.inner._orchestrator(scoped, plan, spec)
-            outcome = await orchestrator.execute(plan)
-            self._raise_unless_succeeded(outcome, scoped)
-            output = await orchestrator.synthesize(plan, outcome)
-            usage = Usage()  # the nested step reports what its own steps used
-            for record in outcome.steps.values():
-                if record.status == "done" and record.usage:
-                    usage = usage + Usage.model_validate(record.usage)
-            return AgentResult(output=output, usage=usage, messages=[], turns=0)
-        finally:
-            stack.pop()
+        # a revision is a fresh nested run (ops.r1.write, ...) told what the reviewers asked
+        scope = context.step.id + (f".r{context.revision}" if context.revision else "")
+        scoped = NestedRuntime.under(runtime, self, scope, (*chain, key))
+        plan = self.inner.plan
+        task = context.instruction
+        if context.feedback:
+            task += f"\n\nRevision {context.revision}: reviewers asked for changes:\n" + "\n".join(
+                f"- {reason}" for reason in context.feedback
+            )
+        spec = RunSpec(task=task, inputs=dict(context.inputs), state=context.state)
+        if plan is None:
+            plan = await make_plan(
+                scoped,
+                router=self.inner._router(),
+                agents=self.inner.agents,
+                spec=spec,
+                limits=self.inner.limits,
+            )
+        orchestrator = self.inner._orchestrator(scoped, plan, spec)
+        outcome = await orchestrator.execute(plan)
+        self._raise_unless_succeeded(outcome, scoped)
+        output = await orchestrator.synthesize(plan, outcome)
+        usage = Usage()  # the nested step reports what its own steps used
+        for record in outcome.steps.values():
+            if record.status == "done" and record.usage:
+                usage = usage + Usage.model_validate(record.usage)
+        return AgentResult(output=output, usage=usage, messages=[], turns=0)
 
     def _raise_unless_succeeded(self, outcome: Outcome, scoped: NestedRuntime) -> None:
         """Report the inner outcome to the parent's scheduler as the step's own outcome."""
@@ -155,8 +151,11 @@ class NestedRuntime(Runtime):
         registry: ToolRegistry,
         layers: PolicyLayers,
         approvers: tuple[Approver | None, ...],
+        chain: tuple[tuple[str, str], ...] = (),
     ) -> None:
         self.root = root
+        #: (agent, instruction) of each nested step from the run's top down to this level.
+        self.chain = chain
         self.run_id = root.run_id
         #: ``ops.`` (or ``top.ops.`` two levels down): what this level's step ids are stored under.
         self.prefix = prefix
@@ -168,7 +167,13 @@ class NestedRuntime(Runtime):
         self.waiting: list[str] = []
 
     @classmethod
-    def under(cls, parent: Runtime, agent: SupervisorAgent, step_id: str) -> NestedRuntime:
+    def under(
+        cls,
+        parent: Runtime,
+        agent: SupervisorAgent,
+        step_id: str,
+        chain: tuple[tuple[str, str], ...] = (),
+    ) -> NestedRuntime:
         """The runtime for ``agent``'s inner supervisor, run as step ``step_id`` of ``parent``."""
         if isinstance(parent, NestedRuntime):
             root, prefix = parent.root, parent.prefix
@@ -192,6 +197,7 @@ class NestedRuntime(Runtime):
             registry,
             layers,
             (agent.inner.approver or approvers[0], *approvers),
+            chain,
         )
 
     # --- clock, ids, events, state -------------------------------------------------------------

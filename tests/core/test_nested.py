@@ -461,3 +461,35 @@ async def test_a_budget_stop_midway_inside_keeps_the_tree_exact_and_resume_pays_
     total = resumed.usage.total
     assert total.input_tokens + total.output_tokens == tokens
     assert sup.store.verify_audit(result.run_id).ok  # type: ignore[union-attr]
+
+
+async def test_two_parallel_steps_on_one_team_are_not_a_cycle() -> None:
+    import asyncio
+
+    async def slow(request: ModelRequest) -> str:
+        await asyncio.sleep(0.05)  # both steps are inside the team at once
+        return "done"
+
+    class Writer(Agent):
+        name = "writer"
+
+    inner = Supervisor(
+        [Writer(model=FunctionModel(slow))],
+        tools=[],
+        plan=Plan(steps=[Step(id="w", agent="writer", instruction="Write")], final_step="w"),
+        name="team",
+    )
+    sup = Supervisor(
+        [inner.as_agent()],
+        tools=[],
+        budget=Budget(usd=1.0, allow_unpriced=True),
+        plan=Plan(
+            steps=[
+                Step(id="first", agent="team", instruction="Write it"),
+                Step(id="second", agent="team", instruction="Write it"),
+            ]
+        ),
+    )
+    result = await sup.run("Write twice")
+    assert result.status == "succeeded", result.error
+    assert {s.status for s in result.steps.values()} == {"done"}
