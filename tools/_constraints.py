@@ -16,16 +16,16 @@ from dataclasses import dataclass, field
 
 from ._numbers import normalise, to_float
 
-# Calendar hours per unit; months and years as intervals (28-31 days is too loose for contracts).
+# Calendar hours per unit; a month is 30.44 days and a year 365.25 (values within 1.5% are equal).
 _HOURS = {
     "second": (1 / 3600, 1 / 3600),
     "minute": (1 / 60, 1 / 60),
     "hour": (1.0, 1.0),
     "day": (24.0, 24.0),
     "week": (168.0, 168.0),
-    "month": (720.0, 744.0),
-    "quarter": (2160.0, 2208.0),
-    "year": (8760.0, 8784.0),
+    "month": (730.5, 730.5),
+    "quarter": (2191.5, 2191.5),
+    "year": (8766.0, 8766.0),
 }
 #: Business time counts 5 days in 7; a figure within two days of the converted value (weekends,
 #: public holidays) cannot be told apart.
@@ -244,6 +244,18 @@ def severity(sentence: str, start: int, end: int) -> str:
 _NEGATION = re.compile(
     r"\b(?:not|no|never|without|cannot|unable|neither|nor|decline\w*|refuse\w*)\b|n't\b"
 )
+_PAST = re.compile(
+    r"\bhistor\w*|\bhas (?:been|delivered|achieved|averaged)|\bhave (?:delivered|achieved|averaged)"
+    r"|\bachieved\b|\bdelivered\b|\baverag\w*|\btrack record|\bover the (?:last|past)\b|\bto date\b"
+)
+
+
+def past(text: str, start: int) -> bool:
+    """Whether the value is a record of the past ("has delivered 99.98%"), not a commitment."""
+    before = re.split(r"[;:]\s|\bbut\b|\bwhile\b|\band our\b", text[max(0, start - 60) : start])[-1]
+    return bool(_PAST.search(before))
+
+
 _NOT_NEGATION = re.compile(
     r"\bno?t? (?:more|later|less|fewer|longer|greater|sooner) than\b|\bnot to exceed\b"
     r"|\bnot exceed\w*|\bnot below\b|\bin no event\b|\bno event\b|\bwithout (?:additional|extra) cost"
@@ -307,7 +319,7 @@ _TIME_SUBJECTS = _compile(
         (r"\binitial term|\bcontract term\b|\bterm of\b|\brenewal|\bterm\b", "term"),
         (
             r"\bpage loads?|\bload time|\blatency|\bpage response|\bpages?\b[^.;]{0,20}\bload"
-            r"|\bloads? in\b|\bpercentile",
+            r"|\bloads? in\b|\bpercentile|\bsystem response times?|\btransactions? complete",
             "page load",
         ),
         (r"\bhypercare|\bpost-go-live support|\bstabili[sz]ation", "hypercare"),
@@ -324,6 +336,11 @@ _TIME_SUBJECTS = _compile(
             "implementation",
         ),
         (r"\bmaintenance window|\bdowntime|\boutage", "downtime"),
+        (
+            r"\b(?:fixed|firm|held|guaranteed|locked|frozen)\b[^.;]{0,25}\b(?:for|through|during)\b"
+            r"|\bprice (?:hold|guarantee|protection)",
+            "price hold",
+        ),
     ]
 )
 _TIME_DEFAULT = {
@@ -344,6 +361,7 @@ _TIME_DEFAULT = {
     "validity": "min",
     "payment": "min",
     "hypercare": "min",
+    "price hold": "min",
     "training": "min",
     "history": "min",
     "term": "exact",

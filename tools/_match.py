@@ -95,7 +95,12 @@ def _numeric(rc: Constraint, offered: list[Constraint]) -> ConstraintCheck:
         return _result(rc, refused[0].text, "conflicts", f"the answer refuses {rc.subject}")
     vague = [c for c in candidates if c.lo is None]
     candidates = [c for c in candidates if c.lo is not None]
-    stated = [c for c in candidates if c.term != "denied"]
+    stated = [c for c in candidates if c.term not in ("denied", "past")]
+    record = [c for c in candidates if c.term == "past"]
+    if not stated and record:
+        return _result(
+            rc, f"{record[0].text} achieved", "cannot_tell", "a past record, not a commitment"
+        )
     if stated:
         return _compare_values(rc, _best(rc, stated))
     if candidates:
@@ -148,21 +153,23 @@ def _compare_values(rc: Constraint, oc: Constraint) -> ConstraintCheck:
     if rc.nominal and oc.nominal:  # both in business time: compare as stated
         (r_lo, r_hi), (o_lo, o_hi) = rc.nominal, oc.nominal
         detail_bits.clear()
+    # a month (30.44 days) and 30 days, a year and 365 days: the same in a contract
+    tol = 0.015 if rc.kind in _TIME else 0.0001
     verdict: Verdict
     if rc.direction == "max":
         verdict = (
             "meets"
-            if o_hi <= r_lo * 1.0001
+            if o_hi <= r_lo * (1 + tol)
             else "falls_short"
-            if o_lo > r_hi * 1.0001
+            if o_lo > r_hi * (1 + tol)
             else "cannot_tell"
         )
     elif rc.direction == "min":
         verdict = (
             "meets"
-            if o_lo >= r_hi * 0.9999
+            if o_lo >= r_hi * (1 - tol)
             else "falls_short"
-            if o_hi < r_lo * 0.9999
+            if o_hi < r_lo * (1 - tol)
             else "cannot_tell"
         )
     else:
@@ -218,8 +225,14 @@ def _unlimited(rc: Constraint, offered: list[Constraint]) -> ConstraintCheck:
 def _price(rc: Constraint, offered: list[Constraint]) -> ConstraintCheck:
     found = _same_subject(rc, offered)
     if rc.subject == "prices":
+        initial_only = rc.term == "fixed for the initial term"
+        fixed_now = any(c.term == "fixed" for c in found)
         rises = [c for c in offered if c.kind == "percentage" and c.subject == "price increase"]
         escalating = [c for c in found if c.term == "escalating"]
+        if not (initial_only and fixed_now):
+            escalating += [c for c in found if c.term == "escalating later"]
+        elif not escalating:
+            rises = []  # increases only after the initial term, which is all that is required
         if escalating or rises:
             shown = escalating[0].text if escalating else f"increases of {rises[0].text}"
             return _result(

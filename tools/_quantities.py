@@ -13,6 +13,7 @@ from ._constraints import (
     direction_marker,
     nearest,
     negated,
+    past,
 )
 from ._numbers import to_float
 
@@ -22,8 +23,11 @@ _PERCENT = re.compile(rf"(?<![\w.])({_NUM})\s*(?:%|percent\b|per cent\b|pct\b)")
 _NINES = {"2 nines": 99.0, "3 nines": 99.9, "4 nines": 99.99, "5 nines": 99.999}
 _PERCENT_SUBJECTS = _compile(
     [
-        (r"\bavailab\w*|\buptime|\bup-time|\bservice level", "availability"),
-        (r"\bescalat\w*|\bincrease\w*|\badjust\w*|\buplift|\bcpi\b|\binflation", "price increase"),
+        (r"\bavailab\w*|\buptime|\bup-time|\bservice level|\bsla\b", "availability"),
+        (
+            r"\bescalat\w*|\bincrease\w*|\badjust\w*|\buplift|\bcpi\b|\binflation|\brise[sn]?\b",
+            "price increase",
+        ),
         (r"\bretain\w*|\bretainage|\bholdback|\bwithh\w*", "retainage"),
         (r"\bcredit\w*", "service credits"),
         (r"\bdiscount\w*", "discount"),
@@ -70,7 +74,7 @@ def percent_constraints(s: Sentence) -> list[Constraint]:
                 hi=value,
                 unit="%",
                 text=shown if shown.endswith("%") else f"{value:g}%",
-                term="denied" if negated(text, start, 60) else "",
+                term="denied" if negated(text, start, 60) else "past" if past(text, start) else "",
                 context=context_words(text[max(0, start - 80) : end + 40]),
                 pos=s.start + start,
             )

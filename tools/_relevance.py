@@ -19,7 +19,9 @@ _TOPICS = [
     ("availability", r"\bavailab\w*|\buptime|\bdowntime|\bservice level|\bsla\b|\boutage"),
     (
         "support",
-        r"\bsupport\b|\bhelp ?desk|\bseverity|\bpriority [1-4]|\btickets?\b|\bservice desk",
+        r"\bhelp ?desk|\bseverity|\bsev ?[1-4]\b|\bpriority (?:[1-4]|one|two)\b|\btickets?\b"
+        r"|\bservice desk|\bsupport (?:hours|team|desk|portal|line|staff|requests?|tickets?|model|calls?)"
+        r"|\b24x7|\backnowledg",
     ),
     ("maintenance", r"\bmaintenance|\bmaintenance window|\bpatch window"),
     ("release", r"\brelease\w*|\bupgrade\w*|\bnew versions?\b|\bsandbox|\bnon-production"),
@@ -41,8 +43,8 @@ _TOPICS = [
     ),
     (
         "location",
-        r"\bdata cent\w*|\bhost\w*|\blocated|\blocation|\bregions?\b|\bstored|\boffshore|\bsovereign"
-        r"|\bresiden\w*|\breside\b|\bunited states|\bonshore|\boutside (?:of )?the\b|\btransferred"
+        r"\bdata cent\w*|\bhost(?:ed|ing)\b|\bregions?\b|\bstored\b|\boffshore|\bsovereign"
+        r"|\bresiden\w*|\breside\b|\bonshore|\boutside (?:of )?the\b|\btransferred"
         r"|\beea\b|\beu\b|\beuropean union|\bcanada|\bcross-border",
     ),
     (
@@ -75,7 +77,7 @@ _TOPICS = [
     ("gis", r"\bgis\b|\besri|\barcgis|\bparcel|\bmap\b"),
     ("warranty", r"\bwarrant\w*|\bdefects?\b"),
     ("forms", r"\bsigned\b|\bsignature|\baffidavit|\bforms?\b|\baddend\w*"),
-    ("validity", r"\bvalid\w*|\birrevocable"),
+    ("validity", r"\bvalid for\b|\bremains? valid|\bvalidity\b|\birrevocable"),
 ]
 _TOPICS_RE = [(name, re.compile(p)) for name, p in _TOPICS]
 # Words that appear in almost every requirement and answer and so say nothing about the subject.
@@ -143,9 +145,7 @@ def relevance(requirement: str, answer: str, shared_values: int = 0) -> float:
     ans_words = context_words(answer) - _COMMON
     word_share = len(req_words & ans_words) / len(req_words) if req_words else 0.0
     topic_share = len(req_topics & ans_topics) / len(req_topics) if req_topics else 0.0
-    score = 0.55 * topic_share + 0.45 * min(1.0, 2 * word_share)
-    if req_topics & ans_topics:
-        score = max(score, 0.3)
+    score = 0.45 * topic_share + 0.55 * min(1.0, 2 * word_share)
     score += 0.3 * min(shared_values, 2)
     return round(min(1.0, score), 2)
 

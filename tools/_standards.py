@@ -156,6 +156,8 @@ def certification_terms(s: Sentence, requirement: bool) -> list[Constraint]:
         window = text[max(0, start - 60) : end + 40]
         if negated(text, start, 45):
             status = "denied"
+        elif re.search(r"\bpartial\w*|\bsubstantial(?:ly)?\b|\bmost (?:of the )?criteria", window):
+            status = "partial"
         elif _PENDING.search(window):
             status = "pending"
         else:

@@ -47,7 +47,7 @@ _UNLIMITED = re.compile(
 _CAPPED = re.compile(
     r"\blimit(?:s|ed)?\b[^.;]{0,80}?\b(?:to|at)\b|\bcap(?:s|ped)?\b(?: at| to| of|\b)|\bceiling\b"
     r"|\bmaximum (?:aggregate )?liability\b|\bliability cap\b|\bnot to exceed\b|\bshall not exceed\b"
-    r"|\bup to \d+ (?:named |concurrent |staff )?users|\blimitation of liability\b"
+    r"|\bup to \d+ (?:named |concurrent |staff )?users|\bup to \d+ (?:hours|tickets|incidents|calls)\b|\blimitation of liability\b"
 )
 
 
@@ -127,7 +127,7 @@ _FIXED_REQ = re.compile(
     r"|\bprices?\s+(?:and rates )?(?:shall|will|must)\s+(?:be|remain)\s+(?:firm|fixed|unchanged)"
     r"|\bno (?:price )?(?:escalation|increases?|adjustments?)\b|\bheld (?:firm|constant)\b"
     r"|\bnot (?:be )?(?:subject to )?(?:escalation|increase|price adjustment)"
-    r"|\bfirm (?:for|through(?:out)?)\b|\bfixed (?:for|through(?:out)?)\b|\blocked\b"
+    r"|\bfirm (?:for|through(?:out)?|during)\b|\bfixed (?:for|through(?:out)?|during)\b|\blocked\b"
 )
 _ESCALATE = re.compile(
     r"\bcpi(?:-u|-w)?\b|consumer price index|\bescalat\w*|\bprice (?:increase|adjustment|uplift)s?"
@@ -136,6 +136,7 @@ _ESCALATE = re.compile(
     r"|\breserve[sd]? the right to (?:increase|adjust|change)"
     r"|\b(?:then-current|then current|prevailing|current list) (?:rates?|prices?|pricing|list prices)"
     r"|\bthereafter\b[^.;]{0,80}\b(?:rate card|list price)|\bsubject to change\b"
+    r"|\b(?:prices?|fees?|rates?|charges?|renewals?)\b[^.;]{0,30}\b(?:rise|rises|go up|goes up)\b"
 )
 SERVICES = "services price"
 _VARIABLE = re.compile(
@@ -171,11 +172,14 @@ def price_terms(s: Sentence, requirement: bool) -> list[Constraint]:
                 and "subscription" not in text
                 else "prices"
             )
+            initial_only = bool(
+                re.search(r"\binitial\b|\bfirst \d+ years?|\bfirst (?:contract )?years?", text)
+            ) and not re.search(r"\brenewal|\bextension|\boption (?:years?|periods?)|\bany\b", text)
             out.append(
                 _c(
                     "price_basis",
                     subject,
-                    "fixed",
+                    "fixed for the initial term" if initial_only else "fixed",
                     s,
                     m.start(),
                     "firm fixed prices" if subject == "prices" else "fixed fee",
@@ -183,15 +187,20 @@ def price_terms(s: Sentence, requirement: bool) -> list[Constraint]:
             )
         return out
     escalations = [m for m in _ESCALATE.finditer(text) if not negated(text, m.start(), 30)]
+    later = re.compile(
+        r"\brenewal|\bthereafter\b|\bafter (?:that|the (?:initial|first))|\bsubsequent|\boption years?"
+        r"|\bbeyond\b|\bextension"
+    )
     variable = [m for m in _VARIABLE.finditer(text) if not negated(text, m.start(), 30)]
     fixed = [m for m in _FIXED_REQ.finditer(text) if not negated(text, m.start(), 20)]
     if escalations:
         m = escalations[0]
+        starts_later = bool(later.search(text[max(0, m.start() - 60) : m.end() + 20]))
         out.append(
             _c(
                 "price_basis",
                 "prices",
-                "escalating",
+                "escalating later" if starts_later else "escalating",
                 s,
                 m.start(),
                 "escalation: " + _trim(text[max(0, m.start() - 40) : m.end() + 50], 100),
