@@ -24,7 +24,7 @@ _CUE = re.compile(
     | (?P<option>may\s+(?:be\s+)?(?:required|asked|called\s+upon|requested)\s+to)
     | (?P<mustneg>(?:shall|must|will|may)\s+not|cannot|can\s*not)
     | (?P<must>(?:is|are|will\s+be|shall\s+be)\s+(?:required|responsible|obligated|instructed
-        |expected)\s+(?:to|for)|(?:is|are)\s+required(?=\s*[.;,]|\s+(?:by|of|for|prior|before))
+        |expected)\s+(?:to|for)|(?:is|are)\s+(?:also\s+)?required
         |(?:is|are)\s+the\s+\w+(?:'s)?\s+responsibility|responsibility\s+to|shall|must)
     | (?P<should>(?:is|are)\s+encouraged\s+to|should)
     | (?P<will>will)
@@ -34,7 +34,7 @@ _CUE = re.compile(
 )
 #: A sentence that is an instruction to the contractor: "Please ensure ...", "Submit ...".
 _IMPERATIVE = re.compile(
-    r"^[\"'(]?(?:please\s+\w+|(?:provide|submit|include|prepare|deliver|ensure|describe|identify"
+    r"^[\"'(]?(?:[A-Z][\w ]{0,30},\s+)?(?:please\s+\w+|(?:provide|submit|include|prepare|deliver|ensure|describe|identify"
     r"|maintain|perform|report|sign|leave|use|attend|complete|develop|conduct|furnish|state"
     r"|explain|demonstrate|respond|notify|coordinate|work|support|assist|create|establish"
     r"|implement|comply|obtain|repair|replace|relocate|render|do|make|keep|send|update|document"

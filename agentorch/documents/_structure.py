@@ -158,8 +158,10 @@ def units(blocks: Iterable[Block]) -> Iterator[Unit]:
                 style=style,
             )
         else:
-            items = []
-            unit = Unit("text", text, block.where, section, base(), section_index=section_index)
+            # a paragraph after a lettered or numbered item continues that item ("6.e")
+            path = [base(), *(label for _, label in items if label)]
+            number = ".".join(p for p in path if p)
+            unit = Unit("text", text, block.where, section, number, section_index=section_index)
         previous_colon = rest.rstrip().endswith(":")
         previous_kind = unit.kind
         yield unit
