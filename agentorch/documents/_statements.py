@@ -34,7 +34,7 @@ _CUE = re.compile(
 )
 #: A sentence that is an instruction to the contractor: "Please ensure ...", "Submit ...".
 _IMPERATIVE = re.compile(
-    r"^[\"'(]?(?:[A-Z][\w ]{0,30},\s+)?(?:please\s+\w+|(?:provide|submit|include|prepare|deliver|ensure|describe|identify"
+    r"^[\"'(]?(?:[A-Z][\w ]{0,30},\s+)?(?:please\s+(?!note|refer|see|subscribe)\w+|(?:provide|submit|include|prepare|deliver|ensure|describe|identify"
     r"|maintain|perform|report|sign|leave|use|attend|complete|develop|conduct|furnish|state"
     r"|explain|demonstrate|respond|notify|coordinate|work|support|assist|create|establish"
     r"|implement|comply|obtain|repair|replace|relocate|render|do|make|keep|send|update|document"
@@ -77,7 +77,8 @@ _BUYER_PASSIVE = re.compile(
     r"^\s*(?:not\s+)?be\s+(?:evaluated|considered|scored|rated|rejected|accepted|deemed|awarded"
     r"|paid|reimbursed|returned|reviewed|inspected|determined|judged|disqualified|eliminated"
     r"|found|answered|posted|issued|administered|published|given"
-    r"|communicated|notified|announced|provided\s+by\s+the\s+government)\b"
+    r"|communicated|notified|announced|assessed|introduced|provided\s+by\s+the\s+government)\b"
+    r"|^\s*be\s+made\s+to\s+the\b"
     r"|^\s*be\s+(?:provided|furnished|given|sent|delivered|made\s+available)\s+to\s+the\s+"
     r"(?:contractor|offeror|vendor|quoter|awardee)",
     re.I,
@@ -87,6 +88,9 @@ _BOUNDARY = re.compile(
     r"[,;:(]|\b(?:that|which|who|and|or|but|if|when|where|unless|until|while|so|because|after"
     r"|before|once|then)\b",
     re.I,
+)
+_EVALUATORS = re.compile(
+    r"(?i)\b(?:evaluation|selection|technical\s+evaluation)\s+(?:team|panel|board|committee)\b"
 )
 _MODAL = re.compile(r"(?i)\b(?:shall|must|will|should|may)\b")
 _PREPOSITION = re.compile(
@@ -273,6 +277,8 @@ def _actor(before: str, previous: Actor | None) -> Actor:
         subject = window[start:end].strip(" \"'")
     if not subject:
         return "thing"
+    if _EVALUATORS.search(subject):
+        return "buyer"
     if _CONTRACTOR.search(subject):
         return "contractor"
     # the head of "all modifications made for the City" is "modifications", not "City"

@@ -270,7 +270,10 @@ class _Shredder:
             # an item that is a full sentence with its own subject and modal verb
             self._sentences(unit, unit.text, None, depth=unit.depth)
             return
-        self._sentences(unit, unit.text, lead, depth=unit.depth)
+        title, body = split_title(unit.text)
+        if title and not all(w[:1].isupper() for w in title.split() if len(w) > 3):
+            body = unit.text  # "Repair equipment on request." is a task, not a run-in title
+        self._sentences(unit, body, lead, depth=unit.depth)
 
     @staticmethod
     def _ends(lead: _Lead, unit: Unit) -> bool:
