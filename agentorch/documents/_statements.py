@@ -94,7 +94,8 @@ _EVALUATORS = re.compile(
 )
 _MODAL = re.compile(r"(?i)\b(?:shall|must|will|should|may)\b")
 _PREPOSITION = re.compile(
-    r"(?i)(?<=\w)\s+(?:of|to|for|from|with|in|on|under|at|within|made|created|including|such)\b"
+    r"(?i)(?<=\w)\s+(?:of|to|for|from|with|in|on|under|at|within|made|created|including|such"
+    r"|regarding|concerning|about|per)\b"
 )
 _ABBREVIATIONS = frozenset(
     [
@@ -225,7 +226,7 @@ def classify(sentence: str) -> Statement:
             continue
         after = sentence[match.end() :]
         by_buyer = kind == "will" and _BY_BUYER.match(after)
-        if actor == "buyer" or (actor == "thing" and (_BUYER_PASSIVE.search(after) or by_buyer)):
+        if actor == "buyer" or _BUYER_PASSIVE.search(after) or (actor == "thing" and by_buyer):
             buyer_reason = buyer_reason or (
                 "obligation or right of the buyer"
                 if actor == "buyer"

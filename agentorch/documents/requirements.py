@@ -185,7 +185,7 @@ class _Shredder:
                     or sentence.rstrip().endswith(":")
                 )
             ):
-                if statement.modality and not statement.imperative:
+                if statement.modality:
                     modality, excluded = statement.modality, ""
                 elif statement.excluded:
                     modality, excluded = None, statement.excluded
