@@ -92,58 +92,21 @@ _BOUNDARY = re.compile(
 _EVALUATORS = re.compile(
     r"(?i)\b(?:evaluation|selection|technical\s+evaluation)\s+(?:team|panel|board|committee)\b"
 )
+_OTHERS = re.compile(
+    r"(?i)^(?:the\s+|its\s+|all\s+)?(?:customers?|users?|public|applicants?|citizens?)"
+    r"(?:\s+(?:of|who|that)\b|\s*$)"
+)
 _MODAL = re.compile(r"(?i)\b(?:shall|must|will|should|may)\b")
 _PREPOSITION = re.compile(
     r"(?i)(?<=\w)\s+(?:of|to|for|from|with|in|on|under|at|within|made|created|including|such"
     r"|regarding|concerning|about|per)\b"
 )
-_ABBREVIATIONS = frozenset(
-    [
-        "e.g",
-        "i.e",
-        "etc",
-        "no",
-        "nos",
-        "sec",
-        "secs",
-        "vs",
-        "inc",
-        "co",
-        "corp",
-        "ltd",
-        "mr",
-        "mrs",
-        "ms",
-        "dr",
-        "st",
-        "approx",
-        "art",
-        "para",
-        "paras",
-        "fig",
-        "ref",
-        "dept",
-        "jan",
-        "feb",
-        "mar",
-        "apr",
-        "jun",
-        "jul",
-        "aug",
-        "sep",
-        "sept",
-        "oct",
-        "nov",
-        "dec",
-        "p",
-        "pp",
-        "u.s",
-        "u.s.c",
-        "c.f.r",
-        "cf",
-        "al",
-    ]
+_ABBREVIATION_WORDS = (
+    "e.g i.e etc no nos sec secs vs inc co corp ltd mr mrs ms dr st approx art para paras fig ref "
+    "rev vol ch pt dept jan feb mar apr jun jul aug sep sept oct nov dec p pp u.s u.s.c c.f.r cf "
+    "al"
 )
+_ABBREVIATIONS = frozenset(_ABBREVIATION_WORDS.split())
 _SENTENCE_END = re.compile(r"[.!?][\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
 _WORD_BEFORE = re.compile(r"(\S+)$")
 #: A lead-in: ends with a colon, or announces what follows ("shall provide the following").
@@ -280,6 +243,8 @@ def _actor(before: str, previous: Actor | None) -> Actor:
         return "thing"
     if _EVALUATORS.search(subject):
         return "buyer"
+    if _OTHERS.match(window.strip()):
+        return "buyer"  # customers, users, the public: not the contractor either
     if _CONTRACTOR.search(subject):
         return "contractor"
     # the head of "all modifications made for the City" is "modifications", not "City"

@@ -27,6 +27,7 @@ from agentorch.documents._statements import (
 )
 from agentorch.documents._structure import Unit, is_child, split_title, units
 
+_POINTER = re.compile(r"(?i)\b(?:the\s+following|as\s+follows|below)\b")
 _RANK = {"must": 3, "should": 2, "may": 1}
 _ISSUER = re.compile(r"(?i)^issued\s+by:?\s*([^,.;]+)")
 _DELIVERABLE = re.compile(r"(?i)deliverable|report|item|title|description|product|document")
@@ -153,8 +154,9 @@ class _Shredder:
             self._close_leads()
         self.last_item_depth = -1
         lead = self.leads[-1] if scoped else None
-        # under a lead-in a sub-clause is a task ("3.1 Repair equipment. Do it ..."), not titled
-        titled = unit.kind == "clause" and not scoped
+        # under a lead-in a sub-clause is a task ("3.1 Repair equipment. Do it ..."); only a
+        # title in Title Case ("4.1 Service Incident Report.") is a run-in title there
+        titled = unit.kind == "clause" and (not scoped or _title_case(unit.title))
         body = split_title(unit.text)[1] if titled else unit.text
         if not titled:
             unit.title = ""
@@ -271,7 +273,7 @@ class _Shredder:
             self._sentences(unit, unit.text, None, depth=unit.depth)
             return
         title, body = split_title(unit.text)
-        if title and not all(w[:1].isupper() for w in title.split() if len(w) > 3):
+        if title and not _title_case(title):
             body = unit.text  # "Repair equipment on request." is a task, not a run-in title
         self._sentences(unit, body, lead, depth=unit.depth)
 
@@ -286,8 +288,14 @@ class _Shredder:
 
     def _pop_lead(self) -> None:
         lead = self.leads.pop()
-        if not lead.used and lead.modality and lead.unit is not None:
-            # an announced list that never came: the lead-in is an obligation of its own
+        # a lead-in whose list never came: a bare pointer ("shall comply with the following:")
+        # stays a pointer; one with substance of its own is a requirement
+        if (
+            not lead.used
+            and lead.modality
+            and lead.unit is not None
+            and not _POINTER.search(lead.text)
+        ):
             self._add(lead.unit, lead.text, lead.modality, lead.negative)
         if lead.used and self.leads:
             self.leads[-1].used = True
@@ -354,6 +362,12 @@ class _Shredder:
                 text=text.strip(), section=unit.section, location=unit.where, reason=reason
             )
         )
+
+
+def _title_case(title: str) -> bool:
+    """ "Service Incident Report", "Staffing Plan": every longer word capitalised."""
+    words = [w for w in title.split() if len(w) > 3]
+    return bool(title) and all(w[:1].isupper() for w in words)
 
 
 def _identify(rows: list[_Row]) -> list[Candidate]:

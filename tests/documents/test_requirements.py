@@ -178,7 +178,6 @@ def test_titled_clause_is_one_requirement_and_unnumbered_text_gets_section_ordin
     )
 
 
-def test_lead_in_without_a_list_is_a_requirement_of_its_own() -> None:
-    assert rows("## 1 Scope\n\nThe Contractor shall comply with the following:\n") == [
-        ("R-1", "must", "The Contractor shall comply with the following:")
-    ]
+def test_lead_in_without_a_list_is_a_pointer_not_a_requirement() -> None:
+    text = "## 1 Scope\n\nThe Contractor shall comply with the following:\n\nSee Appendix A.\n"
+    assert rows(text) == []
