@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Modality = Literal["must", "should", "may"]
-Actor = Literal["contractor", "buyer", "thing"]
+Actor = Literal["contractor", "buyer", "thing", "others"]
 
 _RANK = {"must": 3, "should": 2, "may": 1}
 
@@ -188,6 +188,11 @@ def classify(sentence: str) -> Statement:
             buyer_reason = buyer_reason or "states what is not required"
             continue
         after = sentence[match.end() :]
+        if actor == "others":
+            if not _PASSIVE.match(after):
+                buyer_reason = buyer_reason or "obligation of a third party"
+                continue
+            actor = "thing"  # "All users shall be authenticated": done to them, by the system
         by_buyer = kind == "will" and _BY_BUYER.match(after)
         if actor == "buyer" or _BUYER_PASSIVE.search(after) or (actor == "thing" and by_buyer):
             buyer_reason = buyer_reason or (
@@ -244,7 +249,7 @@ def _actor(before: str, previous: Actor | None) -> Actor:
     if _EVALUATORS.search(subject):
         return "buyer"
     if _OTHERS.match(window.strip()):
-        return "buyer"  # customers, users, the public: not the contractor either
+        return "others"  # customers, users, the public: not the contractor either
     if _CONTRACTOR.search(subject):
         return "contractor"
     # the head of "all modifications made for the City" is "modifications", not "City"
