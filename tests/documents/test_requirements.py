@@ -181,3 +181,39 @@ def test_titled_clause_is_one_requirement_and_unnumbered_text_gets_section_ordin
 def test_lead_in_without_a_list_is_a_pointer_not_a_requirement() -> None:
     text = "## 1 Scope\n\nThe Contractor shall comply with the following:\n\nSee Appendix A.\n"
     assert rows(text) == []
+
+
+def test_instructions_to_offerors_and_who_is_bound() -> None:
+    text = (
+        "## 6 Quotation Instructions\n\n"
+        "Please ensure your registration is active. Please note that late quotes are common. "
+        "Provide your best discounted rates. Quotations will be evaluated by a panel. "
+        "Customers of the platform are responsible for their own applications. "
+        "All users shall be authenticated. The Government estimates this will take a year. "
+        "Award will be made to the offeror with the best value.\n"
+    )
+    found = shred(text)
+    assert [r.text for r in found.requirements] == [
+        "Please ensure your registration is active.",
+        "Provide your best discounted rates.",
+        "All users shall be authenticated.",
+    ]
+    assert [x.reason for x in found.excluded] == [
+        "evaluation by the buyer",
+        "obligation of a third party",
+        "the buyer's estimate or intent",
+        "evaluation by the buyer",
+    ]
+
+
+def test_list_items_with_run_in_titles_and_a_list_without_obligation_wording() -> None:
+    text = (
+        "## 7 Technical Quotation\n\nThe technical quotation shall include:\n\n"
+        "a. Cover Page. The cover page lists the company name.\n\n"
+        "b. Staffing Plan. The offeror shall submit a staffing plan.\n\n"
+        "Desired skills include:\n\n- Leadership\n- Communication\n"
+    )
+    assert [r[0:3:2] for r in rows(text)] == [
+        ("R-7.a", "The cover page lists the company name."),
+        ("R-7.b", "The offeror shall submit a staffing plan."),
+    ]
