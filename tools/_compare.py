@@ -9,7 +9,6 @@ from __future__ import annotations
 from ._constraints import Constraint, sentences, time_constraints
 from ._match import compare_one
 from ._quantities import (
-    cap_constraints,
     count_constraints,
     frequency_constraints,
     money_constraints,
@@ -18,7 +17,7 @@ from ._quantities import (
 from ._relevance import RELEVANT_AT, relevance
 from ._rights import indemnity_terms, location_terms, ownership_terms
 from ._standards import certification_terms, language_terms
-from ._terms import billing_terms, price_terms, unlimited_terms
+from ._terms import billing_terms, cap_constraints, price_terms, unlimited_terms
 from ._verdict import SEVERITY, CommitmentCheck
 
 

@@ -1,11 +1,12 @@
-"""Named terms read from a sentence: unlimited vs capped, fixed vs escalating prices, who owns data
-and work product, where data may be kept, certifications and standards, languages."""
+"""Named terms read from a sentence: unlimited vs capped (and caps as multiples of fees), fixed vs
+escalating prices, and when fees are billed."""
 
 from __future__ import annotations
 
 import re
 
-from ._constraints import Constraint, Sentence, context_words, negated
+from ._constraints import Constraint, Sentence, context_words, direction_marker, negated
+from ._numbers import to_float
 
 
 def _c(
@@ -283,3 +284,50 @@ def billing_terms(s: Sentence, requirement: bool) -> list[Constraint]:
 def billing_clash(required: str) -> str:
     """The answer term that contradicts a required billing term."""
     return _CLASHES[required]
+
+
+# ---------------------------------------------------------------- liability caps as multiples --
+
+_CAP_MULTIPLE = re.compile(
+    r"(?<![\w.])(\d+(?:\.\d+)?)\s*(?:x|\u00d7|times)\s*(?:\(\s*\d+(?:\.\d+)?\s*x\s*\)\s*)?"
+    r"(?:the\s+|its\s+|our\s+)?(?P<what>[a-z' -]{0,40}?"
+    r"(?:contract value|contract price|contract amount|value of the contract|fees|charges|price))\b"
+)
+_TWELVE_MONTHS = re.compile(
+    r"\b(?:fees|charges|amounts?)\b[^.;]{0,50}?\b(?:paid|payable)\b[^.;]{0,60}?\b(\d+)\s*months?\b"
+)
+
+
+def _cap_unit(what: str) -> str:
+    if re.search(r"\bannual|\byearly|\bper year|\b12[- ]month|\bsubscription", what):
+        return "annual fees"
+    return "contract value"
+
+
+def cap_constraints(s: Sentence) -> list[Constraint]:
+    """A liability cap stated as a multiple: "2x the contract value", "12 months' fees"."""
+    text = s.text
+    if not re.search(r"\bliabilit|\bcap\b|\bcapped\b", text):
+        return []
+    found: list[tuple[int, int, float, str]] = []
+    for m in _CAP_MULTIPLE.finditer(text):
+        found.append((m.start(), m.end(), to_float(m.group(1)), _cap_unit(m.group("what"))))
+    for m in _TWELVE_MONTHS.finditer(text):
+        months = to_float(m.group(1))
+        found.append((m.start(), m.end(), months / 12, "annual fees"))
+    out = []
+    for start, end, multiple, unit in found:
+        out.append(
+            Constraint(
+                kind="money",
+                subject="liability cap",
+                direction=direction_marker(text, start, end) or "min",
+                lo=multiple,
+                hi=multiple,
+                unit=unit,
+                text=f"{multiple:g}x {unit}",
+                context=context_words(text),
+                pos=s.start + start,
+            )
+        )
+    return out
