@@ -1,8 +1,8 @@
 """Tool calls bounded by their timeout whatever the tool does.
 
-A sync tool runs on its own daemon thread: at the timeout the run takes control back at once
+A sync tool runs on a daemon worker thread: at the timeout the run takes control back at once
 and the thread is abandoned (it cannot be stopped; being a daemon it never holds up the
-process's exit). An async tool is cancelled at the timeout; one that swallows the cancellation
+process's exit) and replaced in the pool. An async tool is cancelled at the timeout; one that swallows the cancellation
 is abandoned after a short grace. An abandoned call may still take effect, so it raises
 ``ToolAbandoned`` and the runtime leaves it in doubt in the journal instead of calling it
 finished. ``SystemExit`` and other ``BaseException``s a tool raises become ``ToolCrashed``, an
@@ -14,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import os
+import queue
 import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -51,8 +53,73 @@ def _abandon_message(name: str, timeout: float, how: str) -> str:
     )
 
 
+class _Call:
+    """One sync call handed to the pool."""
+
+    __slots__ = ("abandoned", "cancelled", "run", "running")
+
+    def __init__(self, run: Callable[[], None]) -> None:
+        self.run = run
+        self.running = False
+        self.cancelled = False
+        self.abandoned = False
+
+
+class _DaemonPool:
+    """Worker threads for sync tools: reused like an executor's, but daemons that are never
+    joined (at exit or when a loop closes), and a worker stuck in an abandoned call is
+    replaced instead of waited for."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._queue: queue.SimpleQueue[_Call] = queue.SimpleQueue()
+        self._idle = threading.Semaphore(0)
+        self._lock = threading.Lock()
+        self._live = 0
+
+    def submit(self, call: _Call) -> None:
+        self._queue.put(call)
+        if self._idle.acquire(timeout=0):
+            return
+        with self._lock:
+            if self._live >= self.size:
+                return
+            self._live += 1
+        threading.Thread(target=self._work, name="agentorch-tool", daemon=True).start()
+
+    def give_up(self, call: _Call) -> bool:
+        """Stop waiting for ``call``: True if it is running (abandoned), False if it never
+        started (it never will)."""
+        with self._lock:
+            if not call.running:
+                call.cancelled = True
+                return False
+            call.abandoned = True
+            self._live -= 1  # a fresh worker may take the stuck one's place
+            return True
+
+    def _work(self) -> None:
+        while True:
+            call = self._queue.get()
+            with self._lock:
+                if call.cancelled:
+                    skip = True
+                else:
+                    skip, call.running = False, True
+            if skip:
+                self._idle.release()
+                continue
+            call.run()
+            if call.abandoned:
+                return  # already discounted from the pool
+            self._idle.release()
+
+
+_POOL = _DaemonPool(min(32, (os.cpu_count() or 1) + 4))
+
+
 async def call_sync(function: Callable[[], Any], timeout: float | None, name: str) -> Any:
-    """Run ``function`` on a daemon thread; give up waiting after ``timeout`` seconds."""
+    """Run ``function`` on a daemon worker thread; give up waiting after ``timeout`` seconds."""
     loop = asyncio.get_running_loop()
     future: asyncio.Future[Any] = loop.create_future()
     context = contextvars.copy_context()
@@ -78,12 +145,19 @@ async def call_sync(function: Callable[[], Any], timeout: float | None, name: st
         with contextlib.suppress(RuntimeError):
             loop.call_soon_threadsafe(settle, value, error)
 
-    threading.Thread(target=work, name=f"agentorch-tool-{name}", daemon=True).start()
-    done, _ = await asyncio.wait({future}, timeout=timeout)
+    call = _Call(work)
+    _POOL.submit(call)
+    try:
+        done, _ = await asyncio.wait({future}, timeout=timeout)
+    except asyncio.CancelledError:
+        _POOL.give_up(call)
+        raise
     if future in done:
         return future.result()
     future.cancel()
     assert timeout is not None
+    if not _POOL.give_up(call):  # every worker was busy: it never started, and never will
+        raise TimeoutError(f"tool {name!r} timed out after {timeout:g} s before it started")
     raise ToolAbandoned(_abandon_message(name, timeout, "a sync tool's thread cannot be stopped"))
 
 

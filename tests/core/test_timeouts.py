@@ -174,6 +174,25 @@ async def test_a_standalone_agent_model_is_bounded_too() -> None:
         await asyncio.wait_for(Quiet(model=SilentModel()).run("x"), GUARD)
 
 
+def test_the_worker_pool_replaces_a_stuck_worker_and_never_runs_a_call_given_up_early() -> None:
+    from agentorch.tools._bounded import _Call, _DaemonPool
+
+    pool = _DaemonPool(1)
+    started, ran = threading.Event(), threading.Event()
+    stuck = _Call(lambda: (started.set(), RELEASE.wait()))
+    pool.submit(stuck)
+    assert started.wait(GUARD)
+    queued = _Call(lambda: ran.set())
+    pool.submit(queued)  # the only worker is busy: it waits in the queue
+    assert pool.give_up(queued) is False  # never started, so it never will
+    assert pool.give_up(stuck) is True  # running: abandoned, its place freed
+    after = threading.Event()
+    pool.submit(_Call(lambda: after.set()))
+    assert after.wait(GUARD)  # a fresh worker took the stuck one's place
+    RELEASE.set()
+    assert not ran.wait(0.2)
+
+
 def test_no_thread_left_can_block_the_exit() -> None:
     """Every thread still alive (abandoned tool threads included) is a daemon thread."""
     RELEASE.set()
