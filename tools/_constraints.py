@@ -294,6 +294,7 @@ _TIME_SUBJECTS = _compile(
     [
         (
             r"recovery time objective|\brto\b|\brestor\w*|\brecover (?:the )?(?:service|system)"
+            r"|\b(?:following|after) a (?:declared )?disaster"
             r"|\bfail ?over|\boperational\b|\bback online",
             "RTO",
         ),

@@ -214,7 +214,7 @@ def _money_text(amount: float, currency: str) -> str:
 # ---------------------------------------------------------------- counts -----------------------
 
 _COUNTABLE = (
-    r"(references?|reference contacts?|client references|customer references|users?|seats?|licen[cs]es?"
+    r"(references?|referees?|reference contacts?|client references|customer references|users?|seats?|licen[cs]es?"
     r"|copies|trial migrations?|test migrations?|mock migrations?|migrations?|environments?|sites?"
     r"|locations?|trainers?|training sessions?|sessions?|key personnel|staff|engineers?|consultants?"
     r"|pages?|projects?|implementations?|deployments?|instances?|releases?|backups?|data centers?"
@@ -223,7 +223,7 @@ _COUNTABLE = (
 _COUNT = re.compile(rf"(?<![\w.$,])(\d{{1,6}})\s+(?:[a-z-]+\s+){{0,3}}?{_COUNTABLE}\b")
 _COUNT_DEFAULT_MAX = ("page",)
 _ON_REQUEST = re.compile(
-    r"\breferences?\b(?: contacts?)?[^.;]{0,90}?\b(?:(?:up)?on request|if requested|upon award"
+    r"\b(?:references?|referees?)\b(?: contacts?)?[^.;]{0,90}?\b(?:(?:up)?on request|if requested|upon award"
     r"|after (?:award|shortlisting|selection)|at a later stage|following (?:award|shortlisting))"
     r"|(?:on|upon) request[^.;]{0,40}\breferences?\b"
 )
@@ -232,6 +232,7 @@ _ON_REQUEST = re.compile(
 def _singular(noun: str) -> str:
     noun = noun.replace("reference contact", "reference").replace("client reference", "reference")
     noun = noun.replace("customer reference", "reference").replace("centre", "center")
+    noun = noun.replace("referee", "reference")
     if noun.endswith("ies"):
         return noun[:-3] + "y"
     if noun.endswith("s") and not noun.endswith("ss"):

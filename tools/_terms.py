@@ -127,7 +127,9 @@ _FIXED_REQ = re.compile(
     r"\bfirm(?: and| ,)? fixed\b|\bfixed(?: and firm)?\s+(?:unit )?(?:price|pricing|prices|fee|fees|rates?)\b"
     r"|\bprices?\s+(?:and rates )?(?:shall|will|must)\s+(?:be|remain)\s+(?:firm|fixed|unchanged)"
     r"|\bno (?:price )?(?:escalation|increases?|adjustments?)\b|\bheld (?:firm|constant)\b"
-    r"|\bnot (?:be )?(?:subject to )?(?:escalation|increase|price adjustment)"
+    r"|\bnot (?:be )?(?:subject to )?(?:any )?(?:escalation|increase|price adjustment|indexation|inflation)"
+    r"|\b(?:prices?|rates?|fees?|charges?)\b[^.;]{0,40}?\b(?:are|is|shall be|will be|must be|remain|shall remain"
+    r"|are to be)\s+(?:firm|fixed)\b"
     r"|\bfirm (?:for|through(?:out)?|during)\b|\bfixed (?:for|through(?:out)?|during)\b|\blocked\b"
 )
 _ESCALATE = re.compile(
