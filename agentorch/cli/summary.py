@@ -28,6 +28,8 @@ _HEADLINES = {
     "interrupted": "⏸ Run interrupted",
 }
 _OUTPUT_PREVIEW_LINES = 20
+#: Reasons shown per pending escalation in the summary (the rest: ``agentorch show``).
+_REASON_LINES = 6
 
 
 def output_path(output: Any) -> str | None:
@@ -171,6 +173,18 @@ def pending_lines(pending: Sequence[ApprovalRecord]) -> list[Text]:
         what = f"tool {record.tool}" if record.tool else record.subject
         line = Text(f"  • {record.request_id}", style="magenta")
         line.append(f"  step {record.step_id}: {what}")
+        if record.reason and record.subject == "escalation":
+            # an escalation's reasons are what a person judges: one per line, not one clipped run
+            lines.append(line)
+            parts = [p.strip() for p in record.reason.split("; ") if p.strip()]
+            for part in parts[:_REASON_LINES]:
+                clipped = part if len(part) <= 150 else part[:149] + "…"
+                lines.append(Text(f"      - {clipped}", style="dim"))
+            if len(parts) > _REASON_LINES:
+                lines.append(
+                    Text(f"      … {len(parts) - _REASON_LINES} more (agentorch show)", style="dim")
+                )
+            continue
         if record.reason:
             reason = record.reason if len(record.reason) <= 160 else record.reason[:159] + "…"
             line.append(f" - {reason}", style="dim")

@@ -152,6 +152,8 @@ def test_denying_a_section_from_another_terminal_still_yields_the_response(cli: 
 
     first = cli("run", str(EXAMPLE))
     assert first.exit_code == 3, first.output  # type: ignore[attr-defined]
+    # the waiting run lists each escalation's reasons one per line, values side by side
+    assert "- R-3.2 (Federal authorization) is missing" in first.output  # type: ignore[attr-defined]
     found = re.search(r"Run id\s+([0-9a-f]{12})", first.output)  # type: ignore[attr-defined]
     assert found
     rid = found.group(1)
