@@ -68,6 +68,11 @@ class Approver(ABC):
     @abstractmethod
     async def decide(self, request: ApprovalRequest) -> ApprovalDecision | None: ...
 
+    def withdraw(self, request: ApprovalRequest) -> None:
+        """The request was decided elsewhere (``agentorch approve``) while this approver was
+        asking: stop asking. The first decision wins; the run continues with it."""
+        return None  # an approver with nothing on screen has nothing to withdraw
+
 
 class CallbackApprover(Approver):
     """A Python function (sync or async) decides: it returns a decision, a bool, or ``None``."""

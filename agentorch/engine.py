@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from agentorch.approvals import ApprovalDecision, ApprovalRequest, Approver
 from agentorch.errors import (
     ApprovalPending,
+    AuditError,
     ConfigError,
     InDoubtError,
     ProviderError,
@@ -56,6 +57,9 @@ if TYPE_CHECKING:
     from agentorch.tools.base import Tool
 
 T = TypeVar("T")
+
+#: How often a pending prompt looks for a decision made elsewhere (``agentorch approve``).
+DECISION_POLL_SECONDS = 0.5
 
 
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:
@@ -103,6 +107,8 @@ class EmbeddedRuntime(Runtime):
         self.store = store
         self.clock = clock
         self._approval_lock = asyncio.Lock()
+        #: Decided approvals the audit log vouched for (checked before a decision is acted on).
+        self._trusted: dict[str, ApprovalRecord] = {}
         self._journal: dict[str, JournalEntry] | None = None
 
     # --- clock, ids, events --------------------------------------------------------------------
@@ -460,12 +466,7 @@ class EmbeddedRuntime(Runtime):
             except (UserError, StoreError, KeyError):
                 existing = None
         if existing is not None and existing.status != "pending":
-            return ApprovalDecision(
-                decision=existing.status,
-                approver=existing.approver or "unknown",
-                comment=existing.comment,
-                arguments=existing.decided_arguments,
-            )
+            return self._recorded_decision(existing)
         if approver is None:
             raise ConfigError(
                 f"{request.subject} approval needed ({request.reason}) but the supervisor has no approver",
@@ -499,7 +500,9 @@ class EmbeddedRuntime(Runtime):
                     reason=request.reason,
                 )
             )
-        decision = await approver.decide(request)
+        decision, elsewhere = await self._ask(request, approver)
+        if elsewhere is not None:
+            return self._recorded_decision(elsewhere, announce=request)
         if decision is None:
             if self.store is None:
                 raise ConfigError(
@@ -510,8 +513,84 @@ class EmbeddedRuntime(Runtime):
                 f"waiting for a decision on {request.subject} {request.tool or request.step_id or ''}".strip(),
                 request_id=request.request_id,
             )
-        self.record_decision(request, decision)
+        try:
+            self.record_decision(request, decision)
+        except UserError:
+            first = self._decided_elsewhere(request.request_id)
+            if first is None:
+                raise
+            return self._recorded_decision(first, announce=request)  # the first decision wins
         return decision
+
+    async def _ask(
+        self, request: ApprovalRequest, approver: Approver
+    ) -> tuple[ApprovalDecision | None, ApprovalRecord | None]:
+        """The approver's answer, or the decision someone recorded elsewhere while it was asking
+        (``agentorch approve`` from another process): the first decision wins, and the prompt
+        is withdrawn."""
+        asking = asyncio.ensure_future(approver.decide(request))
+        if self.store is None:
+            return await asking, None
+        try:
+            while True:
+                done, _ = await asyncio.wait({asking}, timeout=DECISION_POLL_SECONDS)
+                if done:
+                    return asking.result(), None
+                elsewhere = self._decided_elsewhere(request.request_id)
+                if elsewhere is not None:
+                    return None, elsewhere
+        finally:
+            if not asking.done():
+                asking.cancel()
+                approver.withdraw(request)
+
+    def _decided_elsewhere(self, request_id: str) -> ApprovalRecord | None:
+        assert self.store is not None
+        record = self.store.get_approval(request_id)
+        return None if record.status == "pending" else record
+
+    def _recorded_decision(
+        self, record: ApprovalRecord, *, announce: ApprovalRequest | None = None
+    ) -> ApprovalDecision:
+        """A decision found in the store, acted on only once the audit log vouches for it."""
+        if self._trusted.get(record.request_id) != record:
+            self.check_audit(f"the decision on approval {record.request_id}")
+            self._trusted[record.request_id] = record
+        decision = ApprovalDecision(
+            decision=record.status,  # type: ignore[arg-type]
+            approver=record.approver or "unknown",
+            comment=record.comment,
+            arguments=record.decided_arguments,
+        )
+        if announce is not None:  # live views learn of it; the log already holds it
+            event = ApprovalDecided(
+                agent=announce.agent,
+                step_id=announce.step_id,
+                request_id=record.request_id,
+                decision=decision.decision,
+                approver=decision.approver,
+                arguments=record.decided_arguments or record.arguments,
+                comment=record.comment,
+                decided_at=record.decided_at or self.clock(),
+            )
+            event.ephemeral = True
+            self.emit(event)
+        return decision
+
+    def check_audit(self, what: str = "resuming") -> None:
+        """Refuse to act when the run's audit log and its tables disagree (rows changed outside
+        agentorch); decisions found in the store are trusted from here on."""
+        if self.store is None:
+            return
+        decided = [a for a in self.store.approvals(self.run_id) if a.status != "pending"]
+        verdict = self.store.verify_audit(self.run_id)
+        if not verdict.ok:
+            raise AuditError(
+                f"refused {what} of run {self.run_id}: its audit log disagrees with the store "
+                f"({verdict.problem})",
+                hint=f"agentorch audit verify {self.run_id}",
+            )
+        self._trusted.update((a.request_id, a) for a in decided)
 
     def record_decision(self, request: ApprovalRequest, decision: ApprovalDecision) -> None:
         now = self.clock()

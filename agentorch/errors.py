@@ -80,6 +80,13 @@ class StoreError(AgentOrchError):
     """The store cannot be opened or used (corrupt file, newer schema, unreachable server)."""
 
 
+class AuditError(StoreError):
+    """The run's audit log disagrees with the store: rows or records changed outside agentorch.
+
+    Nothing is acted on: a decision, result or output the log does not vouch for is refused.
+    """
+
+
 class RunNotFoundError(UserError):
     """No run with that id in the store."""
 

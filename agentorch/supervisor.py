@@ -346,6 +346,7 @@ class Supervisor:
         _restore_spend(budget, store, run_id)
         registry = self.registry()
         runtime, bus = self._runtime(run_id, budget, registry, store)
+        runtime.check_audit()  # act on nothing the audit log does not vouch for
         spec = RunSpec(
             task=record.task,
             inputs=dict(record.spec.get("inputs", {})),

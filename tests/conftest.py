@@ -34,6 +34,10 @@ _ALSO_SECRET = (
 )
 for _key in (*PROVIDER_KEYS, *_ALSO_SECRET):
     os.environ.pop(_key, None)
+# Every store of the session (and the processes tests start) signs audit heads with this key,
+# so no test writes a key file into the home folder.
+os.environ["AGENTORCH_AUDIT_KEY"] = "tests-only-audit-key-5f0c2a9d41e8"
+os.environ.pop("AGENTORCH_AUDIT_KEY_FILE", None)
 
 
 class NetworkBlocked(RuntimeError):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import getpass
 import json
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -96,17 +98,66 @@ class TerminalApprover(Approver):
         self._input = input if input is not None else self._console_input
         self.name = name or f"terminal:{_user()}"
         self._lock = asyncio.Lock()  # one prompt at a time when steps run concurrently
+        #: Requests decided elsewhere while asked: their conversation ends at the next answer.
+        self._withdrawn: set[str] = set()
+        self._asking = threading.local()
 
     def _console_input(self, prompt: str) -> str:
         return self.console.input(prompt, markup=False)
 
     async def decide(self, request: ApprovalRequest) -> ApprovalDecision | None:
-        async with self._lock:
-            return await asyncio.to_thread(self._decide, request)
+        # The conversation runs in a daemon thread: a prompt withdrawn because someone decided
+        # elsewhere must not keep the process alive at exit. The next prompt waits for the
+        # withdrawn one's answer (Enter), so two prompts never read the terminal at once.
+        await self._lock.acquire()
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[ApprovalDecision | None] = loop.create_future()
+
+        def deliver(result: ApprovalDecision | None, error: BaseException | None) -> None:
+            self._lock.release()
+            if answer.done():
+                return
+            if error is not None:
+                answer.set_exception(error)
+            else:
+                answer.set_result(result)
+
+        def converse() -> None:
+            result: ApprovalDecision | None = None
+            error: BaseException | None = None
+            try:
+                result = self._decide(request)
+            except BaseException as exc:  # handed to the awaiting run, never lost in the thread
+                error = exc
+            with contextlib.suppress(RuntimeError):  # the run's loop has ended
+                loop.call_soon_threadsafe(deliver, result, error)
+
+        threading.Thread(target=converse, name="agentorch-approval-prompt", daemon=True).start()
+        return await answer
+
+    def withdraw(self, request: ApprovalRequest) -> None:
+        self._withdrawn.add(request.request_id)
+        self.console.print(
+            Text(
+                f"\n{request.subject.replace('_', ' ')} request {request.request_id} was decided "
+                "elsewhere (agentorch approve): the run continues with that decision. This prompt "
+                "is withdrawn; press Enter.",
+                style="yellow",
+            )
+        )
 
     # --- the conversation (runs in a worker thread) ----------------------------------------------
 
     def _decide(self, request: ApprovalRequest) -> ApprovalDecision | None:
+        self._asking.request_id = request.request_id
+        try:
+            return self._converse(request)
+        except _Withdrawn:
+            return None
+        finally:
+            self._withdrawn.discard(request.request_id)
+
+    def _converse(self, request: ApprovalRequest) -> ApprovalDecision | None:
         self.console.print(self._render(request))
         words, menu = _CHOICES[request.subject]
         try:
@@ -130,7 +181,10 @@ class TerminalApprover(Approver):
             return None
 
     def _ask(self, prompt: str) -> str:
-        return self._input(prompt)
+        answer = self._input(prompt)
+        if getattr(self._asking, "request_id", None) in self._withdrawn:
+            raise _Withdrawn
+        return answer
 
     def _choose(self, words: Mapping[str, str], menu: str) -> str:
         while True:
@@ -301,6 +355,10 @@ def escalation_points(
             )
         )
     return list(lines)
+
+
+class _Withdrawn(Exception):
+    """The request was decided elsewhere while its prompt waited: the answer is not used."""
 
 
 def _as_renderable(value: Any) -> RenderableType:

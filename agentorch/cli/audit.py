@@ -10,6 +10,7 @@ import typer
 
 from agentorch.cli.errors import EXIT_FAILED, handle_errors
 from agentorch.cli.run import DebugOpt, JsonOpt, StoreOpt
+from agentorch.store.base import AuditVerification
 
 audit_app = typer.Typer(
     help="Check and export a run's tamper-evident audit log.",
@@ -30,7 +31,10 @@ def verify(
     json_output: JsonOpt = False,
     debug: DebugOpt = False,
 ) -> None:
-    """Recompute the hash chain; exit 1 and name the first bad record when it was tampered with."""
+    """Check the log: its hash chain, the tables against it, and the head's key signature.
+
+    Says which guarantees held; exits 1 and names the first problem when any failed.
+    """
     from rich.console import Console
     from rich.text import Text
 
@@ -48,21 +52,59 @@ def verify(
             if result.ok:
                 console.print(
                     Text("✔ ", style="bold green")
-                    + Text(
-                        f"audit log of run {run.run_id} is intact: {result.records} records, hash chain verified"
-                    )
+                    + Text(f"audit log of run {run.run_id} is intact: {result.records} records")
                 )
             else:
                 console.print(
                     Text("✖ ", style="bold red")
                     + Text(
-                        f"audit log of run {run.run_id} was TAMPERED WITH: first bad record "
-                        f"#{result.first_bad_seq}: {result.problem}",
+                        f"audit log of run {run.run_id} was TAMPERED WITH: "
+                        + (
+                            f"first bad record #{result.first_bad_seq}: "
+                            if result.first_bad_seq is not None
+                            else ""
+                        )
+                        + (result.problem or ""),
                         style="red",
                     )
                 )
+            for held, line in _guarantees(result):
+                mark = {True: ("✔", "green"), False: ("✖", "red"), None: ("!", "yellow")}[held]
+                console.print(Text(f"  {mark[0]} ", style=mark[1]) + Text(line))
+            for problem in result.problems[1:]:
+                console.print(Text(f"    - {problem}", style="red"))
     if not result.ok:
         raise typer.Exit(EXIT_FAILED)
+
+
+def _guarantees(result: AuditVerification) -> list[tuple[bool | None, str]]:
+    """Each guarantee ``verify`` checks, and whether it held (``None``: could not be checked)."""
+    chain = (
+        (True, "hash chain intact: no record was altered, inserted, reordered or removed")
+        if result.chain_intact
+        else (False, "hash chain broken")
+    )
+    tables = {
+        True: (True, "runs, steps, journal and approvals match the chain"),
+        False: (False, "runs, steps, journal or approvals differ from the chain"),
+        None: (None, "tables not checked"),
+    }[result.tables_consistent]
+    anchor = {
+        "verified": (True, "head signed with the audit key: nothing was cut from the end"),
+        "no_key": (
+            None,
+            "head not checked: no audit key here (AGENTORCH_AUDIT_KEY or the key file), so "
+            "records cut from the end with a fixed-up head are undetectable",
+        ),
+        "missing": (False, "head carries no key signature (removed: the end may be cut)"),
+        "mismatch": (
+            False,
+            "head does not match its key signature: cut or rewritten without the key, or "
+            "signed with another key",
+        ),
+        "not_checked": (None, "head signature not checked"),
+    }[result.anchor]
+    return [chain, tables, anchor]
 
 
 @audit_app.command("export")

@@ -262,6 +262,20 @@ class BudgetExceededEvent(BaseEvent):
     message: str = ""
 
 
+# --- audit ---------------------------------------------------------------------------------------
+
+
+class StateRecorded(BaseEvent):
+    """Written by the store, not emitted: a row that decides (run, step, journal entry, approval)
+    was written, with the digest of what was stored, so the audit log covers the tables."""
+
+    kind: Literal["state_recorded"] = "state_recorded"
+    table: Literal["runs", "steps", "journal", "approvals"]
+    key: str
+    sha256: str
+    status: str | None = None
+
+
 Event = Annotated[
     RunStarted
     | RunResumed
@@ -288,7 +302,8 @@ Event = Annotated[
     | ApprovalRequested
     | ApprovalDecided
     | BudgetWarning
-    | BudgetExceededEvent,
+    | BudgetExceededEvent
+    | StateRecorded,
     Field(discriminator="kind"),
 ]
 

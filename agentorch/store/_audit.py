@@ -101,7 +101,14 @@ def verify_chain(
     if problem is None:
         return AuditVerification(ok=True, records=len(chain))
     bad_seq, message = problem
-    return AuditVerification(ok=False, records=len(chain), first_bad_seq=bad_seq, problem=message)
+    return AuditVerification(
+        ok=False,
+        records=len(chain),
+        first_bad_seq=bad_seq,
+        problem=message,
+        chain_intact=False,
+        problems=[message],
+    )
 
 
 def _self_consistent(rec: AuditRecord) -> bool:

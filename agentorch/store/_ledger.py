@@ -8,13 +8,35 @@ records removed from or forged onto the end.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from agentorch.errors import RunLockedError, StoreError
-from agentorch.store._audit import encode_payload, record_hash_of_text, verify_chain
-from agentorch.store._records import EVENT_COLS, event_from_row
+from agentorch.store._audit import (
+    GENESIS_HASH,
+    encode_payload,
+    record_hash_of_text,
+    verify_chain,
+)
+from agentorch.store._keys import head_signed, load_key, sign_head
+from agentorch.store._records import (
+    APPROVALS,
+    EVENT_COLS,
+    JOURNAL,
+    RUNS,
+    STEPS,
+    Table,
+    event_from_row,
+)
+from agentorch.store._seals import (
+    SEAL_KIND,
+    check_rows,
+    is_fresh_run,
+    latest_seals,
+    seal_payload,
+)
 from agentorch.store._sql import _run_not_found
 from agentorch.store._store import SQLRecordStore
 from agentorch.store.base import AuditRecord, AuditVerification
@@ -22,6 +44,15 @@ from agentorch.store.base import AuditRecord, AuditVerification
 _EVENT_SELECT = ", ".join(EVENT_COLS)
 _INSERT_EVENT = f"INSERT INTO events ({_EVENT_SELECT}) VALUES (?, ?, ?, ?, ?, ?, ?)"
 _PAGE = 1000
+#: The tables whose rows the chain records, with each one's key column.
+_COVERED: tuple[tuple[Table, str], ...] = (
+    (RUNS, "run_id"),
+    (STEPS, "step_id"),
+    (JOURNAL, "key"),
+    (APPROVALS, "request_id"),
+)
+_STATUS_COL = {t.name: t.cols.index("status") for t, _ in _COVERED}
+_FRESH_COLS = ("status", "output", "error", "usage")
 
 
 class SQLLedgerStore(SQLRecordStore):
@@ -32,38 +63,47 @@ class SQLLedgerStore(SQLRecordStore):
     def append_event(
         self, run_id: str, kind: str, ts: float, payload: dict[str, Any]
     ) -> AuditRecord:
+        with self._tx():
+            return self._append(run_id, kind, ts, payload)
+
+    def _append(self, run_id: str, kind: str, ts: float, payload: dict[str, Any]) -> AuditRecord:
+        """Append inside the caller's transaction, moving and signing the head."""
         payload_json, stored = encode_payload(payload)
         ts = float(ts)  # stored as a double: hash what a read will return
+        key = self._signing_key()
         heads = self.__dict__.setdefault("_audit_heads", {})
-        with self._tx():
-            # The head this process wrote last is usually still the head: move it with one
-            # conditional UPDATE, and read it only when another process appended meanwhile.
-            cached = heads.get(run_id)
-            moved = False
-            if cached is not None:
-                seq, prev_hash = cached[0] + 1, cached[1]
-                digest = record_hash_of_text(run_id, seq, kind, ts, payload_json, prev_hash)
-                moved = bool(
-                    self._x(
-                        "UPDATE runs SET audit_seq = ?, audit_head = ? "
-                        "WHERE run_id = ? AND audit_seq = ? AND audit_head = ?",
-                        (seq, digest, run_id, cached[0], prev_hash),
-                    ).rowcount
-                )
-            if not moved:
-                head = self._x(
-                    f"SELECT audit_seq, audit_head FROM runs WHERE run_id = ?{self.for_update}",
-                    (run_id,),
-                ).fetchone()
-                if head is None:
-                    raise _run_not_found(run_id, self.url)
-                seq, prev_hash = head[0] + 1, head[1]
-                digest = record_hash_of_text(run_id, seq, kind, ts, payload_json, prev_hash)
+        # The head this process wrote last is usually still the head: move it with one
+        # conditional UPDATE, and read it only when another process appended meanwhile.
+        cached = heads.get(run_id)
+        moved = False
+        if cached is not None:
+            seq, prev_hash = cached[0] + 1, cached[1]
+            digest = record_hash_of_text(run_id, seq, kind, ts, payload_json, prev_hash)
+            moved = bool(
                 self._x(
-                    "UPDATE runs SET audit_seq = ?, audit_head = ? WHERE run_id = ?",
-                    (seq, digest, run_id),
-                )
-            self._x(_INSERT_EVENT, (run_id, seq, kind, ts, payload_json, prev_hash, digest))
+                    "UPDATE runs SET audit_seq = ?, audit_head = ?, audit_mac = ? "
+                    "WHERE run_id = ? AND audit_seq = ? AND audit_head = ?",
+                    (seq, digest, sign_head(key, run_id, seq, digest), run_id, *cached),
+                ).rowcount
+            )
+        if not moved:
+            head = self._x(
+                f"SELECT audit_seq, audit_head, audit_mac FROM runs WHERE run_id = ?"
+                f"{self.for_update}",
+                (run_id,),
+            ).fetchone()
+            if head is None:
+                raise _run_not_found(run_id, self.url)
+            if not head_signed(key, run_id, head[0], head[1], head[2]):
+                heads.pop(run_id, None)
+                raise _unsigned(run_id, self.url)
+            seq, prev_hash = head[0] + 1, head[1]
+            digest = record_hash_of_text(run_id, seq, kind, ts, payload_json, prev_hash)
+            self._x(
+                "UPDATE runs SET audit_seq = ?, audit_head = ?, audit_mac = ? WHERE run_id = ?",
+                (seq, digest, sign_head(key, run_id, seq, digest), run_id),
+            )
+        self._x(_INSERT_EVENT, (run_id, seq, kind, ts, payload_json, prev_hash, digest))
         heads[run_id] = (seq, digest)
         return AuditRecord.model_construct(
             run_id=run_id,
@@ -74,6 +114,56 @@ class SQLLedgerStore(SQLRecordStore):
             prev_hash=prev_hash,
             hash=digest,
         )
+
+    def _seal(
+        self,
+        table: str,
+        run_id: str,
+        key: str,
+        values: Sequence[Any],
+        status: str | None = None,
+    ) -> None:
+        ts = time.time()
+        self._append(run_id, SEAL_KIND, ts, seal_payload(run_id, ts, table, key, values, status))
+
+    def _sign_genesis(self, run_id: str) -> str:
+        return sign_head(self._signing_key(), run_id, 0, GENESIS_HASH)
+
+    def _signing_key(self) -> bytes:
+        """The audit key, loaded (or created) on the first write; never stored in the database."""
+        key: bytes | None = self.__dict__.get("_audit_key")
+        if key is None:
+            key = self._given_key or load_key(create=True)
+            assert key is not None  # load_key(create=True) returns a key or raises
+            self._audit_key = key
+        return key
+
+    def _after_migration(self, version: int) -> None:
+        """Version 2 adds the chain's row records and the signed head: record every existing
+        row and sign every head as they are now (an upgrade vouches for what the store holds)."""
+        if version != 2:
+            return
+        key = self._signing_key()
+        runs = self._x("SELECT run_id, audit_seq, audit_head FROM runs ORDER BY id").fetchall()
+        for run_id, seq, head in runs:
+            self._x(
+                "UPDATE runs SET audit_mac = ? WHERE run_id = ?",
+                (sign_head(key, run_id, seq, head), run_id),
+            )
+            for table, key_col, rows in self._rows(run_id):
+                for row in rows:
+                    status = row[JOURNAL.cols.index("status")] if table == "journal" else None
+                    if table == "journal" and status == "started":
+                        continue
+                    self._seal(table, run_id, row[key_col], row, status)
+
+    def _rows(self, run_id: str) -> list[tuple[str, int, list[Any]]]:
+        """Each covered table's rows of a run: ``(table, index of the key column, rows)``."""
+        out = []
+        for table, key_col in _COVERED:
+            sql = f"SELECT {table.select} FROM {table.name} WHERE run_id = ? ORDER BY id"
+            out.append((table.name, table.cols.index(key_col), self._x(sql, (run_id,)).fetchall()))
+        return out
 
     def events(self, run_id: str) -> Iterator[AuditRecord]:
         """The run's records in ``seq`` order, read in pages (the lock is not held while the
@@ -93,18 +183,60 @@ class SQLLedgerStore(SQLRecordStore):
             after = rows[-1][1]
 
     def verify_audit(self, run_id: str) -> AuditVerification:
-        # One snapshot of the log and its head: concurrent appends cannot look like tampering.
+        key = self.__dict__.get("_audit_key") or self._given_key or load_key(create=False)
+        # One snapshot of the log, its head and the tables: concurrent writes cannot look like
+        # tampering.
         with self._tx("snapshot"):
             head = self._x(
-                f"SELECT audit_seq, audit_head FROM runs WHERE run_id = ?{self.for_share}",
+                f"SELECT audit_seq, audit_head, audit_mac FROM runs WHERE run_id = ?"
+                f"{self.for_share}",
                 (run_id,),
             ).fetchone()
             if head is None:
                 raise _run_not_found(run_id, self.url)
-            rows = self._x(
+            events = self._x(
                 f"SELECT {_EVENT_SELECT} FROM events WHERE run_id = ? ORDER BY seq", (run_id,)
             ).fetchall()
-        return verify_chain((event_from_row(r) for r in rows), head=(head[0], head[1]))
+            tables = self._rows(run_id)
+        records = [event_from_row(r) for r in events]
+        chain = verify_chain(records, head=(head[0], head[1]))
+        problems = list(chain.problems)
+        if key is None:
+            anchor = "no_key"
+        elif head[2] is None:
+            anchor = "missing"
+            problems.append(
+                f"the audit head of run {run_id} carries no key signature: it was removed "
+                "(records may have been cut from the end)"
+            )
+        elif not head_signed(key, run_id, head[0], head[1], head[2]):
+            anchor = "mismatch"
+            problems.append(
+                f"the audit head of run {run_id} does not match its key signature: the log was "
+                "cut or rewritten without the audit key (or signed with another key)"
+            )
+        else:
+            anchor = "verified"
+        rows: dict[str, list[tuple[str, Sequence[Any], str | None]]] = {}
+        fresh = False
+        for table, key_col, table_rows in tables:
+            status_col = _STATUS_COL[table]
+            rows[table] = [(r[key_col], r, r[status_col]) for r in table_rows]
+            if table == "runs" and table_rows:
+                r = table_rows[0]
+                fresh = is_fresh_run(*(r[RUNS.cols.index(c)] for c in _FRESH_COLS))
+        table_problems = check_rows(latest_seals(records), rows, fresh_run=fresh)
+        problems += table_problems
+        return AuditVerification(
+            ok=chain.ok and anchor in ("verified", "no_key") and not table_problems,
+            records=chain.records,
+            first_bad_seq=chain.first_bad_seq,
+            problem=problems[0] if problems else None,
+            chain_intact=chain.ok,
+            tables_consistent=not table_problems,
+            anchor=anchor,  # type: ignore[arg-type]
+            problems=problems,
+        )
 
     # --- leases ----------------------------------------------------------------------------------
 
@@ -162,6 +294,15 @@ class SQLLedgerStore(SQLRecordStore):
         if row is None:
             raise _run_not_found(run_id, self.url)
         return row[0], row[1]
+
+
+def _unsigned(run_id: str, url: str) -> StoreError:
+    return StoreError(
+        f"the audit log of run {run_id} in the store {url} was altered outside agentorch: its "
+        "head does not carry this store's key signature, so nothing more is written to it",
+        hint=f"agentorch audit verify {run_id}; every process sharing a store needs the same "
+        "audit key (AGENTORCH_AUDIT_KEY)",
+    )
 
 
 def _locked(run_id: str, holder: tuple[str | None, float | None], now: float) -> RunLockedError:

@@ -31,7 +31,9 @@ class SQLStore(Store):
     for_update: str = ""
     for_share: str = ""
 
-    def __init__(self) -> None:
+    def __init__(self, audit_key: str | bytes | None = None) -> None:
+        #: The audit key given in code (else it comes from the environment or the key file).
+        self._given_key = audit_key.encode("utf-8") if isinstance(audit_key, str) else audit_key
         self._lock = threading.RLock()
         self._depth = 0
         self._closed = False
@@ -69,6 +71,9 @@ class SQLStore(Store):
 
     def _migration_lock(self) -> None:
         """Serialise concurrent migrators (SQLite's write lock already does)."""
+
+    def _after_migration(self, version: int) -> None:
+        """Data changes a migration needs beyond its SQL (inside the migration's transaction)."""
 
     # --- transactions ----------------------------------------------------------------------------
 
@@ -170,6 +175,7 @@ class SQLStore(Store):
             for version, statements in schema.pending(current, self.dialect):
                 for statement in statements:
                     self._x(statement)
+                self._after_migration(version)
                 self._x(
                     "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
                     (version, time.time()),

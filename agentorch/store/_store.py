@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from abc import abstractmethod
+from collections.abc import Sequence
 from typing import Any
 
 from agentorch.errors import StoreError, UserError
@@ -42,7 +44,9 @@ def _upsert(table: Table, key: tuple[str, ...], where: str = "") -> str:
     return _insert(table, f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {sets}{where}")
 
 
-_INSERT_RUN = _insert(RUNS, "ON CONFLICT (run_id) DO NOTHING", ("audit_seq", "audit_head"))
+_INSERT_RUN = _insert(
+    RUNS, "ON CONFLICT (run_id) DO NOTHING", ("audit_seq", "audit_head", "audit_mac")
+)
 _UPSERT_STEP = _upsert(STEPS, ("run_id", "step_id"))
 _UPSERT_JOURNAL = _upsert(JOURNAL, ("run_id", "key"), " WHERE journal.status <> 'completed'")
 _FINISH_JOURNAL = (
@@ -50,6 +54,7 @@ _FINISH_JOURNAL = (
     "finished_at = ? WHERE run_id = ? AND key = ? AND status <> 'completed'"
 )
 _INSERT_APPROVAL = _insert(APPROVALS, "ON CONFLICT (request_id) DO NOTHING")
+_SELECT_JOURNAL_ROW = f"SELECT {JOURNAL.select} FROM journal WHERE run_id = ? AND key = ?"
 _DECIDE_APPROVAL = (
     "UPDATE approvals SET status = ?, approver = ?, decided_arguments = ?, comment = ?, "
     "decided_at = ? WHERE request_id = ? AND status = 'pending'"
@@ -57,13 +62,27 @@ _DECIDE_APPROVAL = (
 
 
 class SQLRecordStore(SQLStore):
-    """The record-keeping half of the ``Store`` contract."""
+    """The record-keeping half of the ``Store`` contract.
+
+    Every write of a row that decides also records the row in the run's audit chain (``_seal``),
+    in the same transaction.
+    """
+
+    @abstractmethod
+    def _seal(
+        self, table: str, run_id: str, key: str, values: Sequence[Any], status: str | None = None
+    ) -> None:
+        """Record a row's digest in the run's audit chain (inside the caller's transaction)."""
+
+    @abstractmethod
+    def _sign_genesis(self, run_id: str) -> str:
+        """The key signature of a new run's empty chain."""
 
     # --- runs ------------------------------------------------------------------------------------
 
     def create_run(self, run: RunRecord) -> None:
-        params = (*RUNS.to_row(run), 0, GENESIS_HASH)
         with self._tx():
+            params = (*RUNS.to_row(run), 0, GENESIS_HASH, self._sign_genesis(run.run_id))
             if self._x(_INSERT_RUN, params).rowcount == 0:
                 raise StoreError(f"run {run.run_id!r} already exists in the store {self.url}")
 
@@ -101,6 +120,8 @@ class SQLRecordStore(SQLStore):
             sql = f"UPDATE runs SET {', '.join(assignments)} WHERE run_id = ?"
             if self._x(sql, (*params, run_id)).rowcount == 0:
                 raise _run_not_found(run_id, self.url)
+            row = self._x(f"SELECT {RUNS.select} FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+            self._seal("runs", run_id, run_id, row)
 
     def list_runs(self, *, limit: int = 50, status: str | None = None) -> list[RunRecord]:
         """Newest first. ``limit <= 0`` lists every run."""
@@ -126,7 +147,9 @@ class SQLRecordStore(SQLStore):
 
     def save_step(self, step: StepRecord) -> None:
         with self._tx():
-            self._insert_child(_UPSERT_STEP, STEPS.to_row(step), step.run_id)
+            values = STEPS.to_row(step)
+            self._insert_child(_UPSERT_STEP, values, step.run_id)
+            self._seal("steps", step.run_id, step.step_id, values)
 
     def get_steps(self, run_id: str) -> list[StepRecord]:
         with self._tx("read"):
@@ -171,6 +194,8 @@ class SQLRecordStore(SQLStore):
         params = (status, dumps(result), error, dumps(usage), finished_at, run_id, key)
         with self._tx():
             if self._x(_FINISH_JOURNAL, params).rowcount:
+                row = self._x(_SELECT_JOURNAL_ROW, (run_id, key)).fetchone()
+                self._seal("journal", run_id, key, row, status)
                 return
             found = self._x(
                 "SELECT status FROM journal WHERE run_id = ? AND key = ?", (run_id, key)
@@ -204,6 +229,7 @@ class SQLRecordStore(SQLStore):
                     f"approval request {request.request_id!r} already exists "
                     f"in the store {self.url}"
                 )
+            self._seal("approvals", request.run_id, request.request_id, params)
 
     def get_approval(self, request_id: str) -> ApprovalRecord:
         """The request with exactly this id; a missing one is a ``UserError``."""
@@ -236,6 +262,8 @@ class SQLRecordStore(SQLStore):
         with self._tx():
             changed = self._x(_DECIDE_APPROVAL, params).rowcount
             row = self._x(select, (request_id,)).fetchone()
+            if changed:
+                self._seal("approvals", row[1], request_id, row)
         if row is None:
             raise _approval_not_found(request_id, self.url)
         record: ApprovalRecord = APPROVALS.from_row(row)

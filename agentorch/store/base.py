@@ -136,11 +136,27 @@ class AuditRecord(_Record):
     hash: str
 
 
+AnchorStatus = Literal["verified", "no_key", "missing", "mismatch", "not_checked"]
+
+
 class AuditVerification(_Record):
+    """What ``verify_audit`` found: ``ok`` when every guarantee it could check held.
+
+    ``chain_intact``: the records link up to the head the store recorded. ``tables_consistent``:
+    runs, steps, journal and approvals rows are the ones the chain recorded (``None``: not
+    checked). ``anchor``: the head's key signature -- ``verified``; ``no_key`` (no audit key
+    here: a truncated tail with a fixed-up head cannot be detected); ``missing`` or ``mismatch``
+    (removed, forged, or signed with another key); ``not_checked``.
+    """
+
     ok: bool
     records: int
     first_bad_seq: int | None = None
     problem: str | None = None
+    chain_intact: bool = True
+    tables_consistent: bool | None = None
+    anchor: AnchorStatus = "not_checked"
+    problems: list[str] = Field(default_factory=list)
 
 
 class Store(ABC):

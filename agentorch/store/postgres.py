@@ -42,14 +42,17 @@ class PostgresStore(SQLLedgerStore):
         url: A libpq URL, ``postgresql://user:password@host:5432/dbname``. Parameters such as
             ``sslmode`` or ``options`` may follow ``?``. The password never appears in errors.
         connect_timeout: Seconds to wait for the server when connecting.
+        audit_key: Signs the audit heads (default: ``$AGENTORCH_AUDIT_KEY`` or the key file).
     """
 
     dialect = "postgres"
     for_update = " FOR UPDATE"
     for_share = " FOR SHARE"
 
-    def __init__(self, url: str, *, connect_timeout: int = 10) -> None:
-        super().__init__()
+    def __init__(
+        self, url: str, *, connect_timeout: int = 10, audit_key: str | bytes | None = None
+    ) -> None:
+        super().__init__(audit_key)
         try:
             import psycopg
         except ImportError as exc:

@@ -119,8 +119,14 @@ CREATE TABLE events (
 )
 """
 
+#: v2: the run's audit head is signed with the audit key (HMAC-SHA256, never stored here);
+#: existing rows are recorded in the chain and heads signed by the store's ``_after_migration``.
+_V2 = """
+ALTER TABLE runs ADD COLUMN audit_mac TEXT
+"""
+
 #: Every migration, in order. Append new ones; never edit a released one.
-MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1),)
+MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1), (2, _V2))
 
 SCHEMA_VERSION: int = MIGRATIONS[-1][0]
 

@@ -29,14 +29,19 @@ class SQLiteStore(SQLLedgerStore):
     Args:
         path: The database file (created with its parent folders if missing) or ``":memory:"``.
         busy_timeout: Seconds a write waits for another process's write lock before failing.
+        audit_key: Signs the audit heads (default: ``$AGENTORCH_AUDIT_KEY`` or the key file).
     """
 
     dialect = "sqlite"
 
     def __init__(
-        self, path: str | os.PathLike[str] = MEMORY, *, busy_timeout: float = 10.0
+        self,
+        path: str | os.PathLike[str] = MEMORY,
+        *,
+        busy_timeout: float = 10.0,
+        audit_key: str | bytes | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(audit_key)
         memory = str(path) == MEMORY
         if memory:
             self.url = "sqlite://:memory:"

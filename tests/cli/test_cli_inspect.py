@@ -7,6 +7,7 @@ import re
 import sqlite3
 from pathlib import Path
 
+import pytest
 from cli_runner import Cli
 
 from agentorch.cli.errors import EXIT_FAILED, EXIT_USER_ERROR
@@ -63,17 +64,43 @@ def test_audit_verify_and_tampering(cli: Cli, demo: Path) -> None:
     rid = finished_run(cli, demo)
     ok = cli("audit", "verify", rid)
     assert ok.exit_code == 0 and "is intact" in ok.stdout
+    assert "hash chain intact" in ok.stdout and "signed with the audit key" in ok.stdout
+    assert "match the chain" in ok.stdout
     db = cli.store_url.removeprefix("sqlite:///")
     with sqlite3.connect(db) as conn:  # edit one recorded event behind the store's back
+        (seq,) = conn.execute(
+            "select min(seq) from events where run_id = ? and payload like '%worker%'", (rid,)
+        ).fetchone()
         conn.execute(
             "update events set payload = replace(payload, 'worker', 'hacker') "
-            "where run_id = ? and seq = 3",
-            (rid,),
+            "where run_id = ? and seq = ?",
+            (rid, seq),
         )
     bad = cli("audit", "verify", rid)
     assert bad.exit_code == EXIT_FAILED
-    assert "TAMPERED" in bad.stdout and "first bad record #3" in bad.stdout
-    assert json.loads(cli("audit", "verify", rid, "--json").stdout)["first_bad_seq"] == 3
+    assert "TAMPERED" in bad.stdout and f"first bad record #{seq}" in bad.stdout
+    assert json.loads(cli("audit", "verify", rid, "--json").stdout)["first_bad_seq"] == seq
+
+
+def test_audit_verify_names_a_forged_approval_and_a_missing_key(
+    cli: Cli, demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rid = finished_run(cli, demo)
+    db = cli.store_url.removeprefix("sqlite:///")
+    with sqlite3.connect(db) as conn:
+        conn.execute("update approvals set approver = 'mallory' where run_id = ?", (rid,))
+    bad = cli("audit", "verify", rid)
+    assert bad.exit_code == EXIT_FAILED
+    said = " ".join(bad.stdout.split())
+    assert "differs from what the audit chain recorded" in said and "hash chain intact" in said
+    with sqlite3.connect(db) as conn:
+        conn.execute("update approvals set approver = 'cli:approve-all' where run_id = ?", (rid,))
+    monkeypatch.delenv("AGENTORCH_AUDIT_KEY")
+    monkeypatch.setenv("AGENTORCH_AUDIT_KEY_FILE", str(cli.cwd / "no-such.key"))
+    keyless = cli("audit", "verify", rid)
+    assert keyless.exit_code == 0, keyless.stdout
+    said = " ".join(keyless.stdout.split())
+    assert "no audit key" in said and "undetectable" in said
 
 
 def test_audit_export_writes_jsonl(cli: Cli, demo: Path) -> None:

@@ -106,6 +106,10 @@ def test_an_untouched_log_verifies(store: Store) -> None:
         "records": 6,
         "first_bad_seq": None,
         "problem": None,
+        "chain_intact": True,
+        "tables_consistent": True,
+        "anchor": "verified",
+        "problems": [],
     }
 
 

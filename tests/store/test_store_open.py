@@ -193,7 +193,7 @@ def test_a_newer_postgres_schema_is_refused_untouched(pg_url: str) -> None:
         with pytest.raises(StoreError, match=r"newer agentorch \(schema v99\)"):
             open_store(pg_url)
         versions = conn.execute("SELECT version FROM schema_version ORDER BY version").fetchall()
-    assert versions == [(1,), (99,)]
+    assert versions == [*((v,) for v in range(1, SCHEMA_VERSION + 1)), (99,)]
 
 
 @pytest.mark.postgres
@@ -233,15 +233,16 @@ def test_an_older_store_is_migrated_in_place(
     store = open_store(store_url)
     make_run(store)
     store.close()
-    v2 = "CREATE TABLE notes (id {id}, run_id TEXT NOT NULL, body TEXT NOT NULL, at {real})"
-    monkeypatch.setattr(schema, "MIGRATIONS", (*schema.MIGRATIONS, (2, v2)))
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
+    later = SCHEMA_VERSION + 1
+    notes = "CREATE TABLE notes (id {id}, run_id TEXT NOT NULL, body TEXT NOT NULL, at {real})"
+    monkeypatch.setattr(schema, "MIGRATIONS", (*schema.MIGRATIONS, (later, notes)))
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", later)
     upgraded = open_store(store_url)
     try:
         assert upgraded.get_run("run-1").run_id == "run-1"
         with upgraded.transaction():
             versions = upgraded._x("SELECT version FROM schema_version ORDER BY version")  # type: ignore[attr-defined]
-            assert [v for (v,) in versions.fetchall()] == [1, 2]
+            assert [v for (v,) in versions.fetchall()] == list(range(1, later + 1))
             upgraded._x("INSERT INTO notes (run_id, body) VALUES ('run-1', 'hi')")  # type: ignore[attr-defined]
     finally:
         upgraded.close()

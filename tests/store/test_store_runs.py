@@ -192,7 +192,7 @@ def test_run_fields_without_a_column_are_kept_and_updated(
     runs = store_records.Table("runs", RunRecord, columns, store_records.RUNS.json_cols)
     monkeypatch.setattr(store_module, "RUNS", runs)
     insert = store_module._insert(
-        runs, "ON CONFLICT (run_id) DO NOTHING", ("audit_seq", "audit_head")
+        runs, "ON CONFLICT (run_id) DO NOTHING", ("audit_seq", "audit_head", "audit_mac")
     )
     monkeypatch.setattr(store_module, "_INSERT_RUN", insert)
     make_run(store, "run-1", workflow="rfp")

@@ -253,3 +253,30 @@ def test_mask_arguments() -> None:
     masked = mask_arguments({"token": "abc", "empty": "", "q": "x"}, ["token", "empty"])
     assert masked == {"token": MASK, "empty": "", "q": "x"}
     assert mask_arguments({"q": 1}, None) == {"q": 1}
+
+
+async def test_a_prompt_decided_elsewhere_is_withdrawn_and_the_next_waits_for_it() -> None:
+    release = threading.Event()
+    answers = ["a"]
+
+    def slow(prompt: str) -> str:  # the first prompt: a person who has not answered yet
+        if not release.is_set():
+            release.wait(10)
+            return ""
+        return answers.pop(0)
+
+    console = Console(file=io.StringIO(), width=110, color_system=None)
+    term = TerminalApprover(console, input=slow, name="terminal:tester")
+    asking = asyncio.ensure_future(term.decide(tool_request(request_id="one")))
+    await asyncio.sleep(0.05)
+    asking.cancel()  # what the runtime does when the decision arrives from elsewhere
+    term.withdraw(tool_request(request_id="one"))
+    with contextlib.suppress(asyncio.CancelledError):
+        await asking
+    assert "decided elsewhere" in console.file.getvalue()  # type: ignore[attr-defined]
+    second = asyncio.ensure_future(term.decide(tool_request(request_id="two")))
+    await asyncio.sleep(0.05)
+    assert not second.done()  # the withdrawn prompt still owns the terminal until Enter
+    release.set()
+    decision = await asyncio.wait_for(second, 10)
+    assert decision is not None and decision.decision == "approved"

@@ -1,0 +1,119 @@
+"""Rows in the chain: each write of a row that decides (a run's status, output and cost, a step's
+result, a journaled call's result, an approval request and its decision) appends a
+``state_recorded`` record with the row's digest, in the same transaction as the write.
+
+Verification recomputes the digest of every row and compares it with the last record the chain
+holds for that row, so a row changed, added or deleted straight in the database is named.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from hashlib import sha256
+from typing import Any
+
+from agentorch.store.base import AuditRecord
+
+SEAL_KIND = "state_recorded"
+
+#: What a table's rows are called in messages.
+_NAMES = {"runs": "run", "steps": "step", "journal": "journal entry", "approvals": "approval"}
+
+
+def row_digest(values: Sequence[Any]) -> str:
+    """SHA-256 of a row's stored values (JSON columns as their stored text).
+
+    Numbers are hashed as the doubles they are (a REAL column reads back ``5.0`` for ``5``, a
+    boolean reads back ``1``); text is length-prefixed, so no two rows share a spelling.
+    """
+    parts = []
+    for value in values:
+        if value is None:
+            parts.append("N")
+        elif isinstance(value, str):
+            parts.append(f"S{len(value)}:{value}")
+        elif isinstance(value, bool | int | float):
+            parts.append(f"F{float(value)!r}")
+        else:
+            parts.append(f"X{value!r}")
+    return sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+def seal_payload(
+    run_id: str, ts: float, table: str, key: str, values: Sequence[Any], status: str | None
+) -> dict[str, Any]:
+    """The record's payload, shaped like the ``state_recorded`` event (so readers parse it)."""
+    payload = {
+        "kind": SEAL_KIND,
+        "run_id": run_id,
+        "ts": ts,
+        "table": table,
+        "key": key,
+        "sha256": row_digest(values),
+    }
+    if status is not None:
+        payload["status"] = status
+    return payload
+
+
+def latest_seals(records: Iterable[AuditRecord]) -> dict[tuple[str, str], dict[str, Any]]:
+    """The last ``state_recorded`` payload per ``(table, key)``."""
+    seals: dict[tuple[str, str], dict[str, Any]] = {}
+    for rec in records:
+        payload = rec.payload
+        if rec.kind == SEAL_KIND and isinstance(payload, dict):
+            seals[(str(payload.get("table")), str(payload.get("key")))] = payload
+    return seals
+
+
+def check_rows(
+    seals: dict[tuple[str, str], dict[str, Any]],
+    rows: dict[str, list[tuple[str, Sequence[Any], str | None]]],
+    *,
+    fresh_run: bool,
+) -> list[str]:
+    """What disagrees between the tables and the chain: one sentence per row.
+
+    Args:
+        seals: ``latest_seals`` of the run's chain.
+        rows: Per table, ``(key, stored values, status)`` of each of the run's rows.
+        fresh_run: The run row is as ``create_run`` wrote it (no status, output, error or
+            cost since); such a row needs no record yet.
+    """
+    problems: list[str] = []
+    for table, table_rows in rows.items():
+        name = _NAMES[table]
+        for key, values, status in table_rows:
+            seal = seals.pop((table, key), None)
+            if seal is None:
+                if (table == "journal" and status == "started") or (table == "runs" and fresh_run):
+                    continue
+                problems.append(
+                    f"{name} {key} is not in the audit chain: it was written outside agentorch"
+                )
+                continue
+            if table == "journal" and status == "started" and seal.get("status") == "failed":
+                continue  # a failed call being retried
+            if seal.get("sha256") != row_digest(values):
+                problems.append(
+                    f"{name} {key} differs from what the audit chain recorded: it was altered "
+                    "outside agentorch"
+                )
+    for table, key in seals:
+        if table in _NAMES:
+            problems.append(
+                f"{_NAMES[table]} {key} is recorded in the audit chain but missing from the "
+                "database: it was deleted"
+            )
+    return problems
+
+
+def is_fresh_run(status: Any, output: Any, error: Any, usage: Any) -> bool:
+    """A run row as ``create_run`` writes it: not finished, no output, error or cost yet."""
+    return (
+        status in ("pending", "running")
+        and output is None
+        and error is None
+        and not json.loads(usage or "{}")
+    )

@@ -1,0 +1,195 @@
+"""Decisions the run acts on are the ones in the audit chain: a forged approval row is refused,
+and a decision made elsewhere while the run is asking wins (the first decision wins)."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import agentorch.engine as engine
+from agentorch import (
+    Agent,
+    Budget,
+    CallbackApprover,
+    DeferredApprover,
+    Plan,
+    ScriptedModel,
+    Step,
+    Supervisor,
+    tool,
+)
+from agentorch.approvals import ApprovalDecision, ApprovalRequest, approve
+from agentorch.approvals_store import decide_pending
+from agentorch.errors import AuditError
+from agentorch.models.testing import tool_call_response
+from agentorch.store import open_store
+
+PAID: list[int] = []
+
+
+@tool(risk="external", requires_approval=True)
+def pay(amount: int) -> str:
+    """Pay a supplier."""
+    PAID.append(amount)
+    return f"paid {amount}"
+
+
+class Clerk(Agent):
+    name = "clerk"
+    description = "Pays invoices."
+    tools = ["pay"]
+
+
+@pytest.fixture(autouse=True)
+def _setup(monkeypatch: pytest.MonkeyPatch) -> None:
+    PAID.clear()
+    monkeypatch.setenv("AGENTORCH_AUDIT_KEY", "test-audit-key-0123456789abcdef")
+    monkeypatch.setattr(engine, "DECISION_POLL_SECONDS", 0.05)
+
+
+def _supervisor(model: ScriptedModel, url: str, approver: object) -> Supervisor:
+    plan = Plan(steps=[Step(id="s", agent="clerk", instruction="pay")], final_step="s")
+    return Supervisor(
+        [Clerk(model=model)],
+        tools=[pay],
+        budget=Budget(allow_unpriced=True),
+        plan=plan,
+        approver=approver,  # type: ignore[arg-type]
+        store=url,
+    )
+
+
+def _model() -> ScriptedModel:
+    return ScriptedModel([tool_call_response(("pay", {"amount": 900})), "done"])
+
+
+async def test_a_forged_approval_row_is_refused_on_resume(tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    url = f"sqlite:///{db}"
+    model = _model()
+    first = await _supervisor(model, url, DeferredApprover()).run("pay the invoice")
+    assert first.status == "waiting_approval"
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("UPDATE approvals SET status = 'approved', approver = 'mallory'")
+    conn.close()
+    with pytest.raises(AuditError, match=r"audit log disagrees .*approval .* altered"):
+        await _supervisor(model, url, DeferredApprover()).resume(first.run_id)
+    assert PAID == []
+    store = open_store(url)
+    try:
+        verdict = store.verify_audit(first.run_id)
+        assert store.get_run(first.run_id).status == "waiting_approval"  # nothing was written
+    finally:
+        store.close()
+    assert not verdict.ok and not verdict.tables_consistent
+
+
+async def test_a_decision_made_elsewhere_while_the_run_asks_wins(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'runs.db'}"
+    asked = asyncio.Event()
+    never = asyncio.Event()
+
+    async def person(request: ApprovalRequest) -> ApprovalDecision | None:
+        asked.set()
+        await never.wait()  # a person who never answers at this prompt
+        return approve("terminal")
+
+    sup = _supervisor(_model(), url, CallbackApprover(person))
+    run = asyncio.create_task(sup.run("pay the invoice"))
+    await asyncio.wait_for(asked.wait(), 10)
+    other = open_store(url)  # another connection, as `agentorch approve` would open
+    try:
+        (run_row,) = other.list_runs()
+        await asyncio.to_thread(decide_pending, other, run_row.run_id, approver="ana")
+    finally:
+        other.close()
+    result = await asyncio.wait_for(run, 20)
+    assert result.status == "succeeded", result.error
+    assert PAID == [900]
+    store = open_store(url)
+    try:
+        (approval,) = store.approvals(result.run_id)
+        assert approval.status == "approved" and approval.approver == "ana"
+        assert store.verify_audit(result.run_id).ok
+    finally:
+        store.close()
+
+
+async def test_the_first_decision_wins_when_the_prompt_answers_late(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'runs.db'}"
+
+    async def person(request: ApprovalRequest) -> ApprovalDecision | None:
+        other = open_store(url)
+        try:  # someone denies from another process first; then the person here approves
+            await asyncio.to_thread(
+                decide_pending, other, request.run_id, deny=True, reason="no", approver="ana"
+            )
+        finally:
+            other.close()
+        return approve("terminal")
+
+    result = await _supervisor(_model(), url, CallbackApprover(person)).run("pay the invoice")
+    assert result.status == "succeeded", result.error
+    assert PAID == []  # the denial came first
+    store = open_store(url)
+    try:
+        (approval,) = store.approvals(result.run_id)
+        assert approval.status == "denied" and approval.approver == "ana"
+        assert store.verify_audit(result.run_id).ok
+    finally:
+        store.close()
+
+
+async def test_agentorch_approve_in_another_process_answers_the_live_prompt(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'runs.db'}"
+    asked: asyncio.Queue[str] = asyncio.Queue()
+    never = asyncio.Event()
+
+    async def person(request: ApprovalRequest) -> ApprovalDecision | None:
+        asked.put_nowait(request.run_id)
+        await never.wait()
+        return None
+
+    run = asyncio.create_task(
+        _supervisor(_model(), url, CallbackApprover(person)).run("pay the invoice")
+    )
+    run_id = await asyncio.wait_for(asked.get(), 10)
+    cli = [sys.executable, "-m", "agentorch", "approve", run_id, "--store", url]
+    done = await asyncio.to_thread(subprocess.run, cli, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    result = await asyncio.wait_for(run, 20)
+    assert result.status == "succeeded", result.error
+    assert PAID == [900]
+
+
+@pytest.mark.parametrize(
+    ("forgery", "named"),
+    [
+        ("UPDATE journal SET result = replace(result, '900', '9') WHERE kind = 'model'", "journal"),
+        ("UPDATE steps SET instruction = 'pay twice'", "step"),
+        ("UPDATE runs SET usage = '{\"cost_usd\":0.0}', spec = '{}'", "run"),
+    ],
+)
+async def test_a_forged_result_step_or_run_is_refused_on_resume(
+    tmp_path: Path, forgery: str, named: str
+) -> None:
+    db = tmp_path / "runs.db"
+    url = f"sqlite:///{db}"
+    model = _model()
+    first = await _supervisor(model, url, DeferredApprover()).run("pay the invoice")
+    assert first.status == "waiting_approval"
+    conn = sqlite3.connect(db)
+    with conn:
+        assert conn.execute(forgery).rowcount >= 1
+    conn.close()
+    with pytest.raises(AuditError, match=rf"audit log disagrees .*{named} .* altered"):
+        await _supervisor(model, url, DeferredApprover()).resume(first.run_id)
+    assert PAID == []
