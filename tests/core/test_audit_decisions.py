@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-import agentorch.engine as engine
+import agentorch.approvals_gate as gate
 from agentorch import (
     Agent,
     Budget,
@@ -49,7 +49,7 @@ class Clerk(Agent):
 def _setup(monkeypatch: pytest.MonkeyPatch) -> None:
     PAID.clear()
     monkeypatch.setenv("AGENTORCH_AUDIT_KEY", "test-audit-key-0123456789abcdef")
-    monkeypatch.setattr(engine, "DECISION_POLL_SECONDS", 0.05)
+    monkeypatch.setattr(gate, "DECISION_POLL_SECONDS", 0.05)
 
 
 def _supervisor(model: ScriptedModel, url: str, approver: object) -> Supervisor:

@@ -1,0 +1,204 @@
+"""Approvals in the embedded runtime: a decision comes from the store (made earlier, or
+elsewhere while the run was asking) or from the run's approver, and is acted on only when the
+run's audit log vouches for it.
+
+The first decision wins: a decision recorded by ``agentorch approve`` while the approver is still
+asking withdraws the prompt, and the run continues with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from agentorch.approvals import ApprovalDecision, ApprovalRequest, Approver
+from agentorch.errors import ApprovalPending, AuditError, ConfigError, StoreError, UserError
+from agentorch.events.types import ApprovalDecided, ApprovalRequested, BaseEvent
+from agentorch.store.base import ApprovalRecord, Store
+
+#: How often a pending prompt looks for a decision made elsewhere (``agentorch approve``).
+DECISION_POLL_SECONDS = 0.5
+
+
+class ApprovalGate:
+    """The approval half of ``EmbeddedRuntime`` (which provides the attributes below)."""
+
+    run_id: str
+    store: Store | None
+    approver: Approver | None
+    clock: Callable[[], float]
+    _approval_lock: asyncio.Lock
+    #: Decided approvals the audit log vouched for (checked before a decision is acted on).
+    _trusted: dict[str, ApprovalRecord]
+
+    def emit(self, event: BaseEvent) -> None:
+        raise NotImplementedError
+
+    async def request_approval(
+        self, request: ApprovalRequest, *, approver: Approver | None = None
+    ) -> ApprovalDecision:
+        """A decision from the store, or else from ``approver`` (default: the run's approver)."""
+        async with self._approval_lock:
+            return await self._request_approval(request, approver or self.approver)
+
+    async def _request_approval(
+        self, request: ApprovalRequest, approver: Approver | None
+    ) -> ApprovalDecision:
+        existing: ApprovalRecord | None = None
+        if self.store is not None:
+            try:
+                existing = self.store.get_approval(request.request_id)
+            except (UserError, StoreError, KeyError):
+                existing = None
+        if existing is not None and existing.status != "pending":
+            return self._recorded_decision(existing)
+        if approver is None:
+            raise ConfigError(
+                f"{request.subject} approval needed ({request.reason}) but the supervisor has no approver",
+                hint="pass approver=... (TerminalApprover, CallbackApprover, DeferredApprover)",
+            )
+        if existing is None:
+            if self.store is not None:
+                self.store.create_approval(
+                    ApprovalRecord(
+                        request_id=request.request_id,
+                        run_id=self.run_id,
+                        step_id=request.step_id,
+                        agent=request.agent,
+                        subject=request.subject,
+                        tool=request.tool,
+                        arguments=request.arguments,
+                        risk=request.risk,
+                        reason=request.reason,
+                        created_at=self.clock(),
+                    )
+                )
+            self.emit(
+                ApprovalRequested(
+                    agent=request.agent,
+                    step_id=request.step_id,
+                    request_id=request.request_id,
+                    subject=request.subject,
+                    tool=request.tool,
+                    arguments=request.arguments,
+                    risk=request.risk,
+                    reason=request.reason,
+                )
+            )
+        decision, elsewhere = await self._ask(request, approver)
+        if elsewhere is not None:
+            return self._recorded_decision(elsewhere, announce=request)
+        if decision is None:
+            if self.store is None:
+                raise ConfigError(
+                    "a deferred approval needs a store to wait in",
+                    hint="pass store='sqlite:///runs.db' to the supervisor",
+                )
+            raise ApprovalPending(
+                f"waiting for a decision on {request.subject} {request.tool or request.step_id or ''}".strip(),
+                request_id=request.request_id,
+            )
+        try:
+            self.record_decision(request, decision)
+        except UserError:
+            first = self._decided_elsewhere(request.request_id)
+            if first is None:
+                raise
+            return self._recorded_decision(first, announce=request)  # the first decision wins
+        return decision
+
+    async def _ask(
+        self, request: ApprovalRequest, approver: Approver
+    ) -> tuple[ApprovalDecision | None, ApprovalRecord | None]:
+        """The approver's answer, or the decision someone recorded elsewhere while it was asking
+        (``agentorch approve`` from another process): the first decision wins, and the prompt
+        is withdrawn."""
+        asking = asyncio.ensure_future(approver.decide(request))
+        if self.store is None:
+            return await asking, None
+        try:
+            while True:
+                done, _ = await asyncio.wait({asking}, timeout=DECISION_POLL_SECONDS)
+                if done:
+                    return asking.result(), None
+                elsewhere = self._decided_elsewhere(request.request_id)
+                if elsewhere is not None:
+                    return None, elsewhere
+        finally:
+            if not asking.done():
+                asking.cancel()
+                approver.withdraw(request)
+
+    def _decided_elsewhere(self, request_id: str) -> ApprovalRecord | None:
+        assert self.store is not None
+        record = self.store.get_approval(request_id)
+        return None if record.status == "pending" else record
+
+    def _recorded_decision(
+        self, record: ApprovalRecord, *, announce: ApprovalRequest | None = None
+    ) -> ApprovalDecision:
+        """A decision found in the store, acted on only once the audit log vouches for it."""
+        if self._trusted.get(record.request_id) != record:
+            self.check_audit(f"the decision on approval {record.request_id}")
+            self._trusted[record.request_id] = record
+        decision = ApprovalDecision(
+            decision=record.status,  # type: ignore[arg-type]
+            approver=record.approver or "unknown",
+            comment=record.comment,
+            arguments=record.decided_arguments,
+        )
+        if announce is not None:  # live views learn of it; the log already holds it
+            event = ApprovalDecided(
+                agent=announce.agent,
+                step_id=announce.step_id,
+                request_id=record.request_id,
+                decision=decision.decision,
+                approver=decision.approver,
+                arguments=record.decided_arguments or record.arguments,
+                comment=record.comment,
+                decided_at=record.decided_at or self.clock(),
+            )
+            event.ephemeral = True
+            self.emit(event)
+        return decision
+
+    def check_audit(self, what: str = "resuming") -> None:
+        """Refuse to act when the run's audit log and its tables disagree (rows changed outside
+        agentorch); decisions found in the store are trusted from here on."""
+        if self.store is None:
+            return
+        decided = [a for a in self.store.approvals(self.run_id) if a.status != "pending"]
+        verdict = self.store.verify_audit(self.run_id)
+        if not verdict.ok:
+            raise AuditError(
+                f"refused {what} of run {self.run_id}: its audit log disagrees with the store "
+                f"({verdict.problem})",
+                hint=f"agentorch audit verify {self.run_id}",
+            )
+        self._trusted.update((a.request_id, a) for a in decided)
+
+    def record_decision(self, request: ApprovalRequest, decision: ApprovalDecision) -> None:
+        now = self.clock()
+        if self.store is not None:
+            self.store.decide_approval(
+                request.request_id,
+                status=decision.decision,
+                approver=decision.approver,
+                decided_arguments=decision.arguments,
+                comment=decision.comment,
+                decided_at=now,
+            )
+        self.emit(
+            ApprovalDecided(
+                agent=request.agent,
+                step_id=request.step_id,
+                request_id=request.request_id,
+                decision=decision.decision,
+                approver=decision.approver,
+                arguments=decision.arguments
+                if decision.arguments is not None
+                else request.arguments,
+                comment=decision.comment,
+                decided_at=now,
+            )
+        )
