@@ -7,9 +7,11 @@ import asyncio
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pg_fixture import pg_server, pg_url  # noqa: F401  (fixtures)
 
 import agentorch.approvals_gate as gate
 from agentorch import (
@@ -27,7 +29,7 @@ from agentorch.approvals import ApprovalDecision, ApprovalRequest, approve
 from agentorch.approvals_store import decide_pending
 from agentorch.errors import AuditError
 from agentorch.models.testing import tool_call_response
-from agentorch.store import open_store
+from agentorch.store import Store, open_store
 
 PAID: list[int] = []
 
@@ -45,11 +47,40 @@ class Clerk(Agent):
     tools = ["pay"]
 
 
+OPENED: list[Store] = []
+
+
 @pytest.fixture(autouse=True)
-def _setup(monkeypatch: pytest.MonkeyPatch) -> None:
+def _setup(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     PAID.clear()
     monkeypatch.setenv("AGENTORCH_AUDIT_KEY", "test-audit-key-0123456789abcdef")
     monkeypatch.setattr(gate, "DECISION_POLL_SECONDS", 0.05)
+    yield
+    while OPENED:
+        OPENED.pop().close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh store of each kind."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'runs.db'}"
+    found: str = request.getfixturevalue("pg_url")
+    return found
+
+
+def _forge(url: str, sql: str) -> int:
+    """Run SQL straight against the store's database, behind the store's back."""
+    if url.startswith("sqlite:///"):
+        conn = sqlite3.connect(url.removeprefix("sqlite:///"))
+        with conn:
+            changed = conn.execute(sql).rowcount
+        conn.close()
+        return changed
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as pg:
+        return pg.execute(sql).rowcount
 
 
 def _supervisor(model: ScriptedModel, url: str, approver: object) -> Supervisor:
@@ -60,24 +91,25 @@ def _supervisor(model: ScriptedModel, url: str, approver: object) -> Supervisor:
         budget=Budget(allow_unpriced=True),
         plan=plan,
         approver=approver,  # type: ignore[arg-type]
-        store=url,
+        store=_open(url),
     )
+
+
+def _open(url: str) -> Store:
+    store = open_store(url)
+    OPENED.append(store)
+    return store
 
 
 def _model() -> ScriptedModel:
     return ScriptedModel([tool_call_response(("pay", {"amount": 900})), "done"])
 
 
-async def test_a_forged_approval_row_is_refused_on_resume(tmp_path: Path) -> None:
-    db = tmp_path / "runs.db"
-    url = f"sqlite:///{db}"
+async def test_a_forged_approval_row_is_refused_on_resume(url: str) -> None:
     model = _model()
     first = await _supervisor(model, url, DeferredApprover()).run("pay the invoice")
     assert first.status == "waiting_approval"
-    conn = sqlite3.connect(db)
-    with conn:
-        conn.execute("UPDATE approvals SET status = 'approved', approver = 'mallory'")
-    conn.close()
+    assert _forge(url, "UPDATE approvals SET status = 'approved', approver = 'mallory'") == 1
     with pytest.raises(AuditError, match=r"audit log disagrees .*approval .* altered"):
         await _supervisor(model, url, DeferredApprover()).resume(first.run_id)
     assert PAID == []
@@ -90,8 +122,7 @@ async def test_a_forged_approval_row_is_refused_on_resume(tmp_path: Path) -> Non
     assert not verdict.ok and not verdict.tables_consistent
 
 
-async def test_a_decision_made_elsewhere_while_the_run_asks_wins(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'runs.db'}"
+async def test_a_decision_made_elsewhere_while_the_run_asks_wins(url: str) -> None:
     asked = asyncio.Event()
     never = asyncio.Event()
 
@@ -121,8 +152,7 @@ async def test_a_decision_made_elsewhere_while_the_run_asks_wins(tmp_path: Path)
         store.close()
 
 
-async def test_the_first_decision_wins_when_the_prompt_answers_late(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'runs.db'}"
+async def test_the_first_decision_wins_when_the_prompt_answers_late(url: str) -> None:
 
     async def person(request: ApprovalRequest) -> ApprovalDecision | None:
         other = open_store(url)
@@ -179,17 +209,12 @@ async def test_agentorch_approve_in_another_process_answers_the_live_prompt(
     ],
 )
 async def test_a_forged_result_step_or_run_is_refused_on_resume(
-    tmp_path: Path, forgery: str, named: str
+    url: str, forgery: str, named: str
 ) -> None:
-    db = tmp_path / "runs.db"
-    url = f"sqlite:///{db}"
     model = _model()
     first = await _supervisor(model, url, DeferredApprover()).run("pay the invoice")
     assert first.status == "waiting_approval"
-    conn = sqlite3.connect(db)
-    with conn:
-        assert conn.execute(forgery).rowcount >= 1
-    conn.close()
+    assert _forge(url, forgery) >= 1
     with pytest.raises(AuditError, match=rf"audit log disagrees .*{named} .* altered"):
         await _supervisor(model, url, DeferredApprover()).resume(first.run_id)
     assert PAID == []
