@@ -8,6 +8,7 @@ takes the write lock up front (``BEGIN IMMEDIATE``) and waits up to ``busy_timeo
 from __future__ import annotations
 
 import os
+import secrets
 import sqlite3
 import threading
 import time
@@ -16,6 +17,7 @@ from typing import Any
 
 from agentorch.errors import AgentOrchError, StoreError
 from agentorch.store import schema
+from agentorch.store._keys import ENV_KEY
 from agentorch.store._ledger import SQLLedgerStore
 from agentorch.store._sql import TxMode
 
@@ -41,8 +43,11 @@ class SQLiteStore(SQLLedgerStore):
         busy_timeout: float = 10.0,
         audit_key: str | bytes | None = None,
     ) -> None:
-        super().__init__(audit_key)
         memory = str(path) == MEMORY
+        if memory and audit_key is None and not os.environ.get(ENV_KEY):
+            # The database dies with this process: a key of its own, no key file written.
+            audit_key = secrets.token_bytes(32)
+        super().__init__(audit_key)
         if memory:
             self.url = "sqlite://:memory:"
             target = MEMORY

@@ -225,3 +225,19 @@ def test_a_key_file_is_created_once_and_reused(
         second.close()
     assert key_file.read_text() == key
     assert key.strip() not in (tmp_path / "runs.db").read_bytes().decode("latin-1")
+
+
+def test_an_in_memory_store_signs_with_a_key_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AGENTORCH_AUDIT_KEY")
+    key_file = tmp_path / "audit.key"
+    monkeypatch.setenv("AGENTORCH_AUDIT_KEY_FILE", str(key_file))
+    store = open_store(":memory:")
+    try:
+        make_run(store)
+        store.append_event("run-1", "kind", 1.0, {})
+        assert store.verify_audit("run-1").anchor == "verified"
+    finally:
+        store.close()
+    assert not key_file.exists()
