@@ -43,7 +43,12 @@ def find_requirements(ctx: ToolContext, path: str) -> dict[str, Any]:
         path: Path of the document, as named in the task's input files.
     """
     blocks = read_blocks(resolve_input(ctx, path))
-    return shred(blocks, total=len(blocks)).model_dump()
+    ctx.report_progress(0, len(blocks), "blocks read, finding requirements")
+
+    def progress(done: int, total: int) -> None:
+        ctx.report_progress(done, total, "blocks shredded")
+
+    return shred(blocks, total=len(blocks), progress=progress).model_dump()
 
 
 def resolve_input(ctx: ToolContext | None, path: str) -> Path:

@@ -91,6 +91,10 @@ class PlainProgress:
     def _tool_call_started(self, e: Any) -> None:
         self._risks[e.call_id] = e.risk
 
+    def _tool_progress(self, e: Any) -> str:
+        of = f" of {e.total:,}" if e.total else ""
+        return f"  tool {e.tool} by {e.agent}: {e.done:,}{of} {e.message}".rstrip()
+
     def _tool_call_finished(self, e: Any) -> str | None:
         if self._risks.pop(e.call_id, "read") == "read" and not e.is_error:
             return None  # reads are many and harmless: only writes and failures get a line

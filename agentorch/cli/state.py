@@ -260,6 +260,12 @@ class RunState:
             step.state = APPROVAL
             step.note = f"{e.subject}: {e.tool}" if e.tool else e.subject
 
+    def _on_tool_progress(self, e: Any) -> None:
+        step = self._step(e)
+        if step is not None:
+            of = f"/{e.total:,}" if e.total else ""
+            step.note = f"{e.tool}: {e.done:,}{of} {e.message}".rstrip()
+
     def _on_approval_decided(self, e: Any) -> None:
         self.pending.pop(e.request_id, None)
         step = self._step(e)

@@ -43,6 +43,7 @@ from agentorch.events.types import (
     TextDeltaEvent,
     ToolCallFinished,
     ToolCallStarted,
+    ToolProgress,
     parse_event,
 )
 
@@ -101,6 +102,7 @@ __all__ = [
     "TextDeltaEvent",
     "ToolCallFinished",
     "ToolCallStarted",
+    "ToolProgress",
     "TraceNode",
     "build_trace",
     "configure_otlp",

@@ -175,6 +175,18 @@ class ToolCallStarted(BaseEvent):
     risk: str = "read"
 
 
+class ToolProgress(BaseEvent):
+    """How far a long tool call has got ("12,000 of 80,000 blocks"); ephemeral, never persisted."""
+
+    kind: Literal["tool_progress"] = "tool_progress"
+    tool: str
+    call_id: str
+    done: int
+    total: int = 0
+    message: str = ""
+    ephemeral: bool = Field(default=True, exclude=True)
+
+
 class ToolCallFinished(BaseEvent):
     kind: Literal["tool_call_finished"] = "tool_call_finished"
     tool: str
@@ -295,6 +307,7 @@ Event = Annotated[
     | TextDeltaEvent
     | ToolCallStarted
     | ToolCallFinished
+    | ToolProgress
     | PermissionRefused
     | ReviewVerdictEvent
     | RevisionRequested

@@ -40,6 +40,7 @@ class ToolContext:
         workdir: str | None = None,
         state: dict[str, Any] | None = None,
         approval: ApprovalDecision | None = None,
+        on_progress: Callable[[int, int, str], None] | None = None,
     ) -> None:
         self.run_id = run_id
         self.step_id = step_id
@@ -50,6 +51,12 @@ class ToolContext:
         self.state = state if state is not None else {}
         #: The decision that let this call run, when it needed one (``automatic`` for rules).
         self.approval = approval
+        self._on_progress = on_progress
+
+    def report_progress(self, done: int, total: int = 0, message: str = "") -> None:
+        """Tell the run how far a long call has got; shown in the terminal, safe from a thread."""
+        if self._on_progress is not None:
+            self._on_progress(done, total, message)
 
 
 def _doc_parts(doc: str | None) -> tuple[str, dict[str, str]]:

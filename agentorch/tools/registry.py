@@ -19,7 +19,13 @@ from pydantic import ValidationError
 
 from agentorch.approvals import ApprovalDecision, ApprovalRequest
 from agentorch.errors import ApprovalPending, DuplicateNameError, ModelRetry, UnknownToolError
-from agentorch.events.types import BaseEvent, PermissionRefused, ToolCallFinished, ToolCallStarted
+from agentorch.events.types import (
+    BaseEvent,
+    PermissionRefused,
+    ToolCallFinished,
+    ToolCallStarted,
+    ToolProgress,
+)
 from agentorch.models.types import ToolResultMessage, ToolSchema
 from agentorch.tools._bounded import ToolAbandoned, ToolCrashed
 from agentorch.tools.base import (
@@ -306,6 +312,14 @@ class ToolRegistry:
                     except ModelRetry as exc:
                         return failed(f"the reviewer's edited arguments are refused: {exc}")
 
+        loop = asyncio.get_running_loop()
+
+        def progress(done: int, total: int, message: str) -> None:
+            # a sync tool runs in a worker thread: hand the event to the loop that owns the bus
+            event = ToolProgress(agent=agent, step_id=invocation.step_id, tool=tool.name,
+                                 call_id=call.id, done=done, total=total, message=message)  # fmt: skip
+            loop.call_soon_threadsafe(host.emit, event)
+
         context = ToolContext(
             run_id=host.run_id,
             step_id=invocation.step_id,
@@ -313,6 +327,7 @@ class ToolRegistry:
             idempotency_key=invocation.key,
             state=invocation.state,
             approval=granted,
+            on_progress=progress,
         )
 
         async def run() -> Any:

@@ -44,6 +44,9 @@ async def test_parser_reads_the_rfp_with_its_tool_and_types_requirements(
     assert listing.submit_to == "bids.riverton.gov" and listing.issuer == "City of Riverton"
     calls = [e for e in events if isinstance(e, ToolCallFinished)]
     assert [c.tool for c in calls] == ["find_requirements"] and not calls[0].is_error
+    # a long read reports how far it has got, as an event the terminal view shows
+    progress = [e for e in events if e.kind == "tool_progress"]
+    assert progress and progress[0].tool == "find_requirements" and progress[0].total > 0
 
 
 async def test_writer_sees_only_its_category_and_cites_approved_answers(

@@ -61,6 +61,23 @@ async def test_read_document_tool(tmp_path: Path) -> None:
     assert text.startswith("# City of Riverton Request for Proposals")
 
 
+async def test_find_requirements_tool_reports_progress() -> None:
+    from agentorch import ToolContext
+
+    seen: list[tuple[int, int, str]] = []
+    ctx = ToolContext(
+        run_id="r",
+        step_id="s",
+        agent="parser",
+        idempotency_key="k",
+        state={"input_dir": str(EXAMPLE)},
+        on_progress=lambda done, total, message: seen.append((done, total, message)),
+    )
+    found = await documents.find_requirements.invoke({"path": "rfp.md"}, ctx)
+    assert len(found["requirements"]) == 50 and found["requirements"][0]["location"] == "line 25"
+    assert seen and seen[0][1] > 0
+
+
 async def test_input_roots_confine_reads(tmp_path: Path) -> None:
     ctx = make_ctx(input_roots=[str(DATA / "rfp.pdf")])
     assert "2.1 Cloud hosting." in await documents.read_document.invoke(

@@ -330,3 +330,21 @@ def test_run_state_records_credential_failures() -> None:
         )
     )
     assert state.credential_errors
+
+
+def test_tool_progress_shows_in_the_plain_output_and_the_live_state() -> None:
+    out = StringIO()
+    progress = PlainProgress(Console(file=out, width=200))
+    event = ev.ToolProgress(
+        run_id="r1",
+        step_id="parse",
+        agent="parser",
+        tool="find_requirements",
+        call_id="c1",
+        done=4000,
+        total=15834,
+        message="blocks shredded",
+    )
+    progress(event)
+    assert "tool find_requirements by parser: 4,000 of 15,834 blocks shredded" in out.getvalue()
+    assert event.ephemeral  # never persisted or audited
