@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentorch import Agent
+from agentorch import Agent, ReviewPoint
 from agentorch.agent import StepContext
 from agentorch.models import ModelResponse
 from agentorch.models.testing import FunctionModel, json_response, tool_call_response
@@ -83,7 +83,36 @@ def _play(talk: Conversation) -> ModelResponse:
             )
         )
     findings = assess(str(review["category"]), requirements, answers, sources)
-    return json_response(verdict_for(str(review["category"]), findings))
+    verdict = verdict_for(str(review["category"]), findings)
+    if verdict.verdict == "escalate":
+        verdict.points = points_for(findings, requirements, {a.requirement_id: a for a in answers})
+    return json_response(verdict)
+
+
+def points_for(
+    findings: list[RiskFinding],
+    requirements: dict[str, dict[str, Any]],
+    answers: dict[str, DraftAnswer],
+) -> list[ReviewPoint]:
+    """One point per requirement that commits us on price or legal terms, for the person."""
+    points: dict[str, ReviewPoint] = {}
+    for finding in findings:
+        rid = finding.requirement_id
+        if finding.flag not in ("pricing_commitment", "legal_exposure") or rid is None:
+            continue
+        if rid in points:
+            continue
+        req = requirements.get(rid, {})
+        answer = answers.get(rid)
+        label = req.get("title") or str(req.get("text", ""))[:60]
+        points[rid] = ReviewPoint(
+            item=f"{rid} {label} ({req.get('modality', 'must')}): "
+            + finding.flag.replace("_", " "),
+            asked=str(req.get("text", "")),
+            proposed=(f"[{', '.join(answer.citations)}] {answer.text}" if answer else ""),
+            reason=finding.detail,
+        )
+    return list(points.values())
 
 
 def verdict_for(category: str, findings: list[RiskFinding]) -> RiskReview:

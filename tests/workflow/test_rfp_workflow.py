@@ -175,3 +175,24 @@ async def test_an_escalation_reads_at_a_glance_in_50_lines(rfp_state: dict[str, 
     assert "Asked    The Contractor shall notify the City within twenty-four" in shown
     assert "Proposed [AA-020]" in shown
     assert "required ≤ 24 hours  ·  offered 72 hours  → falls short" in shown
+
+
+async def test_a_pricing_escalation_names_the_commitments(rfp_state: dict[str, Any]) -> None:
+    import io
+
+    from rich.console import Console
+
+    from agentorch.cli.approver import TerminalApprover
+
+    recorder = Recorder(rule=lambda request: request.tool != "submit_response")
+    await rfp_workflow().run(engine="offline", approver=recorder.approver, state=rfp_state)
+    pricing = next(r for r in recorder.of("escalation") if r.step_id == "write_pricing")
+    critic = [p for p in pricing.details["points"] if p["reviewer"] == "critic"]
+    assert critic and all("pricing commitment" in p["item"] for p in critic)
+    assert all(p["asked"] and p["proposed"].startswith("[AA-") for p in critic)
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=100, color_system=None)
+    console.print(TerminalApprover(console, input=lambda _: "a")._render(pricing))
+    shown = buffer.getvalue()
+    assert len(shown.splitlines()) <= 48 and '"verdict"' not in shown
+    assert "more point(s)" in shown or len(pricing.details["points"]) <= 4
