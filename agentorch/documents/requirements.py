@@ -27,6 +27,7 @@ from agentorch.documents._statements import (
 )
 from agentorch.documents._structure import Unit, is_child, split_title, units
 
+_ALTERNATIVE = re.compile(r"(?i)[,;]?\s+(?:or|and)\s*$")
 _POINTER = re.compile(r"(?i)\b(?:the\s+following|as\s+follows|below)\b")
 _RANK = {"must": 3, "should": 2, "may": 1}
 _ISSUER = re.compile(r"(?i)^issued\s+by:?\s*([^,.;]+)")
@@ -81,6 +82,8 @@ class _Lead:
     clause: str  # the clause it sits in (its sub-clauses are its items)
     used: bool = False
     unit: Unit | None = None
+    #: The items only complete the lead-in's sentence ("with respect to: 1. ..., or 2. ...").
+    alternatives: bool = False
 
 
 @dataclass(slots=True)
@@ -262,6 +265,10 @@ class _Shredder:
         self.last_item_depth = unit.depth
         self.last_item_leads = False
         lead = self.leads[-1] if self.leads else None
+        first = lead is not None and not lead.used and not lead.alternatives
+        if lead is not None and (lead.alternatives or (first and _ALTERNATIVE.search(unit.text))):
+            lead.alternatives = True  # part of the lead-in's one obligation, not a row
+            return
         if lead is not None and lead.excluded:
             lead.used = True
             statement = classify(unit.text)
@@ -294,7 +301,7 @@ class _Shredder:
             not lead.used
             and lead.modality
             and lead.unit is not None
-            and not _POINTER.search(lead.text)
+            and (lead.alternatives or not _POINTER.search(lead.text))
         ):
             self._add(lead.unit, lead.text, lead.modality, lead.negative)
         if lead.used and self.leads:

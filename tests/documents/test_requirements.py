@@ -217,3 +217,13 @@ def test_list_items_with_run_in_titles_and_a_list_without_obligation_wording() -
         ("R-7.a", "The cover page lists the company name."),
         ("R-7.b", "The offeror shall submit a staffing plan."),
     ]
+
+
+def test_items_that_only_complete_the_lead_in_are_part_of_its_one_obligation() -> None:
+    text = (
+        "## 5 Conflicts\n\nOfferors shall describe any relationship that may result in:\n\n"
+        "1. Being unable to give impartial advice, or\n\n2. Being given an unfair advantage.\n"
+    )
+    assert rows(text) == [
+        ("R-5", "must", "Offerors shall describe any relationship that may result in:")
+    ]
