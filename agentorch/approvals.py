@@ -54,6 +54,16 @@ class ApprovalDecision(BaseModel):
         return self.decision in ("approved", "edited", "run_again", "mark_done")
 
 
+#: How rule-made decisions' comments start: a decision read back from the store with such a
+#: comment is automatic again (a person's comment that starts so only makes it count for less).
+AUTOMATIC_COMMENTS = ("automatic", "auto-approved")
+
+
+def decided_automatically(comment: str) -> bool:
+    """Whether a recorded decision's comment says a rule, not a person, made it."""
+    return comment.strip().lower().startswith(AUTOMATIC_COMMENTS)
+
+
 def approve(approver: str = "auto", comment: str = "") -> ApprovalDecision:
     return ApprovalDecision(decision="approved", approver=approver, comment=comment)
 
@@ -152,7 +162,12 @@ class ApproveAll(Approver):
         self.name = name
 
     async def decide(self, request: ApprovalRequest) -> ApprovalDecision | None:
-        return ApprovalDecision(decision="approved", approver=self.name, automatic=True)
+        return ApprovalDecision(
+            decision="approved",
+            approver=self.name,
+            comment="automatic: approve-all",
+            automatic=True,
+        )
 
 
 __all__ = [

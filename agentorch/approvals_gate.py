@@ -11,7 +11,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from agentorch.approvals import ApprovalDecision, ApprovalRequest, Approver
+from agentorch.approvals import (
+    ApprovalDecision,
+    ApprovalRequest,
+    Approver,
+    decided_automatically,
+)
 from agentorch.errors import ApprovalPending, AuditError, ConfigError, StoreError, UserError
 from agentorch.events.types import ApprovalDecided, ApprovalRequested, BaseEvent
 from agentorch.store.base import ApprovalRecord, Store
@@ -146,6 +151,7 @@ class ApprovalGate:
             approver=record.approver or "unknown",
             comment=record.comment,
             arguments=record.decided_arguments,
+            automatic=decided_automatically(record.comment),
         )
         if announce is not None:  # live views learn of it; the log already holds it
             event = ApprovalDecided(

@@ -16,6 +16,7 @@ from agentorch.approvals import (
     CallbackApprover,
     DeferredApprover,
     approve,
+    decided_automatically,
     deny,
 )
 
@@ -96,7 +97,7 @@ async def test_auto_approver_hands_the_rest_to_its_fallback() -> None:
     assert (await auto.decide(request("read"))) is not None
     assert await auto.decide(request("external")) is None
     plan = await AutoApprover(fallback=ApproveAll("boss")).decide(request(None, subject="plan"))
-    assert plan == approve("boss").model_copy(update={"automatic": True})
+    assert plan == approve("boss", "automatic: approve-all").model_copy(update={"automatic": True})
 
 
 def test_auto_approver_rejects_unknown_levels() -> None:
@@ -108,7 +109,14 @@ async def test_deferred_and_approve_all() -> None:
     assert await DeferredApprover().decide(request("destructive")) is None
     decision = await ApproveAll().decide(request("destructive"))
     # a rule's decision, not a person's: tools that need a person's word do not take it as one
-    assert decision == approve("approve-all").model_copy(update={"automatic": True})
+    assert decision == approve("approve-all", "automatic: approve-all").model_copy(
+        update={"automatic": True}
+    )
+    # read back from the store, its comment still says a rule made it
+    assert decided_automatically(decision.comment) and decided_automatically(
+        "auto-approved by policy"
+    )
+    assert not decided_automatically("looks fine to me")
     assert all(
         isinstance(a, Approver)
         for a in (DeferredApprover(), ApproveAll(), AutoApprover(), CallbackApprover(bool))
