@@ -71,6 +71,7 @@ _EXPORTS: dict[str, str] = {
     "UnknownToolError": "agentorch.errors",
     "PolicyError": "agentorch.errors",
     "ApprovalPending": "agentorch.errors",
+    "LeaseLostError": "agentorch.errors",
 }
 
 __all__ = [
@@ -93,6 +94,7 @@ __all__ = [
     "EscalationPolicy",
     "EventBus",
     "FunctionModel",
+    "LeaseLostError",
     "Limits",
     "MaxStepsExceeded",
     "MaxTurnsExceeded",
@@ -158,6 +160,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         ApprovalPending,
         BudgetExceeded,
         ConfigError,
+        LeaseLostError,
         MaxStepsExceeded,
         MaxTurnsExceeded,
         ModelBehaviorError,

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from agentorch.agent import Agent, AgentResult
     from agentorch.budget import Budget
     from agentorch.events.bus import EventBus
+    from agentorch.leases import Lease
     from agentorch.models.base import Model
     from agentorch.tools.base import Tool
 
@@ -103,6 +104,8 @@ class EmbeddedRuntime(ApprovalGate, Runtime):
         #: Decided approvals the audit log vouched for (checked before a decision is acted on).
         self._trusted: dict[str, ApprovalRecord] = {}
         self._journal: dict[str, JournalEntry] | None = None
+        #: The run's lease while a supervisor holds it; a lost lease stops every further call.
+        self.lease: Lease | None = None
 
     # --- clock, ids, events --------------------------------------------------------------------
 
@@ -158,6 +161,8 @@ class EmbeddedRuntime(ApprovalGate, Runtime):
     # --- model calls ---------------------------------------------------------------------------
 
     async def call_model(self, call: ModelCall) -> ModelResponse:
+        if self.lease is not None:
+            self.lease.check()
         key = f"model:{call.key}"
         model = call.model
         if self.store is not None:
@@ -318,6 +323,8 @@ class EmbeddedRuntime(ApprovalGate, Runtime):
         return self.registry.schemas_for(agent.name, allowed)
 
     async def call_tool(self, invocation: ToolInvocation) -> ToolResultMessage:
+        if self.lease is not None:
+            self.lease.check()
         return await self.registry.call(invocation, self)
 
     async def execute_journaled(
@@ -366,6 +373,8 @@ class EmbeddedRuntime(ApprovalGate, Runtime):
                     self.emit(started)
                     self.emit(finished(outcome, False, True))
                 return outcome, False, True
+        if self.lease is not None:
+            self.lease.check()  # an approval may have waited long: never run after losing the run
         with self.checkpoint():
             store.journal_start(
                 JournalEntry(

@@ -192,6 +192,15 @@ class RunInterrupted(RunError):
     """The run was interrupted (Ctrl-C or cancellation) after checkpointing; it can be resumed."""
 
 
+class LeaseLostError(RunError):
+    """This process lost the run's lease (e.g. it was paused past its lease and another process
+    resumed the run): it stopped before its next model or tool call and wrote nothing more."""
+
+    def __init__(self, message: str, *, run_id: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.run_id = run_id
+
+
 # --- signals to the model ------------------------------------------------------------------------
 
 

@@ -1,9 +1,15 @@
-"""Run leases: one process at a time continues a run.
+"""Run leases: one process at a time continues a run, and a process that lost its lease is fenced.
 
 A lease names its owner as ``host:pid:nonce`` and is renewed while the run goes on. A lease whose
 owner is a process on this host that no longer exists (killed, crashed) is taken over at once
 rather than waiting for it to expire; a live owner, or one on another host until its lease
 expires, makes ``acquire`` fail with ``RunLockedError``.
+
+Every acquisition by a new owner raises the run's lease epoch (its fencing token). The holder's
+store checks owner and epoch in the same transaction as each of its writes, so an owner that was
+paused past its lease (SIGSTOP, a laptop lid, a VM pause) and lost the run to another process
+writes nothing more: its next write, which precedes every model and tool call, raises
+``LeaseLostError``.
 """
 
 from __future__ import annotations
@@ -15,11 +21,52 @@ import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 
-from agentorch.errors import RunLockedError
+from agentorch.errors import ConfigError, LeaseLostError, RunLockedError, StoreError
 from agentorch.store.base import Store
 
+#: Seconds a lease lasts unless renewed (renewed every third of it); ``AGENTORCH_LEASE_TTL``
+#: overrides it.
 TTL = 60.0
+
+
+def default_ttl() -> float:
+    """The lease duration: ``$AGENTORCH_LEASE_TTL`` seconds if set, else ``TTL``."""
+    text = os.environ.get("AGENTORCH_LEASE_TTL", "").strip()
+    if not text:
+        return TTL
+    try:
+        ttl = float(text)
+    except ValueError:
+        ttl = 0.0
+    if not ttl > 0 or ttl == float("inf"):
+        raise ConfigError(
+            f"AGENTORCH_LEASE_TTL={text!r} is not a positive number of seconds",
+            hint="e.g. AGENTORCH_LEASE_TTL=60, or unset it for the default",
+        )
+    return ttl
+
+
+@dataclass
+class Lease:
+    """The lease this process holds on a run: its owner name, its epoch and whether it was lost."""
+
+    run_id: str
+    owner: str
+    epoch: int = 0
+    #: Set when a renewal found another owner: no model or tool call starts after that.
+    lost: bool = False
+
+    def check(self) -> None:
+        """Raise ``LeaseLostError`` if the lease is known to be lost."""
+        if self.lost:
+            raise LeaseLostError(
+                f"run {self.run_id}: this process lost its lease (epoch {self.epoch}) to another "
+                "process and stopped before its next model or tool call",
+                run_id=self.run_id,
+                hint="another process continues the run; see `agentorch runs` for its state",
+            )
 
 
 def new_owner() -> str:
@@ -43,38 +90,56 @@ def _owner_is_dead(owner: str) -> bool:
     return False
 
 
-def acquire(store: Store, run_id: str, owner: str, *, now: float, ttl: float = TTL) -> None:
+def acquire(store: Store, run_id: str, owner: str, *, now: float, ttl: float = TTL) -> int:
+    """Take the run's lease (from a dead owner on this host at once); return its epoch."""
     try:
-        store.acquire_lease(run_id, owner, ttl=ttl, now=now)
+        return store.acquire_lease(run_id, owner, ttl=ttl, now=now)
     except RunLockedError:
         holder, _ = store.lease_holder(run_id)
         if holder is None or not _owner_is_dead(holder):
             raise
         store.release_lease(run_id, holder)
-        store.acquire_lease(run_id, owner, ttl=ttl, now=now)
+        return store.acquire_lease(run_id, owner, ttl=ttl, now=now)
 
 
 @contextlib.asynccontextmanager
 async def held(
-    store: Store | None, run_id: str, *, clock: Callable[[], float] = time.time, ttl: float = TTL
-) -> AsyncIterator[str]:
-    """Hold the run's lease for the duration of the block, renewing it in the background."""
-    owner = new_owner()
+    store: Store | None,
+    run_id: str,
+    *,
+    clock: Callable[[], float] = time.time,
+    ttl: float | None = None,
+) -> AsyncIterator[Lease]:
+    """Hold the run's lease for the duration of the block, renewing it in the background.
+
+    The store is fenced for the run while the block runs: its writes of the run succeed only
+    while this lease is the current one.
+    """
+    lease = Lease(run_id, new_owner())
     if store is None:
-        yield owner
+        yield lease
         return
-    acquire(store, run_id, owner, now=clock(), ttl=ttl)
+    ttl = default_ttl() if ttl is None else ttl
+    lease.epoch = acquire(store, run_id, lease.owner, now=clock(), ttl=ttl)
+    store.fence(run_id, lease.owner, lease.epoch)
 
     async def renew() -> None:
         while True:
             await asyncio.sleep(ttl / 3)
-            store.renew_lease(run_id, owner, ttl=ttl, now=clock())
+            try:
+                store.renew_lease(run_id, lease.owner, ttl=ttl, now=clock())
+            except RunLockedError:
+                lease.lost = True  # another owner took the run: stop before the next call
+                return
+            except StoreError:
+                continue  # the store is unreachable: the fence still refuses stale writes
 
     renewer = asyncio.create_task(renew())
     try:
-        yield owner
+        yield lease
     finally:
         renewer.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await renewer
-        store.release_lease(run_id, owner)
+        store.unfence(run_id)
+        store.release_lease(run_id, lease.owner)

@@ -21,6 +21,7 @@ from agentorch.errors import (
     BudgetExceeded,
     DelegationCycleError,
     InDoubtError,
+    LeaseLostError,
     MaxStepsExceeded,
     RunError,
     UserError,
@@ -186,6 +187,12 @@ class Orchestrator(Reviewing):
             for step_id in running:
                 self._save(self.records[step_id].model_copy(update={"status": "pending"}))
             raise
+        except LeaseLostError:
+            # Another process owns the run now: stop every step here, record nothing.
+            for task in running.values():
+                task.cancel()
+            await asyncio.gather(*running.values(), return_exceptions=True)
+            raise
         return self._outcome(plan, stop)
 
     def _ready(self, plan: Plan, running: Mapping[str, Any]) -> list[Step]:
@@ -348,6 +355,8 @@ class Orchestrator(Reviewing):
                 )
             )
             return None
+        except LeaseLostError:
+            raise
         except InDoubtError as exc:
             self._save(record.model_copy(update={"status": "waiting", "error": str(exc)}))
             self.rt.emit(

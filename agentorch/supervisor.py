@@ -18,6 +18,7 @@ from agentorch.errors import (
     BudgetExceeded,
     ConfigError,
     DuplicateNameError,
+    LeaseLostError,
     PlanError,
     PriceError,
     RunCancelled,
@@ -288,18 +289,21 @@ class Supervisor:
                     plan=declared.model_dump(mode="json") if declared else None,
                 )
             )
-        runtime.emit(
-            RunStarted(
-                task=task,
-                workflow=workflow,
-                files=[str(f) for f in files],
-                policy_hash=policy_hash,
-                budget=budget.to_dict(),
-                agents=sorted(self.agents),
-                engine=self.engine,
+
+        def started() -> None:
+            runtime.emit(
+                RunStarted(
+                    task=task,
+                    workflow=workflow,
+                    files=[str(f) for f in files],
+                    policy_hash=policy_hash,
+                    budget=budget.to_dict(),
+                    agents=sorted(self.agents),
+                    engine=self.engine,
+                )
             )
-        )
-        return await self._drive(runtime, bus, budget, spec, declared, store)
+
+        return await self._drive(runtime, bus, budget, spec, declared, store, started)
 
     def run_sync(self, task: str, **kwargs: Any) -> RunResult:
         """``run`` for synchronous code; refuses inside a running event loop."""
@@ -343,7 +347,6 @@ class Supervisor:
             budget = Budget.from_dict(record.budget) if record.budget else Budget()
         else:
             budget = budget.fresh()
-        _restore_spend(budget, store, run_id)
         registry = self.registry()
         runtime, bus = self._runtime(run_id, budget, registry, store)
         runtime.check_audit()  # act on nothing the audit log does not vouch for
@@ -353,12 +356,21 @@ class Supervisor:
             state=dict(record.spec.get("state", {})),
         )
         declared = Plan.model_validate(record.plan) if record.plan else None
-        store.update_run(
-            run_id, status="running", budget=budget.to_dict(), updated_at=runtime.now()
-        )
-        done = [s.step_id for s in store.get_steps(run_id) if s.status == "done"]
-        runtime.emit(RunResumed(completed_steps=done, budget=budget.to_dict()))
-        return await self._drive(runtime, bus, budget, spec, declared, store)
+
+        def resumed() -> None:
+            # Runs once the lease is held: a resume refused for a live owner writes nothing.
+            current = store.get_run(run_id)
+            if current.status not in RESUMABLE:
+                raise UserError(f"run {run_id} is {current.status} and cannot be resumed")
+            _restore_spend(budget, store, run_id)
+            with store.transaction():
+                store.update_run(
+                    run_id, status="running", budget=budget.to_dict(), updated_at=runtime.now()
+                )
+                done = [s.step_id for s in store.get_steps(run_id) if s.status == "done"]
+                runtime.emit(RunResumed(completed_steps=done, budget=budget.to_dict()))
+
+        return await self._drive(runtime, bus, budget, spec, declared, store, resumed)
 
     def resume_sync(self, run_id: str, **kwargs: Any) -> RunResult:
         return run_sync(self.resume(run_id, **kwargs))
@@ -444,13 +456,22 @@ class Supervisor:
         spec: RunSpec,
         declared: Plan | None,
         store: Store | None,
+        begin: Callable[[], None],
     ) -> RunResult:
+        """Take the run's lease, write the run's first event (``begin``) under it, and run."""
         from agentorch import leases
         from agentorch.models.wrappers import close_model
 
         try:
-            async with leases.held(store, runtime.run_id, clock=runtime.now):
-                return await self._drive_leased(runtime, bus, budget, spec, declared, store)
+            async with leases.held(store, runtime.run_id, clock=runtime.now) as lease:
+                runtime.lease = lease
+                try:
+                    begin()
+                    return await self._drive_leased(runtime, bus, budget, spec, declared, store)
+                except LeaseLostError:
+                    # Another process owns the run now: write nothing, report it here.
+                    await bus.drain(timeout=1.0)
+                    raise
         finally:  # SDK clients belong to this event loop: close them with the run
             await close_model(*self._models.values())
 
@@ -500,6 +521,8 @@ class Supervisor:
             runtime.emit(RunFinished(status="cancelled", error=str(exc)))
             await bus.drain(timeout=1.0)
             raise
+        except LeaseLostError:
+            raise  # the run belongs to another process now: nothing more is written here
         except BudgetExceeded as exc:
             status, error = "budget_exceeded", f"BudgetExceeded: {exc}"
         except PriceError as exc:  # found mid-run (a model's price): an outcome, not a crash

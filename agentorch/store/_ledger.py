@@ -68,6 +68,7 @@ class SQLLedgerStore(SQLRecordStore):
 
     def _append(self, run_id: str, kind: str, ts: float, payload: dict[str, Any]) -> AuditRecord:
         """Append inside the caller's transaction, moving and signing the head."""
+        self._check_fence(run_id)
         payload_json, stored = encode_payload(payload)
         ts = float(ts)  # stored as a double: hash what a read will return
         key = self._signing_key()
@@ -240,18 +241,21 @@ class SQLLedgerStore(SQLRecordStore):
 
     # --- leases ----------------------------------------------------------------------------------
 
-    def acquire_lease(self, run_id: str, owner: str, *, ttl: float, now: float) -> None:
+    def acquire_lease(self, run_id: str, owner: str, *, ttl: float, now: float) -> int:
         if ttl <= 0:
             raise StoreError(f"acquire_lease: ttl must be positive, not {ttl}")
         with self._tx():
+            # A new owner raises the epoch, so every write of the previous owner is refused.
             taken = self._x(
-                "UPDATE runs SET lease_owner = ?, lease_until = ? WHERE run_id = ? AND ("
+                "UPDATE runs SET lease_epoch = CASE WHEN lease_owner = ? THEN lease_epoch "
+                "ELSE lease_epoch + 1 END, lease_owner = ?, lease_until = ? WHERE run_id = ? AND ("
                 "lease_owner IS NULL OR lease_owner = ? OR lease_until IS NULL OR lease_until <= ?"
                 ")",
-                (owner, now + ttl, run_id, owner, now),
+                (owner, owner, now + ttl, run_id, owner, now),
             ).rowcount
             if taken:
-                return
+                row = self._x("SELECT lease_epoch FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+                return int(row[0])
             holder = self._lease_holder(run_id)
         raise _locked(run_id, holder, now)
 

@@ -16,7 +16,13 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal
 
-from agentorch.errors import AgentOrchError, RunNotFoundError, StoreError, UserError
+from agentorch.errors import (
+    AgentOrchError,
+    LeaseLostError,
+    RunNotFoundError,
+    StoreError,
+    UserError,
+)
 from agentorch.store import schema
 from agentorch.store.base import Store
 
@@ -37,6 +43,10 @@ class SQLStore(Store):
         self._lock = threading.RLock()
         self._depth = 0
         self._closed = False
+        #: Runs whose writes are fenced: run id -> (lease owner, lease epoch).
+        self._fences: dict[str, tuple[str, int]] = {}
+        #: Fenced runs already checked in the current transaction (one check per transaction).
+        self._fence_checked: set[str] = set()
 
     # --- dialect hooks ---------------------------------------------------------------------------
 
@@ -97,6 +107,8 @@ class SQLStore(Store):
             except self._driver_errors() as exc:
                 raise self._wrap(exc) from exc
             self._depth = 1
+            if self._fence_checked:
+                self._fence_checked = set()
             try:
                 yield
             except BaseException as exc:
@@ -145,6 +157,40 @@ class SQLStore(Store):
             self._depth -= 1
             with self._tx("write"):
                 self._x(f"RELEASE SAVEPOINT {name}")
+
+    # --- fencing --------------------------------------------------------------------------------
+
+    def fence(self, run_id: str, owner: str, epoch: int) -> None:
+        with self._lock:
+            self._fences[run_id] = (owner, epoch)
+            self._fence_checked.discard(run_id)
+
+    def unfence(self, run_id: str) -> None:
+        with self._lock:
+            self._fences.pop(run_id, None)
+
+    def _check_fence(self, run_id: str) -> None:
+        """Inside a write transaction: refuse the write if this store's lease on the run is gone.
+
+        The row is locked until the transaction ends (SQLite's write lock, PostgreSQL ``FOR
+        UPDATE``), so no other process can take the lease between this check and the commit.
+        """
+        fence = self._fences.get(run_id)
+        if fence is None or run_id in self._fence_checked:
+            return
+        row = self._x(
+            f"SELECT lease_owner, lease_epoch FROM runs WHERE run_id = ?{self.for_update}",
+            (run_id,),
+        ).fetchone()
+        if row is None or (row[0], row[1]) != fence:
+            holder = "nobody" if row is None or row[0] is None else row[0]
+            raise LeaseLostError(
+                f"run {run_id}: this process lost its lease (epoch {fence[1]}; now held by "
+                f"{holder}) and stopped without writing",
+                run_id=run_id,
+                hint="another process continues the run; see `agentorch runs` for its state",
+            )
+        self._fence_checked.add(run_id)
 
     def close(self) -> None:
         with self._lock:

@@ -109,6 +109,7 @@ class SQLRecordStore(SQLStore):
         assignments = [f"{n} = ?" for n in names]
         params = [dumps(fields[n]) if n in RUNS.json_cols else fields[n] for n in names]
         with self._tx():
+            self._check_fence(run_id)
             if extras:  # fields without a column: merge into the row's extra JSON
                 row = self._x(
                     f"SELECT extra FROM runs WHERE run_id = ?{self.for_update}", (run_id,)
@@ -147,6 +148,7 @@ class SQLRecordStore(SQLStore):
 
     def save_step(self, step: StepRecord) -> None:
         with self._tx():
+            self._check_fence(step.run_id)
             values = STEPS.to_row(step)
             self._insert_child(_UPSERT_STEP, values, step.run_id)
             self._seal("steps", step.run_id, step.step_id, values)
@@ -170,6 +172,7 @@ class SQLRecordStore(SQLStore):
     def journal_start(self, entry: JournalEntry) -> None:
         params = JOURNAL.to_row(entry)
         with self._tx():
+            self._check_fence(entry.run_id)
             if self._insert_child(_UPSERT_JOURNAL, params, entry.run_id).rowcount == 0:
                 raise StoreError(
                     f"journal entry {entry.key!r} of run {entry.run_id!r} is already completed; "
@@ -193,6 +196,7 @@ class SQLRecordStore(SQLStore):
             )
         params = (status, dumps(result), error, dumps(usage), finished_at, run_id, key)
         with self._tx():
+            self._check_fence(run_id)
             if self._x(_FINISH_JOURNAL, params).rowcount:
                 row = self._x(_SELECT_JOURNAL_ROW, (run_id, key)).fetchone()
                 self._seal("journal", run_id, key, row, status)
@@ -224,6 +228,7 @@ class SQLRecordStore(SQLStore):
     def create_approval(self, request: ApprovalRecord) -> None:
         params = APPROVALS.to_row(request)
         with self._tx():
+            self._check_fence(request.run_id)
             if self._insert_child(_INSERT_APPROVAL, params, request.run_id).rowcount == 0:
                 raise StoreError(
                     f"approval request {request.request_id!r} already exists "
@@ -260,6 +265,12 @@ class SQLRecordStore(SQLStore):
         params = (status, approver, dumps(decided_arguments), comment, decided_at, request_id)
         select = f"SELECT {APPROVALS.select} FROM approvals WHERE request_id = ?"
         with self._tx():
+            if self._fences:
+                owner = self._x(
+                    "SELECT run_id FROM approvals WHERE request_id = ?", (request_id,)
+                ).fetchone()
+                if owner is not None:
+                    self._check_fence(owner[0])
             changed = self._x(_DECIDE_APPROVAL, params).rowcount
             row = self._x(select, (request_id,)).fetchone()
             if changed:

@@ -264,8 +264,19 @@ class Store(ABC):
     # --- leases ----------------------------------------------------------------------------------
 
     @abstractmethod
-    def acquire_lease(self, run_id: str, owner: str, *, ttl: float, now: float) -> None:
-        """Take the run's lease; raises ``RunLockedError`` while another live owner holds it."""
+    def acquire_lease(self, run_id: str, owner: str, *, ttl: float, now: float) -> int:
+        """Take the run's lease and return its epoch (the fencing token, raised by every
+        acquisition by a new owner); raises ``RunLockedError`` while another live owner holds it."""
+
+    @abstractmethod
+    def fence(self, run_id: str, owner: str, epoch: int) -> None:
+        """From now on, every write of ``run_id`` through this store object checks, in its own
+        transaction, that ``owner`` still holds the lease at ``epoch``; otherwise it writes
+        nothing and raises ``LeaseLostError``."""
+
+    @abstractmethod
+    def unfence(self, run_id: str) -> None:
+        """Stop checking the lease on writes of ``run_id`` (the owner is done with the run)."""
 
     @abstractmethod
     def renew_lease(self, run_id: str, owner: str, *, ttl: float, now: float) -> None: ...

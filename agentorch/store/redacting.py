@@ -127,8 +127,14 @@ class RedactingStore(Store):
     def verify_audit(self, run_id: str) -> AuditVerification:
         return self.inner.verify_audit(run_id)
 
-    def acquire_lease(self, run_id: str, owner: str, *, ttl: float, now: float) -> None:
-        self.inner.acquire_lease(run_id, owner, ttl=ttl, now=now)
+    def acquire_lease(self, run_id: str, owner: str, *, ttl: float, now: float) -> int:
+        return self.inner.acquire_lease(run_id, owner, ttl=ttl, now=now)
+
+    def fence(self, run_id: str, owner: str, epoch: int) -> None:
+        self.inner.fence(run_id, owner, epoch)
+
+    def unfence(self, run_id: str) -> None:
+        self.inner.unfence(run_id)
 
     def renew_lease(self, run_id: str, owner: str, *, ttl: float, now: float) -> None:
         self.inner.renew_lease(run_id, owner, ttl=ttl, now=now)

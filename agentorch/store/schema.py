@@ -125,8 +125,11 @@ _V2 = """
 ALTER TABLE runs ADD COLUMN audit_mac TEXT
 """
 
+#: v3: the lease's fencing token, raised by every acquisition, checked by every write of the owner.
+_V3 = "ALTER TABLE runs ADD COLUMN lease_epoch INTEGER NOT NULL DEFAULT 0"
+
 #: Every migration, in order. Append new ones; never edit a released one.
-MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1), (2, _V2))
+MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1), (2, _V2), (3, _V3))
 
 SCHEMA_VERSION: int = MIGRATIONS[-1][0]
 
