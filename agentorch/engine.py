@@ -165,12 +165,14 @@ class EmbeddedRuntime(ApprovalGate, Runtime):
             self.lease.check()
         key = f"model:{call.key}"
         model = call.model
+        killed: list[dict[str, Any]] = []
         if self.store is not None:
             entry = self._recorded(key)
             if entry is not None and entry.status == "completed":
                 response = ModelResponse.model_validate(entry.result)
                 self.emit(_call_finished(call, model, response, latency_ms=0.0, replayed=True))
                 return response
+            killed = killed_attempts(entry)
         candidates = [
             (m.id, m.price_key) for m in getattr(model, "candidates", ()) if m is not model
         ]
@@ -200,7 +202,7 @@ class EmbeddedRuntime(ApprovalGate, Runtime):
                     max_tokens=reservation.max_tokens,
                 )
             )
-            self._journal_model_start(call, key, model, reservation, started)
+            self._journal_model_start(call, key, model, reservation, started, killed)
         t0 = time.perf_counter()
         try:
             bounded = model if has_timeout(model) else TimeoutModel(model)
@@ -263,10 +265,23 @@ class EmbeddedRuntime(ApprovalGate, Runtime):
         return response
 
     def _journal_model_start(
-        self, call: ModelCall, key: str, model: Model, reservation: Any, started: float
+        self,
+        call: ModelCall,
+        key: str,
+        model: Model,
+        reservation: Any,
+        started: float,
+        killed: list[dict[str, Any]],
     ) -> None:
         if self.store is None:
             return
+        request: dict[str, Any] = {
+            "agent": call.agent,
+            "reserved_usd": reservation.usd,
+            "reserved_tokens": reservation.tokens,
+        }
+        if killed:  # the retry replaces the entry: it carries the charges of killed attempts
+            request["killed"] = killed
         self.store.journal_start(
             JournalEntry(
                 run_id=self.run_id,
@@ -277,11 +292,7 @@ class EmbeddedRuntime(ApprovalGate, Runtime):
                 status="started",
                 idempotent=True,
                 started_at=started,
-                request={
-                    "agent": call.agent,
-                    "reserved_usd": reservation.usd,
-                    "reserved_tokens": reservation.tokens,
-                },
+                request=request,
             )
         )
 
@@ -448,6 +459,26 @@ class EmbeddedRuntime(ApprovalGate, Runtime):
         if decision.decision == "mark_done":
             return f"(a person marked this call as done: {decision.comment or 'no comment'})"
         return f"(a person chose to skip this call: {decision.comment or 'no comment'})"
+
+
+def killed_attempts(entry: JournalEntry | None) -> list[dict[str, Any]]:
+    """The reservations of earlier attempts of a model call that were killed in flight.
+
+    An entry left ``started`` is an attempt whose outcome is unknown (it may have been billed); the
+    attempts an entry already carries (from earlier crashes) stay with it, whatever its status.
+    """
+    if entry is None:
+        return []
+    request = entry.request if isinstance(entry.request, dict) else {}
+    carried = [dict(k) for k in request.get("killed", ()) if isinstance(k, dict)]
+    if entry.status == "started":
+        carried.append(
+            {
+                "reserved_usd": request.get("reserved_usd", 0.0),
+                "reserved_tokens": request.get("reserved_tokens", 0),
+            }
+        )
+    return carried
 
 
 def _call_finished(

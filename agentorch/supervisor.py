@@ -598,25 +598,29 @@ class Supervisor:
 
 def _restore_spend(budget: Budget, store: Store, run_id: str) -> None:
     """On resume: charge what the journal says was spent, and what may have been (calls in doubt)."""
+    from agentorch.engine import killed_attempts
     from agentorch.models.types import Usage
 
     for entry in store.journal(run_id, kind="model"):
         agent = (entry.request or {}).get("agent", "unknown")
+        # every attempt killed in flight, in this crash or an earlier one, at its reservation
+        for attempt in killed_attempts(entry):
+            budget.charge(
+                agent=agent,
+                model_id=entry.name,
+                step_id=entry.step_id,
+                usage=Usage(
+                    input_tokens=attempt["reserved_tokens"],
+                    cost_usd=attempt["reserved_usd"],
+                    requests=1,
+                ),
+            )
         if entry.status == "completed" and entry.usage:
             budget.charge(
                 agent=agent,
                 model_id=entry.name,
                 step_id=entry.step_id,
                 usage=Usage.model_validate(entry.usage),
-            )
-        elif entry.status == "started":
-            reserved = (entry.request or {}).get("reserved_usd", 0.0)
-            tokens = (entry.request or {}).get("reserved_tokens", 0)
-            budget.charge(
-                agent=agent,
-                model_id=entry.name,
-                step_id=entry.step_id,
-                usage=Usage(input_tokens=tokens, cost_usd=reserved, requests=1),
             )
 
 

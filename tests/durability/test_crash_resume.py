@@ -115,3 +115,40 @@ def test_two_processes_resuming_one_run_one_wins(tmp_path: Path) -> None:
     loser = next(err for p, (_, err) in zip(procs, outs, strict=True) if p.returncode != 0)
     assert "being resumed by another process" in loser or "already succeeded" in loser
     assert lines(tmp_path / "ledger.txt") == ["invoice 42"]
+
+
+@pytest.mark.parametrize("kills", [2, 3])
+def test_charges_of_killed_calls_survive_repeated_kills(
+    tmp_path: Path, kills: int, clean: dict[str, float]
+) -> None:
+    """The same model call killed in flight again and again: every killed attempt stays charged."""
+    killed = run_app(tmp_path, "run", crash_at="in_model")
+    assert killed.returncode == -9, killed.stderr[-2000:]
+    run_id = (tmp_path / "run_id").read_text()
+    for _ in range(kills - 1):
+        again = run_app(tmp_path, "resume", run_id, crash_at="in_model")
+        assert again.returncode == -9, again.stderr[-2000:]
+    resumed = run_app(tmp_path, "resume", run_id)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    result = json.loads(resumed.stdout.splitlines()[-1])
+    assert result["status"] == "succeeded"
+    assert lines(tmp_path / "calls.txt").count("research") == kills + 1
+
+    from agentorch.store import open_store
+
+    store = open_store(f"sqlite:///{tmp_path}/runs.db")
+    try:
+        started = [
+            e.payload
+            for e in store.events(run_id)
+            if e.kind == "model_call_started" and e.payload["agent"] == "researcher"
+        ]
+        record = store.get_run(run_id)
+    finally:
+        store.close()
+    assert len(started) == kills + 1
+    reserved = sum(p["reserved_usd"] for p in started[:kills])
+    # each killed attempt is charged at its reservation, on top of what a clean run pays
+    assert result["requests"] == clean["requests"] + kills
+    assert result["cost"] == pytest.approx(clean["cost"] + reserved)
+    assert record.usage["total"]["cost_usd"] == pytest.approx(result["cost"])
