@@ -38,6 +38,7 @@ from agentorch.models.types import (
     TextDelta,
     ToolResultMessage,
     ToolSchema,
+    Usage,
 )
 from agentorch.models.wrappers import TimeoutModel, has_timeout
 from agentorch.runtime import ModelCall, Runtime, ToolInvocation
@@ -242,7 +243,11 @@ class EmbeddedRuntime(ApprovalGate, Runtime):
         self._learn_secrets(response)
         answered = _answering_model(model, response)
         usage = self.budget.settle(
-            reservation, response.usage, model_id=answered.id, price_key=answered.price_key
+            reservation,
+            _usage_or_estimate(response, reservation.prompt_tokens, answered.encoding),
+            model_id=answered.id,
+            price_key=answered.price_key,
+            call_key=call.key,
         )
         response = response.model_copy(update={"usage": usage})
         with self.checkpoint():
@@ -262,6 +267,7 @@ class EmbeddedRuntime(ApprovalGate, Runtime):
                 event.agent, event.step_id = call.agent, call.step_id
                 self.emit(event)
             self.emit(_call_finished(call, model, response, latency_ms=latency, replayed=False))
+        self.budget.raise_if_halted()  # this call (or one beside it) overran its reservation
         return response
 
     def _journal_model_start(
@@ -498,7 +504,30 @@ def _call_finished(
         latency_ms=latency_ms,
         stop_reason=response.stop_reason,
         replayed=replayed,
+        usage_estimated=usage.estimated,
     )
+
+
+def _usage_or_estimate(response: ModelResponse, prompt_tokens: int, encoding: str | None) -> Usage:
+    """The provider's usage, with what it left out counted from the text and flagged.
+
+    A call always has input, so no input tokens means the provider sent no usage: the prompt is
+    taken at its reservation (counted with the model's tokenizer plus the margin), the output is
+    counted from the response's text and tool calls.
+    """
+    from agentorch.budget.tokens import count_text, output_text
+
+    usage = response.usage
+    fix: dict[str, Any] = {}
+    if usage.input_tokens <= 0:
+        fix["input_tokens"] = prompt_tokens
+    if usage.output_tokens <= 0:
+        out = output_text(response.text, response.tool_calls)
+        if out:
+            fix["output_tokens"] = count_text(out, encoding)
+    if not fix:
+        return usage
+    return usage.model_copy(update={**fix, "estimated": True, "requests": usage.requests or 1})
 
 
 def _answering_model(model: Model, response: ModelResponse) -> Model:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from agentorch.budget._ledger import Rates, Scope, to_usd
+from agentorch.budget._ledger import Rates, Reservation, Scope, to_usd
 from agentorch.errors import BudgetExceeded
-from agentorch.events.types import BudgetExceededEvent, BudgetWarning
+from agentorch.events.types import BudgetExceededEvent, BudgetOverrun, BudgetWarning
+from agentorch.models.types import Usage
 
 RESUME_HINT = (
     "raise the budget and resume the run, e.g. supervisor.resume(run_id, budget=Budget(usd=...)),"
@@ -71,4 +72,42 @@ def exceeded(
         remaining_tokens=left_tok,
         message=message,
     )
+    return error, event
+
+
+def overrun(
+    reservation: Reservation, usage: Usage, femto: int, *, model: str, call_key: str
+) -> tuple[BudgetExceeded | None, BudgetOverrun] | None:
+    """The event (and, under a limit, the error that stops the run) for a call charged more
+    than its reservation; ``None`` when it stayed within it."""
+    tokens = usage.input_tokens + usage.output_tokens
+    over_usd = femto > reservation._femto
+    over_tokens = tokens > reservation.tokens
+    if not (over_usd or over_tokens):
+        return None
+    scopes = reservation._scopes
+    stops = (over_usd and any(s.limit_femto is not None for s in scopes)) or (
+        over_tokens and any(s.limit_tokens is not None for s in scopes)
+    )
+    estimated = " (estimated: the provider reported no usage)" if usage.estimated else ""
+    message = (
+        f"model call {call_key or reservation.id} of agent {reservation.agent!r} ({model}) was "
+        f"charged {fmt_usd(to_usd(femto))} and {tokens:,} tokens{estimated} but reserved only "
+        f"{fmt_usd(reservation.usd)} and {reservation.tokens:,} tokens"
+    )
+    if stops:
+        message += ": the run stops so that spending stays bounded"
+    event = BudgetOverrun(
+        agent=reservation.agent,
+        step_id=reservation.step_id,
+        call_key=call_key,
+        model=model,
+        reserved_usd=reservation.usd,
+        charged_usd=to_usd(femto),
+        reserved_tokens=reservation.tokens,
+        charged_tokens=tokens,
+        stopped=stops,
+        message=message,
+    )
+    error = BudgetExceeded(message, hint=RESUME_HINT) if stops else None
     return error, event

@@ -92,6 +92,7 @@ class Acc:
     requests: int = 0
     femto: int = 0
     unpriced: bool = False
+    estimated: bool = False
 
     @property
     def tokens(self) -> int:
@@ -105,6 +106,7 @@ class Acc:
         self.requests += usage.requests or 1
         self.femto += femto
         self.unpriced = self.unpriced or unpriced
+        self.estimated = self.estimated or usage.estimated
 
     def add_acc(self, other: Acc) -> None:
         self.input += other.input
@@ -114,6 +116,7 @@ class Acc:
         self.requests += other.requests
         self.femto += other.femto
         self.unpriced = self.unpriced or other.unpriced
+        self.estimated = self.estimated or other.estimated
 
     def usage(self) -> Usage:
         return Usage(
@@ -124,6 +127,7 @@ class Acc:
             requests=self.requests,
             cost_usd=to_usd(self.femto),
             unpriced=self.unpriced,
+            estimated=self.estimated,
         )
 
 

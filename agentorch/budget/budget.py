@@ -15,12 +15,12 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from agentorch.budget._events import exceeded, warning
+from agentorch.budget._events import exceeded, overrun, warning
 from agentorch.budget._ledger import FEMTO, Acc, Rates, Reservation, Scope, rates_for, to_usd
 from agentorch.budget.config import AgentCap, BudgetConfig, parse_caps, resolve_prices
 from agentorch.budget.prices import PriceTable
 from agentorch.budget.report import UsageReport
-from agentorch.budget.tokens import count_request
+from agentorch.budget.tokens import count_request, with_margin
 from agentorch.errors import BudgetExceeded, PriceError
 from agentorch.events.types import BaseEvent
 from agentorch.models.types import ModelRequest, Usage
@@ -79,6 +79,8 @@ class Budget:
         self._unpriced: set[str] = set()
         self._run = Scope("run", _femto_limit(usd), tokens, self._total, self._config.warn_at)
         self._agent_scopes: dict[str, Scope] = {}
+        #: Set when a call was charged more than its reservation under a limit: no call starts.
+        self._halted: BudgetExceeded | None = None
 
     # --- configuration ---------------------------------------------------------------------------
 
@@ -237,8 +239,8 @@ class Budget:
     ) -> Reservation:
         """Set aside the worst-case cost of a call, or refuse it.
 
-        The worst case is the prompt (``prompt_tokens`` if given, else counted with ``encoding``)
-        plus ``request.settings.max_tokens`` of output, priced at the most expensive of the model
+        The worst case is the prompt (``prompt_tokens`` if given, else counted with ``encoding``
+        plus ``PROMPT_MARGIN``) plus ``request.settings.max_tokens`` of output, priced at the most expensive of the model
         and its ``candidates`` (fallbacks that may answer instead). When that does not fit, the
         output cap is lowered to what fits if that leaves at least ``min_output_tokens``.
 
@@ -246,8 +248,10 @@ class Budget:
             BudgetExceeded: the call does not fit in the run's or the agent's remaining budget.
             PriceError: a model has no known price and a dollar limit applies.
         """
+        if self._halted is not None:
+            raise self._halted
         if prompt_tokens is None:
-            prompt_tokens = count_request(request, encoding)
+            prompt_tokens = with_margin(count_request(request, encoding))
         requested = request.settings.max_tokens
         cap = self._caps.get(agent)
         usd_limited = self._run.limit_femto is not None or (cap is not None and cap.usd is not None)
@@ -330,12 +334,17 @@ class Budget:
         *,
         model_id: str | None = None,
         price_key: str | None = None,
+        call_key: str = "",
     ) -> Usage:
         """Charge the provider's reported ``usage`` and free the rest of the reservation.
 
         Pass ``model_id``/``price_key`` when another model than the reserved one answered (a
         fallback): the call is then priced and recorded as that model's. Returns ``usage`` with
         ``cost_usd`` and ``unpriced`` filled in.
+
+        Usage above the reservation is charged in full and reported (``BudgetOverrun``); when a
+        limit applies to the call, the budget then refuses every further call
+        (``raise_if_halted`` and ``reserve`` raise ``BudgetExceeded``).
         """
         rates = reservation._rates
         answered = reservation.model_id
@@ -358,6 +367,12 @@ class Budget:
             self._check_warnings(
                 reservation._scopes, reservation.agent, reservation.step_id, events
             )
+            over = overrun(reservation, usage, femto, model=answered, call_key=call_key)
+            if over is not None:
+                error, event = over
+                events.append(event)
+                if error is not None and self._halted is None:
+                    self._halted = error
         self._emit(events)
         return usage.model_copy(
             update={
@@ -366,6 +381,11 @@ class Budget:
                 "requests": usage.requests or 1,
             }
         )
+
+    def raise_if_halted(self) -> None:
+        """Raise ``BudgetExceeded`` if a call overran its reservation under a limit."""
+        if self._halted is not None:
+            raise self._halted
 
     def release(self, reservation: Reservation) -> None:
         """Give a reservation back: the call failed before anything was billed. Idempotent."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import json
+import math
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
 
 #: Multiplier applied to cl100k counts for models whose own tokenizer is not available.
 ESTIMATE_MARGIN = 1.25
+#: Share added to every counted prompt when a call is reserved: providers wrap messages and tool
+#: definitions in formatting a client cannot see, so their count may exceed ours by a few percent.
+PROMPT_MARGIN = 0.10
 #: Tokens a chat format adds per message and per request (OpenAI's documented overhead).
 PER_MESSAGE_OVERHEAD = 4
 PER_REQUEST_OVERHEAD = 3
@@ -131,3 +135,17 @@ def count_request(request: ModelRequest, encoding: str | None) -> int:
     parts = _request_parts(request)
     body = sum(_count_part(part, encoding) for part in parts) + len(parts)
     return body + len(request.messages) * PER_MESSAGE_OVERHEAD + PER_REQUEST_OVERHEAD
+
+
+def with_margin(counted: int) -> int:
+    """The prompt tokens a reservation sets aside for ``counted`` tokens (``PROMPT_MARGIN`` more)."""
+    return math.ceil(counted * (1 + PROMPT_MARGIN))
+
+
+def output_text(text: str, tool_calls: Any) -> str:
+    """A response's output as the text a tokenizer counts: its text and its tool calls."""
+    parts = [text]
+    for call in tool_calls:
+        parts.append(call.name)
+        parts.append(call.raw_arguments or json.dumps(call.arguments))
+    return "".join(parts)

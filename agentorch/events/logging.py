@@ -15,6 +15,7 @@ _FAILURE_KINDS = frozenset(
         "model_call_failed",
         "permission_refused",
         "budget_exceeded",
+        "budget_overrun",
         "plan_rejected",
     }
 )
@@ -77,6 +78,8 @@ def _describe(e: Any) -> str:
         return f"scope={e.scope} spent={_fmt_usd(e.spent_usd)} fraction={e.fraction:.0%}"
     if k == "budget_exceeded":
         return f"scope={e.scope} {_short(e.message)}"
+    if k == "budget_overrun":
+        return f"stopped={e.stopped} {_short(e.message)}"
     return ""
 
 

@@ -60,6 +60,7 @@ _ANNOTATED_KINDS = frozenset(
         "approval_decided",
         "budget_warning",
         "budget_exceeded",
+        "budget_overrun",
     }
 )
 _MAX_ATTR_TEXT = 2048

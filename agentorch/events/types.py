@@ -132,6 +132,8 @@ class ModelCallFinished(BaseEvent):
     latency_ms: float = 0.0
     stop_reason: str = ""
     replayed: bool = False
+    #: The provider reported no usage: the tokens were counted from the text (tiktoken).
+    usage_estimated: bool = False
 
 
 class ModelCallContent(BaseEvent):
@@ -274,6 +276,21 @@ class BudgetExceededEvent(BaseEvent):
     message: str = ""
 
 
+class BudgetOverrun(BaseEvent):
+    """A model call was charged more than its reservation (the provider reported more usage)."""
+
+    kind: Literal["budget_overrun"] = "budget_overrun"
+    call_key: str = ""
+    model: str = ""
+    reserved_usd: float = 0.0
+    charged_usd: float = 0.0
+    reserved_tokens: int = 0
+    charged_tokens: int = 0
+    #: Whether this stopped the run (a limit applies to the call) or was only recorded.
+    stopped: bool = False
+    message: str = ""
+
+
 # --- audit ---------------------------------------------------------------------------------------
 
 
@@ -316,6 +333,7 @@ Event = Annotated[
     | ApprovalDecided
     | BudgetWarning
     | BudgetExceededEvent
+    | BudgetOverrun
     | StateRecorded,
     Field(discriminator="kind"),
 ]

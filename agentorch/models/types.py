@@ -32,6 +32,8 @@ class Usage(BaseModel):
     requests: int = 0
     cost_usd: float = 0.0
     unpriced: bool = False
+    #: Some of these tokens were counted from the text because the provider reported no usage.
+    estimated: bool = False
 
     @property
     def total_tokens(self) -> int:
@@ -46,6 +48,7 @@ class Usage(BaseModel):
             requests=self.requests + other.requests,
             cost_usd=self.cost_usd + other.cost_usd,
             unpriced=self.unpriced or other.unpriced,
+            estimated=self.estimated or other.estimated,
         )
 
 
