@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 
 #: Arbitrary constant: the advisory lock that serialises concurrent migrators.
 _MIGRATION_LOCK = 7_240_611_923
+#: The store never waits inside a transaction, so a session idle in one this long belongs to a
+#: paused or hung process: the server ends it, and its row locks never block a run's new owner.
+IDLE_IN_TRANSACTION_TIMEOUT_S = 10
 
 
 def redact_url(url: str) -> str:
@@ -79,6 +82,8 @@ class PostgresStore(SQLLedgerStore):
             raise StoreError(f"invalid PostgreSQL URL {self.url}: {exc}") from exc
         params.setdefault("connect_timeout", self._connect_timeout)
         params.setdefault("application_name", "agentorch")
+        idle = f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_TIMEOUT_S * 1000}"
+        params["options"] = f"{params.get('options') or ''} {idle}".strip()
         try:
             return psycopg.connect(autocommit=False, **params)
         except psycopg.Error as exc:

@@ -43,7 +43,12 @@ def start(
 
 
 def finish(proc: subprocess.Popen[str]) -> tuple[int, dict[str, object], str]:
-    out, err = proc.communicate(timeout=120)
+    try:
+        out, err = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise
     lines = out.strip().splitlines()
     return proc.returncode, (json.loads(lines[-1]) if lines else {}), err
 
@@ -69,8 +74,13 @@ def test_a_paused_owner_never_runs_or_writes_after_another_process_resumed(
         code, resumed, err = finish(start(store_url, tmp_path, "resume", run_id))
         assert code == 0, err[-3000:]
         assert resumed == {"lease_lost": False, "status": "succeeded", "output": "b finished"}
+    except BaseException:
+        owner.kill()
+        owner.communicate()
+        raise
     finally:
-        os.kill(owner.pid, signal.SIGCONT)
+        if owner.poll() is None:
+            os.kill(owner.pid, signal.SIGCONT)
     code, paused, err = finish(owner)
     assert code == 3, (code, paused, err[-3000:])
     assert paused["lease_lost"] is True

@@ -99,3 +99,14 @@ def test_unfenced_writes_and_other_runs_are_not_checked(store: Store) -> None:
         store.save_step(make_step())
     store.unfence("run-1")
     store.save_step(make_step())
+
+
+def test_a_postgres_session_idle_in_a_transaction_is_ended_by_the_server(
+    store_url: str, store: Store
+) -> None:
+    """A process paused inside a transaction must not hold the run's row from its next owner."""
+    if not store_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only")
+    with store.transaction():
+        shown = store._x("SHOW idle_in_transaction_session_timeout").fetchone()[0]  # type: ignore[attr-defined]
+    assert shown == "10s"
