@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bench._env import ROOT
+from bench._sections import write_section
 
 PAIRS = ROOT / "bench" / "commitments" / "pairs.jsonl"
 VERDICTS = ("meets", "falls_short", "conflicts", "not_stated", "cannot_tell")
@@ -198,17 +199,7 @@ def markdown_block(result: dict[str, Any]) -> str:
 
 def write_block(report: Path, block: str) -> None:
     """Replace this measure's section of a Markdown report, or add it among the standalone ones."""
-    from bench.__main__ import STANDALONE_MARKER
-
-    text = report.read_text(encoding="utf-8") if report.is_file() else ""
-    start, end = text.find(BLOCK_START), text.find(BLOCK_END)
-    if start >= 0 and end > start:
-        text = text[:start] + block + text[end + len(BLOCK_END) :].lstrip("\n")
-    else:
-        if STANDALONE_MARKER not in text:
-            text = (text.rstrip("\n") + "\n\n" if text else "") + STANDALONE_MARKER + "\n"
-        text = text.rstrip("\n") + "\n\n" + block
-    report.write_text(text, encoding="utf-8")
+    write_section(report, block, BLOCK_START, BLOCK_END)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,6 +20,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench._sections import write_section
+
 CORPUS = Path(__file__).resolve().parent / "corpus"
 RECALL_TARGET = 0.95
 PRECISION_TARGET = 0.90
@@ -323,21 +325,8 @@ def markdown_block(scores: Sequence[Score]) -> str:
 
 
 def write_block(report: Path, block: str) -> None:
-    """Replace the extraction section of a Markdown report, or add it among the standalone ones.
-
-    Below ``STANDALONE_MARKER`` it survives a re-render of the main report (``python -m bench``).
-    """
-    from bench.__main__ import STANDALONE_MARKER
-
-    text = report.read_text(encoding="utf-8") if report.is_file() else ""
-    start, end = text.find(BLOCK_START), text.find(BLOCK_END)
-    if start >= 0 and end > start:
-        text = text[:start] + block + text[end + len(BLOCK_END) :].lstrip("\n")
-    else:
-        if STANDALONE_MARKER not in text:
-            text = (text.rstrip("\n") + "\n\n" if text else "") + STANDALONE_MARKER + "\n"
-        text = text.rstrip("\n") + "\n\n" + block
-    report.write_text(text, encoding="utf-8")
+    """Replace the extraction section of a Markdown report, or add it among the standalone ones."""
+    write_section(report, block, BLOCK_START, BLOCK_END)
 
 
 def main(argv: list[str] | None = None) -> int:
