@@ -224,14 +224,14 @@ def explanations(r: dict[str, Any]) -> list[str]:
         c = r["checkpoint"]
         out += [
             f"- **Checkpointing** costs {c['checkpointed_ms'] - c['plain_ms']:.1f} ms per run"
-            f" ({c['overhead_pct']:+.1f}%) on a 100 ms ideal. Profile: a run of this workload makes"
-            " about 125 SQL statements in about 50 transactions (39 hash-chained audit events, 14 + 14"
-            " journal writes, 12 step saves; each state write shares its transaction with the event"
-            " that reports it), synchronous on the event loop (WAL, synchronous=NORMAL; the WAL's"
-            " fsyncing checkpoints already run on a background thread). About a third"
-            " is SQLite itself, the rest JSON encoding, hashing and redaction of what is written; the"
-            " four parallel steps wake together, so their writes queue on the critical path. With a"
-            " real model (seconds per call) the same ~0.3 ms per durable transition is under 1%. A"
+            f" ({c['overhead_pct']:+.1f}%) on a 100 ms ideal. Every durable transition (journal"
+            " entry, step save, approval, run update) is one transaction with the event that"
+            " reports it, the audit-chain record of the row as written and the lease-epoch check,"
+            " synchronous on the event loop (WAL, synchronous=NORMAL; the WAL's fsyncing"
+            " checkpoints run on a background thread). Most of the cost is the CPU of what is"
+            " written (JSON encoding, hashing, redaction) rather than SQLite itself; the four"
+            " parallel steps wake together, so their writes queue on the critical path. With a"
+            " real model (seconds per call) this per-transition cost is under 1%. A"
             " write-behind thread would not shorten the critical path without weakening the"
             " guarantees (a step's writes must be durable before its next model call or side effect);"
             " what is left to cut is the CPU per write (JSON encoding, hashing, redaction).",
