@@ -9,6 +9,7 @@ asking withdraws the prompt, and the run continues with it.
 from __future__ import annotations
 
 import asyncio
+from abc import abstractmethod
 from collections.abc import Callable
 
 from agentorch.approvals import (
@@ -36,8 +37,9 @@ class ApprovalGate:
     #: Decided approvals the audit log vouched for (checked before a decision is acted on).
     _trusted: dict[str, ApprovalRecord]
 
+    @abstractmethod
     def emit(self, event: BaseEvent) -> None:
-        raise NotImplementedError
+        """Publish an event (the runtime's own ``emit``)."""
 
     async def request_approval(
         self, request: ApprovalRequest, *, approver: Approver | None = None

@@ -7,6 +7,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from bench._env import ROOT
 from bench.frameworks import builder
 from bench.measures import SPECIALISTS
 
@@ -32,7 +33,9 @@ def hot_spots(
     profiler.stop()
     session = profiler.last_session
     if text_out is not None:
-        text_out.write_text(profiler.output_text(unicode=False, color=False), encoding="utf-8")
+        text = profiler.output_text(unicode=False, color=False)
+        # no machine paths in a committed file: paths inside the repository become relative
+        text_out.write_text(text.replace(f"{ROOT}/", ""), encoding="utf-8")
     totals: dict[tuple[str, str], float] = defaultdict(float)
     inclusive: dict[tuple[str, str], float] = defaultdict(float)
     stack: list[tuple[Any, frozenset[tuple[str, str]]]] = [(session.root_frame(), frozenset())]
