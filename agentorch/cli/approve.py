@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 import typer
@@ -90,6 +91,8 @@ def approve(
                 )
         else:
             targets = [request]
+        if not json_output:  # what is being decided, in words, before the decision line
+            _show_escalations(db, run, targets, step)
         decided = [
             decide_pending(
                 db,
@@ -163,6 +166,57 @@ def _print_decided(decided: list[Any], left: list[Any], run_id: str, store: str 
         console.print(f"{len(left)} approval(s) still pending: agentorch show {run_id}{flag}")
     else:
         console.print(Text(f"Continue the run with: agentorch resume {run_id}{flag}", style="cyan"))
+
+
+def _show_escalations(db: Any, run: Any, targets: list[str | None], step: str | None) -> None:
+    """Each escalation about to be decided: the reviewers' points, as the terminal prompt shows them.
+
+    The points live in the reviewer steps' outputs (the store keeps them); the approval record
+    holds only the reason.
+    """
+    from rich.text import Text
+
+    from agentorch.cli.approver import _clip, escalation_points
+
+    console = _console()
+    pending = db.approvals(run.run_id, pending_only=True)
+    chosen = [
+        a
+        for a in pending
+        if a.subject == "escalation"
+        and (
+            a.request_id in targets
+            or any(t and a.request_id.endswith(t) for t in targets)
+            or (targets == [None] and (step is None or a.step_id == step))
+        )
+    ]
+    plan_steps = (run.plan or {}).get("steps") or []
+    outputs = {s.step_id: s.output for s in db.get_steps(run.run_id)}
+    for approval in chosen:
+        verdicts: list[Mapping[str, Any]] = []
+        points: list[Mapping[str, Any]] = []
+        for reviewer in (s for s in plan_steps if s.get("reviews") == approval.step_id):
+            out = outputs.get(reviewer.get("id"))
+            if not isinstance(out, dict) or "verdict" not in out:
+                continue
+            name = reviewer.get("agent")
+            verdicts.append(
+                {
+                    "reviewer": name,
+                    "verdict": out["verdict"],
+                    "confidence": out.get("confidence", 0),
+                }
+            )
+            points += [{"reviewer": name, **p} for p in out.get("points") or []]
+        width = max(60, min(console.width, 120))
+        console.print(Text(f"Escalation of step {approval.step_id}", style="bold magenta"))
+        if not points:
+            console.print(Text(approval.reason))
+            continue
+        console.print(Text("\n".join(_clip(approval.reason, width, 2))))  # the points follow
+        for line in escalation_points(points, {"verdicts": verdicts}, width):
+            console.print(line)
+        console.print()
 
 
 def _user() -> str:

@@ -165,6 +165,13 @@ def test_denying_a_section_from_another_terminal_still_yields_the_response(cli: 
             extra = ["--deny", "--reason", "not this section"] if no else []
             decided = cli("approve", rid, "--request", pending.request_id, *extra)
             assert decided.exit_code == 0, decided.output  # type: ignore[attr-defined]
+            if pending.step_id == "write_sla" and pending.subject == "escalation":
+                # approve shows what a person decides: asked, proposed, values side by side
+                shown = decided.output  # type: ignore[attr-defined]
+                assert "Escalation of step write_sla" in shown
+                assert "Asked" in shown and "Proposed" in shown
+                assert re.search(r"required .+·  offered .+→ (falls short|conflicts)", shown)
+                assert len(shown.splitlines()) <= 50
         result = cli("resume", rid)
         if result.exit_code != 3:  # type: ignore[attr-defined]
             break
