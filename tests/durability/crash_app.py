@@ -1,80 +1,28 @@
 """A small workflow run in a subprocess by the crash tests; it kills itself with SIGKILL at a chosen point.
 
-usage: crash_app.py STORE_URL WORKDIR (run|resume RUN_ID) [CRASH_AT]
-Every model function and the side-effecting tool append a line to WORKDIR files, so the test can
-count what really executed.
+usage: crash_app.py STORE_URL WORKDIR (run|resume RUN_ID), the kill point in $CRASH_AT.
+Research, then book an invoice through a side-effecting tool that needs approval, then summarise
+(the shared parts are in ``_crash_parts.py``).
 """
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import sys
-import time
-from pathlib import Path
+from _crash_parts import (
+    PRICES,
+    Bookkeeper,
+    Researcher,
+    Summarizer,
+    append_line,
+    bookkeeper,
+    decide,
+    die,
+    research,
+    run_or_resume,
+    store_url,
+    summary,
+)
 
-from agentorch import Agent, Budget, CallbackApprover, FunctionModel, Plan, Step, Supervisor, tool
-from agentorch.approvals import ApprovalDecision, ApprovalRequest
-from agentorch.models.testing import text_response, tool_call_response
-from agentorch.models.types import ModelRequest, ToolResultMessage
-
-store_url, workdir = sys.argv[1], Path(sys.argv[2])
-mode = sys.argv[3]
-run_id = sys.argv[4] if mode == "resume" else None
-crash_at = os.environ.get("CRASH_AT", "")
-
-
-def die(point: str) -> None:
-    if crash_at == point:
-        (workdir / "crashed").write_text(point)
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
-def log(name: str, line: str) -> None:
-    with open(workdir / name, "a") as f:
-        f.write(line + "\n")
-
-
-@tool(risk="write", idempotent=False, requires_approval=True)
-def append_line(text: str) -> str:
-    """Append a line to the ledger (a side effect that must happen once)."""
-    log("ledger.txt", text)
-    die("in_tool")
-    return "appended"
-
-
-def research(request: ModelRequest) -> str:
-    log("calls.txt", "research")
-    die("in_model")
-    return "research notes"
-
-
-def bookkeeper(request: ModelRequest):  # type: ignore[no-untyped-def]
-    results = [m for m in request.messages if isinstance(m, ToolResultMessage)]
-    log("calls.txt", f"bookkeeper:{len(results)}")
-    if not results:
-        return tool_call_response(("append_line", {"text": "invoice 42"}))
-    return text_response("booked")
-
-
-def summary(request: ModelRequest) -> str:
-    log("calls.txt", "summary")
-    time.sleep(float(os.environ.get("SUMMARY_DELAY", "0")))
-    return "all done"
-
-
-class Researcher(Agent):
-    name = "researcher"
-
-
-class Bookkeeper(Agent):
-    name = "bookkeeper"
-    tools = ["append_line"]
-
-
-class Summarizer(Agent):
-    name = "summarizer"
+from agentorch import Budget, CallbackApprover, FunctionModel, Plan, Step, Supervisor
 
 
 def on_event(event) -> None:  # type: ignore[no-untyped-def]
@@ -82,15 +30,6 @@ def on_event(event) -> None:  # type: ignore[no-untyped-def]
         die("between_steps")
     if event.kind == "tool_call_finished":
         die("after_tool")
-
-
-def decide(request: ApprovalRequest) -> ApprovalDecision:
-    if request.subject == "in_doubt":
-        return ApprovalDecision(
-            decision="mark_done", approver="test", comment="the ledger has the line"
-        )
-    die("at_approval")
-    return ApprovalDecision(decision="approved", approver="test")
 
 
 plan = Plan(
@@ -103,9 +42,6 @@ plan = Plan(
     ],
     final_step="sum",
 )
-prices = {
-    f"function:{n}": {"input": 1e-6, "output": 2e-6} for n in ("research", "bookkeeper", "summary")
-}
 sup = Supervisor(
     [
         Researcher(model=FunctionModel(research, delay=0.05)),
@@ -116,24 +52,7 @@ sup = Supervisor(
     plan=plan,
     store=store_url,
     on_event=on_event,
-    budget=Budget(usd=1.0, prices=prices),
+    budget=Budget(usd=1.0, prices=PRICES),
     approver=CallbackApprover(decide),
 )
-if mode == "run":
-    # the run id is known before anything runs, so the test can resume a killed run
-    rid = "crash" + str(int(time.time() * 1000))
-    (workdir / "run_id").write_text(rid)
-    result = sup.run_sync("Book the invoice", run_id=rid)
-else:
-    result = sup.resume_sync(run_id)
-print(
-    json.dumps(
-        {
-            "status": result.status,
-            "output": result.output,
-            "cost": result.usage.total.cost_usd,
-            "requests": result.usage.total.requests,
-            "error": result.error,
-        }
-    )
-)
+run_or_resume(sup, "crash")

@@ -3,31 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import crash_runner
 import pytest
+from crash_runner import lines
 
 APP = Path(__file__).with_name("nested_crash_app.py")
 
 
-def run_app(tmp_path: Path, *args: str, crash_at: str = "") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CRASH_AT": crash_at}
-    store = f"sqlite:///{tmp_path}/runs.db"
-    return subprocess.run(
-        [sys.executable, str(APP), store, str(tmp_path), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-
-
-def lines(path: Path) -> list[str]:
-    return path.read_text().splitlines() if path.exists() else []
+run_app = partial(crash_runner.run_app, APP)  # run_app(tmp_path, *args, crash_at=...)
 
 
 @pytest.fixture(scope="module")
