@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+import inspect
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from agentorch.errors import PlanError
+from agentorch.errors import ConfigError, PlanError
 from agentorch.events.types import PlanMade, PlanRejected
 from agentorch.models.types import (
     ModelRequest,
@@ -100,3 +101,25 @@ async def make_plan(
     raise PlanError(
         f"the router gave no valid plan in {limits.max_plan_attempts} attempts: {'; '.join(errors)}"
     )
+
+
+async def review_plan(
+    runtime: Runtime,
+    plan: Plan,
+    reviewer: Callable[[Plan], Plan | Awaitable[Plan]],
+    agents: Iterable[str],
+    max_steps: int,
+) -> Plan:
+    """Let a person (or code) approve, edit or cancel the plan before any step runs."""
+    reviewed = reviewer(plan)
+    if inspect.isawaitable(reviewed):
+        reviewed = await reviewed
+    if not isinstance(reviewed, Plan):
+        raise ConfigError(f"plan_reviewer returned {type(reviewed).__name__}, not a Plan")
+    if reviewed != plan:
+        errors = validate_plan(reviewed, agents, max_steps=max_steps)
+        if errors:
+            raise PlanError("the reviewed plan is invalid: " + "; ".join(errors))
+        runtime.update_run(plan=reviewed.model_dump(mode="json"))
+        runtime.emit(PlanMade(plan=reviewed.model_dump(mode="json"), source="review"))
+    return reviewed

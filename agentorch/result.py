@@ -76,3 +76,21 @@ def final_output(
             return output
         final = sinks[0]
     return typed_output(agents.get(plan.step(final).agent), output)
+
+
+def step_results(agents: Mapping[str, Agent], outcome: Outcome | None) -> dict[str, StepResult]:
+    """Each step's result, its output typed by its agent's output type."""
+    if outcome is None:
+        return {}
+    return {
+        sid: StepResult(
+            sid,
+            r.agent,
+            r.status,
+            typed_output(agents.get(r.agent), r.output),
+            r.error,
+            r.revision,
+            r.context_tokens,
+        )
+        for sid, r in outcome.steps.items()
+    }

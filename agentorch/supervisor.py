@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -37,27 +36,16 @@ from agentorch.events.types import (
 from agentorch.models.base import Model
 from agentorch.orchestrator import EscalationPolicy, Limits, Orchestrator, Outcome, RunSpec
 from agentorch.plan import Plan, validate_plan
-from agentorch.planner import make_plan
-from agentorch.result import RunResult, StepResult, dump_output, final_output, typed_output
+from agentorch.planner import make_plan, review_plan
+from agentorch.result import RunResult, dump_output, final_output, step_results
 from agentorch.runtime import Runtime
-from agentorch.store.base import RESUMABLE, ApprovalRecord, RunRecord, Store
+from agentorch.store.base import RESUMABLE, ApprovalRecord, RunRecord, Store, jsonable_state
 from agentorch.store.redacting import RedactingStore
 from agentorch.tools.registry import ToolRegistry
 
 if TYPE_CHECKING:
     from agentorch.policy import Policy
     from agentorch.tools.base import Tool
-
-
-def read_inputs(files: Iterable[str | Path]) -> dict[str, str]:
-    """Read input files to text (Markdown, text, PDF, DOCX); a missing or bad file is a clear error."""
-    inputs: dict[str, str] = {}
-    for file in files:
-        from agentorch.documents import read_document
-
-        path = Path(file)
-        inputs[path.name] = read_document(path)
-    return inputs
 
 
 class Supervisor:
@@ -246,6 +234,8 @@ class Supervisor:
         """Run a task to a terminal state (succeeded, failed, waiting_approval, budget_exceeded, ...)."""
         if not isinstance(task, str) or not task.strip():
             raise UserError("the task is empty", hint="describe what the supervisor should do")
+        from agentorch.documents import read_inputs  # PDF/DOCX readers load only when used
+
         all_inputs = read_inputs(files)
         all_inputs.update(inputs or {})
         declared = plan or self.plan
@@ -278,7 +268,7 @@ class Supervisor:
                     spec={
                         "files": [str(f) for f in files],
                         "inputs": all_inputs,
-                        "state": _jsonable_state(spec.state),
+                        "state": jsonable_state(spec.state),
                         "engine": self.engine,
                         "declared": declared is not None,
                     },
@@ -501,7 +491,9 @@ class Supervisor:
             else:
                 runtime.emit(PlanMade(plan=plan.model_dump(mode="json"), source="declared"))
             if self.plan_reviewer is not None and not runtime.load_steps():
-                plan = await self._review_plan(runtime, plan)
+                plan = await review_plan(
+                    runtime, plan, self.plan_reviewer, self.agents, self.limits.max_plan_steps
+                )
             orchestrator = self._orchestrator(runtime, plan, spec)
             outcome = await orchestrator.execute(plan)
             if isinstance(outcome.exception, UserError):
@@ -545,45 +537,17 @@ class Supervisor:
         )
         runtime.emit(RunFinished(status=status, error=error, usage=report.model_dump(mode="json")))
         await bus.drain()
-        steps = {
-            sid: StepResult(
-                sid,
-                r.agent,
-                r.status,
-                typed_output(self.agents.get(r.agent), r.output),
-                r.error,
-                r.revision,
-                r.context_tokens,
-            )
-            for sid, r in (outcome.steps.items() if outcome else ())
-        }
         pending = store.approvals(runtime.run_id, pending_only=True) if store is not None else []
         return RunResult(
             run_id=runtime.run_id,
             status=status,
             output=final_output(self.agents, plan, outcome, output),
             plan=plan,
-            steps=steps,
+            steps=step_results(self.agents, outcome),
             usage=report,
             error=error,
             pending_approvals=pending,
         )
-
-    async def _review_plan(self, runtime: EmbeddedRuntime, plan: Plan) -> Plan:
-        """Let a person (or code) approve, edit or cancel the plan before any step runs."""
-        assert self.plan_reviewer is not None
-        reviewed = self.plan_reviewer(plan)
-        if inspect.isawaitable(reviewed):
-            reviewed = await reviewed
-        if not isinstance(reviewed, Plan):
-            raise ConfigError(f"plan_reviewer returned {type(reviewed).__name__}, not a Plan")
-        if reviewed != plan:
-            errors = validate_plan(reviewed, self.agents, max_steps=self.limits.max_plan_steps)
-            if errors:
-                raise PlanError("the reviewed plan is invalid: " + "; ".join(errors))
-            runtime.update_run(plan=reviewed.model_dump(mode="json"))
-            runtime.emit(PlanMade(plan=reviewed.model_dump(mode="json"), source="review"))
-        return reviewed
 
     # --- nesting -------------------------------------------------------------------------------
 
@@ -622,18 +586,3 @@ def _restore_spend(budget: Budget, store: Store, run_id: str) -> None:
                 step_id=entry.step_id,
                 usage=Usage.model_validate(entry.usage),
             )
-
-
-def _jsonable_state(state: Mapping[str, Any]) -> dict[str, Any]:
-    import json
-
-    out = {}
-    for key, value in state.items():
-        if key.startswith("_"):
-            continue
-        try:
-            json.dumps(value)
-            out[key] = value
-        except (TypeError, ValueError):
-            out[key] = str(value)
-    return out

@@ -7,6 +7,7 @@ supervisor reads ``files=`` with it, and the bundled ``read_document`` tool call
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from agentorch.documents._blocks import Block
@@ -24,6 +25,11 @@ def read_document(path: str | Path) -> str:
     return read_text(path)
 
 
+def read_inputs(files: Iterable[str | Path]) -> dict[str, str]:
+    """Input files read to text by file name (Markdown, text, PDF, DOCX); a bad file is an error."""
+    return {Path(file).name: read_document(file) for file in files}
+
+
 __all__ = [
     "SUPPORTED_SUFFIXES",
     "Block",
@@ -33,6 +39,7 @@ __all__ = [
     "find_requirements",
     "read_blocks",
     "read_document",
+    "read_inputs",
     "read_text",
     "text_blocks",
 ]

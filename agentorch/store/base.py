@@ -8,7 +8,7 @@ at any instant leaves the store consistent.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager
 from typing import Any, Literal
 
@@ -287,3 +287,19 @@ class Store(ABC):
     @abstractmethod
     def lease_holder(self, run_id: str) -> tuple[str | None, float | None]:
         """Who holds the run's lease, and until when (``(None, None)`` when free)."""
+
+
+def jsonable_state(state: Mapping[str, Any]) -> dict[str, Any]:
+    """A run's state as stored with its record: private keys dropped, non-JSON values as text."""
+    import json
+
+    out = {}
+    for key, value in state.items():
+        if key.startswith("_"):
+            continue
+        try:
+            json.dumps(value)
+            out[key] = value
+        except (TypeError, ValueError):
+            out[key] = str(value)
+    return out
