@@ -72,12 +72,13 @@ def runs(
     json_output: JsonOpt = False,
     debug: DebugOpt = False,
 ) -> None:
-    """List recent runs: id, status, task, cost and age."""
+    """List recent runs: id, status, outcome, task, cost and age."""
     from rich.table import Table
     from rich.text import Text
 
     from agentorch.cli.errors import write_json
     from agentorch.cli.state import fmt_age, fmt_usd
+    from agentorch.cli.summary import run_outcome
     from agentorch.cli.view import STATUS_STYLE
 
     with handle_errors(debug, json_output=json_output):
@@ -89,6 +90,7 @@ def runs(
                         {
                             "run_id": r.run_id,
                             "status": r.status,
+                            "outcome": _outcome_kind(run_outcome(r.output)),
                             "task": r.task,
                             "workflow": r.workflow,
                             "cost_usd": _cost(r.usage),
@@ -105,7 +107,7 @@ def runs(
             console.print("No runs yet. Start one with: agentorch run examples/rfp")
             return
         table = Table(header_style="bold")
-        for name in ("id", "status"):
+        for name in ("id", "status", "outcome"):
             table.add_column(name, no_wrap=True)
         table.add_column("task", overflow="fold")
         table.add_column("cost", justify="right", no_wrap=True)
@@ -116,11 +118,28 @@ def runs(
             table.add_row(
                 r.run_id,
                 Text(r.status, style=STATUS_STYLE.get(r.status, "")),
+                _outcome_text(run_outcome(r.output)),
                 Text(_preview(task, 40)),
                 fmt_usd(_cost(r.usage)),
                 fmt_age(now - (r.created_at or now)),
             )
         console.print(table)
+
+
+def _outcome_kind(outcome: dict[str, Any] | None) -> str | None:
+    """The outcome a finished run's output states ("submitted", "not_submitted", ...), if any."""
+    return outcome["kind"] or None if outcome else None
+
+
+def _outcome_text(outcome: dict[str, Any] | None) -> Any:
+    """The outcome in words for the runs table: steps can all succeed while the job did not."""
+    from rich.text import Text
+
+    if not outcome or not outcome["kind"]:
+        return Text("")
+    return Text(
+        outcome["kind"].replace("_", " "), style="green" if outcome["complete"] else "yellow"
+    )
 
 
 # --- show ------------------------------------------------------------------------------------------
@@ -182,7 +201,7 @@ def render_run(record: RunRecord, db: Store) -> RenderableType:
     from rich.text import Text
 
     from agentorch.cli.state import fmt_usd
-    from agentorch.cli.summary import pending_lines
+    from agentorch.cli.summary import pending_lines, run_outcome
     from agentorch.cli.view import STATUS_STYLE
 
     facts = Table.grid(padding=(0, 2))
@@ -190,6 +209,12 @@ def render_run(record: RunRecord, db: Store) -> RenderableType:
     facts.add_column()
     facts.add_row("Run", Text(record.run_id, style="cyan"))
     facts.add_row("Status", Text(record.status, style=STATUS_STYLE.get(record.status, "")))
+    outcome = run_outcome(record.output)
+    if outcome:
+        facts.add_row(
+            "Outcome",
+            Text(outcome["headline"], style="green" if outcome["complete"] else "yellow"),
+        )
     facts.add_row("Task", Text(record.task))
     if record.workflow:
         facts.add_row("Workflow", Text(record.workflow))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -117,6 +118,12 @@ def test_the_example_under_approve_all_is_written_but_not_submitted(cli: Cli) ->
     assert "Status  succeeded · not submitted" in output
     assert not (cli.cwd / "out" / "submissions").exists()  # nothing went to the buyer
     assert "R-3.2 (missing)" in output and "R-2.8 (missing)" in output
+    # Listed later, the run says what happened to the job, not only that its steps finished.
+    listed = cli("runs").stdout  # type: ignore[attr-defined]
+    assert re.search(r"succeeded\s+│\s+not submitted", listed), listed
+    assert json.loads(cli("runs", "--json").stdout)["runs"][0]["outcome"] == "not_submitted"  # type: ignore[attr-defined]
+    rid = json.loads(cli("runs", "--json").stdout)["runs"][0]["run_id"]  # type: ignore[attr-defined]
+    assert "Response written, NOT submitted" in cli("show", rid).stdout  # type: ignore[attr-defined]
 
 
 def test_response_holds_only_text_for_the_buyer(cli: Cli) -> None:
