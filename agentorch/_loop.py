@@ -16,10 +16,25 @@ import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
+from agentorch.errors import SyncInAsyncError
+
 T = TypeVar("T")
 
 #: How long leftover tasks get to finish their cancellation when the loop closes.
 CLOSE_GRACE = 1.0
+
+
+def run_sync(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion; refuse clearly inside a running event loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return run_to_end(coro)  # unlike asyncio.run, never waits on an abandoned tool
+    coro.close()
+    raise SyncInAsyncError(
+        "run_sync() was called inside a running event loop",
+        hint="use `await supervisor.run(...)` (or `await agent.run(...)`) in async code",
+    )
 
 
 def run_to_end(coro: Coroutine[Any, Any, T]) -> T:

@@ -28,7 +28,7 @@ from agentorch.models.types import (
     UserMessage,
 )
 from agentorch.plan import Step
-from agentorch.runtime import ModelCall, Runtime, ToolInvocation
+from agentorch.runtime import Engine, ModelCall, Runtime, ToolInvocation, default_engine
 
 if TYPE_CHECKING:
     from agentorch.budget import Budget
@@ -254,11 +254,13 @@ class Agent:
         approver: Any = None,
         policy: Any = None,
         state: dict[str, Any] | None = None,
+        engine: Engine | None = None,
     ) -> AgentResult:
-        """Run this specialist on its own, outside a supervisor (same budget, tools and rules)."""
-        from agentorch.engine import run_agent_standalone
+        """Run this specialist on its own, outside a supervisor (same budget, tools and rules).
 
-        return await run_agent_standalone(
+        ``engine`` is where it runs (default: ``agentorch.runtime.default_engine()``).
+        """
+        return await (engine or default_engine()).run_agent(
             self,
             prompt,
             model=model,
@@ -270,7 +272,7 @@ class Agent:
         )
 
     def run_sync(self, prompt: str, **kwargs: Any) -> AgentResult:
-        from agentorch.engine import run_sync
+        from agentorch._loop import run_sync
 
         return run_sync(self.run(prompt, **kwargs))
 

@@ -12,9 +12,9 @@ import hashlib
 import json
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractContextManager, nullcontext
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from agentorch.approvals import ApprovalRequest, Approver
 from agentorch.approvals_gate import ApprovalGate
@@ -22,7 +22,6 @@ from agentorch.errors import (
     ApprovalPending,
     InDoubtError,
     ProviderError,
-    SyncInAsyncError,
     UserError,
 )
 from agentorch.events.types import (
@@ -41,7 +40,7 @@ from agentorch.models.types import (
     Usage,
 )
 from agentorch.models.wrappers import TimeoutModel, has_timeout
-from agentorch.runtime import ModelCall, Runtime, ToolInvocation
+from agentorch.runtime import Engine, ModelCall, Runtime, ToolInvocation
 from agentorch.store.base import ApprovalRecord, JournalEntry, StepRecord, Store
 from agentorch.tools._bounded import ToolAbandoned
 from agentorch.tools.registry import ToolRegistry, run_tool_guarded
@@ -53,23 +52,6 @@ if TYPE_CHECKING:
     from agentorch.leases import Lease
     from agentorch.models.base import Model
     from agentorch.tools.base import Tool
-
-T = TypeVar("T")
-
-
-def run_sync(coro: Coroutine[Any, Any, T]) -> T:
-    """Run a coroutine to completion; refuse clearly inside a running event loop."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        from agentorch._loop import run_to_end
-
-        return run_to_end(coro)  # unlike asyncio.run, never waits on an abandoned tool
-    coro.close()
-    raise SyncInAsyncError(
-        "run_sync() was called inside a running event loop",
-        hint="use `await supervisor.run(...)` (or `await agent.run(...)`) in async code",
-    )
 
 
 def request_hash(payload: Any) -> str:
@@ -550,6 +532,33 @@ def _redacted_args(tool: Tool, arguments: dict[str, Any]) -> dict[str, Any]:
             except (TypeError, ValueError):
                 out[name] = str(value)
     return out
+
+
+class EmbeddedEngine(Engine):
+    """Runs in this process on its asyncio loop (the default engine)."""
+
+    async def run_agent(
+        self,
+        agent: Agent,
+        prompt: str,
+        *,
+        model: str | Model | None = None,
+        budget: Budget | None = None,
+        tools: Any = None,
+        approver: Approver | None = None,
+        policy: Any = None,
+        state: dict[str, Any] | None = None,
+    ) -> AgentResult:
+        return await run_agent_standalone(
+            agent,
+            prompt,
+            model=model,
+            budget=budget,
+            tools=tools,
+            approver=approver,
+            policy=policy,
+            state=state,
+        )
 
 
 async def run_agent_standalone(

@@ -2,8 +2,10 @@
 
 Planning, scheduling, the agent loop and review never call a model, a tool, the clock, a random
 id or the store directly: they ask the ``Runtime`` they are given. The embedded runtime
-(``agentorch.engine``) implements it with asyncio, the budget and the store; a Temporal runtime
-implements the same methods with activities and signals, without touching the orchestration code.
+(``agentorch.engine``) implements it with asyncio, the budget and the store; the Temporal runtime
+(``agentorch.temporal``) implements the same methods with workflow time, activities and signals,
+without touching the orchestration code. The core never picks its engine: an entry point does
+(``Agent.run(engine=...)``, ``Supervisor.run(temporal=...)``, ``agentorch run --temporal``).
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from agentorch.models.types import (
 from agentorch.store.base import StepRecord
 
 if TYPE_CHECKING:
-    from agentorch.agent import Agent
+    from agentorch.agent import Agent, AgentResult
+    from agentorch.budget import Budget
     from agentorch.models.base import Model
 
 
@@ -110,3 +113,40 @@ class Runtime(ABC):
     @abstractmethod
     def count_tokens(self, model: Model, text: str) -> int:
         """Tokens ``text`` takes for ``model`` (for recording what each step was given)."""
+
+
+class Engine(ABC):
+    """Where a run executes: chosen by the entry point, never by the orchestration code."""
+
+    @abstractmethod
+    async def run_agent(
+        self,
+        agent: Agent,
+        prompt: str,
+        *,
+        model: str | Model | None = None,
+        budget: Budget | None = None,
+        tools: Any = None,
+        approver: Approver | None = None,
+        policy: Any = None,
+        state: dict[str, Any] | None = None,
+    ) -> AgentResult:
+        """Run one specialist outside a supervisor, with the same budget, permissions and events."""
+
+
+_default_engine: Engine | None = None
+
+
+def set_default_engine(engine: Engine | None) -> None:
+    """Make ``engine`` the one entry points use when none is given (``None``: the embedded one)."""
+    global _default_engine
+    _default_engine = engine
+
+
+def default_engine() -> Engine:
+    """The engine an entry point uses when it is given none: the embedded one unless replaced."""
+    if _default_engine is not None:
+        return _default_engine
+    from agentorch.engine import EmbeddedEngine  # the one place the default is named
+
+    return EmbeddedEngine()

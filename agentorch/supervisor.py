@@ -8,10 +8,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mappin
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agentorch._loop import run_sync
 from agentorch.agent import Agent
 from agentorch.approvals import Approver
 from agentorch.budget import Budget
-from agentorch.engine import EmbeddedRuntime, run_sync
+from agentorch.engine import EmbeddedRuntime
 from agentorch.errors import (
     AgentOrchError,
     BudgetExceeded,

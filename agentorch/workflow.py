@@ -217,7 +217,7 @@ class Workflow:
 
     def run_sync(self, **kwargs: Any) -> RunResult:
         """``run`` for synchronous code."""
-        from agentorch.engine import run_sync
+        from agentorch._loop import run_sync
 
         return run_sync(self.run(**kwargs))
 
