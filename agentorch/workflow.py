@@ -159,7 +159,9 @@ class Workflow:
                 real models, specialists use their own, else ``default_model()``.
             router_model: Only used when the plan is not declared.
             budget: Overrides the workflow's default budget.
-            store, approver, on_event: As for ``Supervisor``.
+            store: As for ``Supervisor``.
+            approver: As for ``Supervisor``.
+            on_event: As for ``Supervisor``.
             policy: Overrides the workflow's policy file.
         """
         from agentorch.budget import Budget
