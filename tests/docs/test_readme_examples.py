@@ -1,4 +1,4 @@
-"""README examples run exactly as written (offline, in a scratch folder), so they cannot rot."""
+"""README and docs examples run exactly as written (offline, in a scratch folder), so they cannot rot."""
 
 from __future__ import annotations
 
@@ -35,8 +35,8 @@ def test_the_first_python_example_runs_as_written(tmp_path: Path) -> None:
 
 def test_the_own_specialist_example_is_a_project_that_runs_offline(tmp_path: Path) -> None:
     blocks = python_blocks(
-        (ROOT / "README.md").read_text(encoding="utf-8"),
-        "### Defining your own specialist: one class in one file",
+        (ROOT / "docs" / "guides" / "specialists.md").read_text(encoding="utf-8"),
+        "## Defining your own specialist: one class in one file",
     )
     agent_file, tool_file, usage = blocks
     for block in (agent_file, tool_file):
