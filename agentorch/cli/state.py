@@ -41,6 +41,9 @@ class StepView:
     note: str = ""
     started: float | None = None
     finished: float | None = None
+    #: The state to go back to when a pending approval is decided: ``running`` for a tool call
+    #: inside the step, ``done`` for an escalation of its finished result.
+    before_approval: str = RUNNING
 
 
 @dataclass
@@ -257,6 +260,8 @@ class RunState:
         self.pending[e.request_id] = f"{e.subject} {what}" if e.tool else e.subject
         step = self._step(e)
         if step is not None:
+            if step.state != APPROVAL:
+                step.before_approval = step.state
             step.state = APPROVAL
             step.note = f"{e.subject}: {e.tool}" if e.tool else e.subject
 
@@ -270,7 +275,7 @@ class RunState:
         self.pending.pop(e.request_id, None)
         step = self._step(e)
         if step is not None and step.state == APPROVAL:
-            step.state = RUNNING
+            step.state = step.before_approval
             step.note = f"{e.decision} by {e.approver}" if e.approver else e.decision
 
     def _on_escalated(self, e: Any) -> None:

@@ -137,6 +137,18 @@ def test_state_follows_the_steps() -> None:
     assert order.index("parse") == 0 and order.index("submit") > order.index("legal")
 
 
+def test_a_decided_approval_puts_the_step_back_where_it_was() -> None:
+    """A tool call approved mid-step goes on running; an escalation of a finished step, once
+    accepted, leaves the step done (it was shown as running forever)."""
+    view = make_view([0.0])
+    view(ev.ApprovalDecided(run_id="r1", step_id="price", request_id="q1", decision="approved"))
+    view(ev.ApprovalRequested(run_id="r1", step_id="parse", request_id="q2", subject="escalation"))
+    assert view.state.steps["parse"].state == APPROVAL
+    view(ev.ApprovalDecided(run_id="r1", step_id="parse", request_id="q2", decision="approved"))
+    assert view.state.steps["price"].state == RUNNING
+    assert view.state.steps["parse"].state == DONE
+
+
 def test_live_view_renders_plan_tree_states_spend_and_stream() -> None:
     now = [100.0]
     view = make_view(now)
