@@ -7,11 +7,12 @@ when); resuming the run then continues from it.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from agentorch.errors import UserError
 from agentorch.events.types import ApprovalDecided
-from agentorch.store.base import ApprovalRecord, Store
+from agentorch.store.base import ApprovalRecord, RunRecord, Store
 
 _DECISIONS = {"approved", "denied", "edited", "skipped", "run_again", "mark_done"}
 
@@ -100,3 +101,36 @@ def decide_pending(
         )
         store.append_event(record.run_id, event.kind, event.ts, event.model_dump(mode="json"))
     return decided
+
+
+def escalation_review(
+    store: Store, run: RunRecord, approval: ApprovalRecord
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The reviewers' verdicts (with reasons and flags) and points behind an escalation: what ``agentorch approve`` and
+    the review inbox show (asked, proposed, values side by side, why).
+
+    The points live in the reviewer steps' outputs (the store keeps them); the approval record
+    holds only the reason. Both lists are empty for other subjects.
+    """
+    verdicts: list[dict[str, Any]] = []
+    points: list[dict[str, Any]] = []
+    if approval.subject != "escalation":
+        return verdicts, points
+    plan_steps = (run.plan or {}).get("steps") or []
+    outputs = {s.step_id: s.output for s in store.get_steps(run.run_id)}
+    for reviewer in (s for s in plan_steps if s.get("reviews") == approval.step_id):
+        out = outputs.get(reviewer.get("id"))
+        if not isinstance(out, Mapping) or "verdict" not in out:
+            continue
+        name = reviewer.get("agent")
+        verdicts.append(
+            {
+                "reviewer": name,
+                "verdict": out["verdict"],
+                "confidence": out.get("confidence", 0),
+                "reasons": list(out.get("reasons") or []),
+                "flags": list(out.get("flags") or []),
+            }
+        )
+        points += [{"reviewer": name, **p} for p in out.get("points") or []]
+    return verdicts, points

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from agentorch.cli import approve, audit, inspect, project, run
+from agentorch.cli import approve, audit, inspect, project, run, serve
 
 app = typer.Typer(
     name="agentorch",
@@ -45,6 +45,8 @@ app.command(rich_help_panel="Runs")(inspect.runs)
 app.command(rich_help_panel="Runs")(inspect.show)
 app.command(rich_help_panel="Runs")(approve.approve)
 app.add_typer(audit.audit_app, name="audit", rich_help_panel="Runs")
+app.command(rich_help_panel="Review inbox")(serve.serve)
+app.add_typer(serve.users_app, name="users", rich_help_panel="Review inbox")
 app.command(rich_help_panel="Project")(project.agents)
 app.command(rich_help_panel="Project")(project.tools)
 app.add_typer(project.policy_app, name="policy", rich_help_panel="Project")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from typing import Annotated, Any
 
 import typer
@@ -169,13 +168,10 @@ def _print_decided(decided: list[Any], left: list[Any], run_id: str, store: str 
 
 
 def _show_escalations(db: Any, run: Any, targets: list[str | None], step: str | None) -> None:
-    """Each escalation about to be decided: the reviewers' points, as the terminal prompt shows them.
-
-    The points live in the reviewer steps' outputs (the store keeps them); the approval record
-    holds only the reason.
-    """
+    """Each escalation about to be decided: the reviewers' points, as the terminal prompt shows them."""
     from rich.text import Text
 
+    from agentorch.approvals_store import escalation_review
     from agentorch.cli.approver import _clip, escalation_points
 
     console = _console()
@@ -190,24 +186,8 @@ def _show_escalations(db: Any, run: Any, targets: list[str | None], step: str | 
             or (targets == [None] and (step is None or a.step_id == step))
         )
     ]
-    plan_steps = (run.plan or {}).get("steps") or []
-    outputs = {s.step_id: s.output for s in db.get_steps(run.run_id)}
     for approval in chosen:
-        verdicts: list[Mapping[str, Any]] = []
-        points: list[Mapping[str, Any]] = []
-        for reviewer in (s for s in plan_steps if s.get("reviews") == approval.step_id):
-            out = outputs.get(reviewer.get("id"))
-            if not isinstance(out, dict) or "verdict" not in out:
-                continue
-            name = reviewer.get("agent")
-            verdicts.append(
-                {
-                    "reviewer": name,
-                    "verdict": out["verdict"],
-                    "confidence": out.get("confidence", 0),
-                }
-            )
-            points += [{"reviewer": name, **p} for p in out.get("points") or []]
+        verdicts, points = escalation_review(db, run, approval)
         width = max(60, min(console.width, 120))
         console.print(Text(f"Escalation of step {approval.step_id}", style="bold magenta"))
         if not points:

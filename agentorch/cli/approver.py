@@ -7,7 +7,7 @@ import contextlib
 import getpass
 import json
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from rich.console import Console, Group, RenderableType
@@ -308,7 +308,7 @@ def _clip(text: str, width: int, lines: int) -> list[str]:
 
 
 def escalation_points(
-    points: list[Mapping[str, Any]], details: Mapping[str, Any], width: int
+    points: Sequence[Mapping[str, Any]], details: Mapping[str, Any], width: int
 ) -> list[RenderableType]:
     """The points a reviewer put to a person, in words: asked, proposed, values side by side.
 

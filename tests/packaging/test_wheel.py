@@ -33,6 +33,8 @@ def test_the_wheel_is_typed_and_carries_the_bundled_folders(wheel: zipfile.ZipFi
     assert "agentorch/_bundled/examples/rfp/workflow.py" in names  # `agentorch run rfp`
     assert any(n.startswith("agentorch/_bundled/examples/rfp/library/") for n in names)
     assert not any(n.startswith(("agents/", "tools/")) for n in names)
+    # the review inbox's templates and vendored scripts (agentorch serve)
+    assert {"agentorch/web/templates/inbox.html", "agentorch/web/static/htmx.min.js"} <= names
 
 
 def test_the_wheel_declares_what_the_code_imports(wheel: zipfile.ZipFile) -> None:
