@@ -410,7 +410,7 @@ class Supervisor:
 
             def persist(event: BaseEvent) -> None:
                 if not event.ephemeral:
-                    log.append_event(run_id, event.kind, event.ts, event.model_dump(mode="json"))
+                    log.record_event(run_id, event.kind, event.ts, event.model_dump(mode="json"))
 
             bus.subscribe(persist, name="store", critical=True)
         for callback in self.callbacks:

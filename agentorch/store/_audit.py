@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -21,19 +22,20 @@ from agentorch.store.base import AuditRecord, AuditVerification
 GENESIS_HASH = "0" * 64
 
 
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=to_jsonable_python
+)
+#: A string as JSON (non-ASCII kept as is), without building an encoder per call.
+json_str = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def canonical_json(value: Any) -> str:
     """The one JSON spelling that is hashed: sorted keys, compact, non-ASCII kept as is.
 
     Values JSON cannot hold natively (pydantic models, datetimes, sets...) are converted the way
     pydantic serialises them, so the stored payload is exactly what was hashed.
     """
-    return json.dumps(
-        value,
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-        default=to_jsonable_python,
-    )
+    return _CANONICAL.encode(value)
 
 
 def record_hash(run_id: str, seq: int, kind: str, ts: float, payload: Any, prev_hash: str) -> str:
@@ -58,21 +60,28 @@ def record_hash_of_text(
     a second time; the bytes hashed are the same as ``record_hash``'s.
     """
     body = (
-        f'{{"kind":{json.dumps(kind, ensure_ascii=False)},"payload":{payload_text},'
-        f'"prev_hash":{json.dumps(prev_hash)},"run_id":{json.dumps(run_id, ensure_ascii=False)},'
-        f'"seq":{json.dumps(seq)},"ts":{json.dumps(ts)}}}'
+        f'{{"kind":{json_str(kind)},"payload":{payload_text},'
+        f'"prev_hash":{json_str(prev_hash)},"run_id":{json_str(run_id)},'
+        f'"seq":{json_number(seq)},"ts":{json_number(ts)}}}'
     )
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def json_number(value: float) -> str:
+    """A number as Python's ``json`` writes it (an int or a finite float is its ``repr``)."""
+    kind = type(value)
+    if kind is int or (kind is float and math.isfinite(value)):
+        return repr(value)
+    return json.dumps(value)
 
 
 def encode_payload(payload: Any) -> tuple[str, dict[str, Any]]:
     """The payload as stored (canonical JSON) and parsed back, so a record built from it equals
     what a later read, verification or export sees."""
     text = canonical_json(payload)
-    stored = json.loads(text)
-    if not isinstance(stored, dict):
+    if not text.startswith("{"):
         raise TypeError(f"an event payload must be a JSON object, not {type(payload).__name__}")
-    return text, stored
+    return text, json.loads(text)
 
 
 def verify_chain(

@@ -16,6 +16,7 @@ from typing import Any
 from agentorch.errors import RunLockedError, StoreError
 from agentorch.store._audit import (
     GENESIS_HASH,
+    canonical_json,
     encode_payload,
     record_hash_of_text,
     verify_chain,
@@ -35,7 +36,7 @@ from agentorch.store._seals import (
     check_rows,
     is_fresh_run,
     latest_seals,
-    seal_payload,
+    seal_payload_json,
 )
 from agentorch.store._sql import _run_not_found
 from agentorch.store._store import SQLRecordStore
@@ -43,6 +44,7 @@ from agentorch.store.base import AuditRecord, AuditVerification
 
 _EVENT_SELECT = ", ".join(EVENT_COLS)
 _INSERT_EVENT = f"INSERT INTO events ({_EVENT_SELECT}) VALUES (?, ?, ?, ?, ?, ?, ?)"
+_MOVE_HEAD = "UPDATE runs SET audit_seq = ?, audit_head = ?, audit_mac = ? WHERE run_id = ?"
 _PAGE = 1000
 #: The tables whose rows the chain records, with each one's key column.
 _COVERED: tuple[tuple[Table, str], ...] = (
@@ -56,56 +58,36 @@ _FRESH_COLS = ("status", "output", "error", "usage")
 
 
 class SQLLedgerStore(SQLRecordStore):
-    """The audit log and lease half of the ``Store`` contract."""
+    """The audit log and lease half of the ``Store`` contract.
+
+    A transaction's records are chained as they are appended but written at its end: one
+    ``executemany`` of the records and one update of the signed head per run, inside the same
+    transaction (a rollback loses them with everything else).
+    """
+
+    def __init__(self, audit_key: str | bytes | None = None) -> None:
+        super().__init__(audit_key)
+        #: Per run, the head (seq, hash) this process last committed: a head read back equal to
+        #: it needs no signature check.
+        self._audit_heads: dict[str, tuple[int, str]] = {}
+        #: The current transaction's view of each run's head, records not yet written included.
+        self._tx_heads: dict[str, list[Any]] = {}
+        #: Records appended in the current transaction and not yet written, as event rows.
+        self._pending: list[tuple[Any, ...]] = []
+        #: Runs whose head moved in the current transaction and is not yet written.
+        self._dirty: dict[str, None] = {}
+        #: Heads written in the current transaction (remembered once it commits).
+        self._written: dict[str, tuple[int, str]] = {}
 
     # --- event log / audit chain -----------------------------------------------------------------
 
     def append_event(
         self, run_id: str, kind: str, ts: float, payload: dict[str, Any]
     ) -> AuditRecord:
-        with self._tx():
-            return self._append(run_id, kind, ts, payload)
-
-    def _append(self, run_id: str, kind: str, ts: float, payload: dict[str, Any]) -> AuditRecord:
-        """Append inside the caller's transaction, moving and signing the head."""
-        self._check_fence(run_id)
         payload_json, stored = encode_payload(payload)
         ts = float(ts)  # stored as a double: hash what a read will return
-        key = self._signing_key()
-        heads = self.__dict__.setdefault("_audit_heads", {})
-        # The head this process wrote last is usually still the head: move it with one
-        # conditional UPDATE, and read it only when another process appended meanwhile.
-        cached = heads.get(run_id)
-        moved = False
-        if cached is not None:
-            seq, prev_hash = cached[0] + 1, cached[1]
-            digest = record_hash_of_text(run_id, seq, kind, ts, payload_json, prev_hash)
-            moved = bool(
-                self._x(
-                    "UPDATE runs SET audit_seq = ?, audit_head = ?, audit_mac = ? "
-                    "WHERE run_id = ? AND audit_seq = ? AND audit_head = ?",
-                    (seq, digest, sign_head(key, run_id, seq, digest), run_id, *cached),
-                ).rowcount
-            )
-        if not moved:
-            head = self._x(
-                f"SELECT audit_seq, audit_head, audit_mac FROM runs WHERE run_id = ?"
-                f"{self.for_update}",
-                (run_id,),
-            ).fetchone()
-            if head is None:
-                raise _run_not_found(run_id, self.url)
-            if not head_signed(key, run_id, head[0], head[1], head[2]):
-                heads.pop(run_id, None)
-                raise _unsigned(run_id, self.url)
-            seq, prev_hash = head[0] + 1, head[1]
-            digest = record_hash_of_text(run_id, seq, kind, ts, payload_json, prev_hash)
-            self._x(
-                "UPDATE runs SET audit_seq = ?, audit_head = ?, audit_mac = ? WHERE run_id = ?",
-                (seq, digest, sign_head(key, run_id, seq, digest), run_id),
-            )
-        self._x(_INSERT_EVENT, (run_id, seq, kind, ts, payload_json, prev_hash, digest))
-        heads[run_id] = (seq, digest)
+        with self._tx():
+            seq, prev_hash, digest = self._append(run_id, kind, ts, payload_json)
         return AuditRecord.model_construct(
             run_id=run_id,
             seq=seq,
@@ -116,6 +98,78 @@ class SQLLedgerStore(SQLRecordStore):
             hash=digest,
         )
 
+    def record_event(self, run_id: str, kind: str, ts: float, payload: dict[str, Any]) -> None:
+        """``append_event`` without building the record it returns (the run's own event log)."""
+        payload_json = canonical_json(payload)
+        if not payload_json.startswith("{"):
+            raise TypeError(f"an event payload must be a JSON object, not {type(payload).__name__}")
+        with self._tx():
+            self._append(run_id, kind, float(ts), payload_json)
+
+    def _append(self, run_id: str, kind: str, ts: float, payload_json: str) -> tuple[int, str, str]:
+        """Chain one record inside the caller's transaction; ``(seq, prev_hash, hash)``."""
+        self._check_fence(run_id)
+        head = self._tx_heads.get(run_id)
+        if head is None:
+            head = self._read_head(run_id)
+        seq, prev_hash = head[0] + 1, head[1]
+        digest = record_hash_of_text(run_id, seq, kind, ts, payload_json, prev_hash)
+        self._pending.append((run_id, seq, kind, ts, payload_json, prev_hash, digest))
+        head[0], head[1] = seq, digest
+        self._dirty[run_id] = None
+        return seq, prev_hash, digest
+
+    def _read_head(self, run_id: str) -> list[Any]:
+        """The run's head as stored (row locked), refused unless this store's key signed it."""
+        row = self._lock_run(run_id)
+        if row is None:
+            raise _run_not_found(run_id, self.url)
+        seq, digest, mac = row[2], row[3], row[4]
+        if self._audit_heads.get(run_id) != (seq, digest) and not head_signed(
+            self._signing_key(), run_id, seq, digest, mac
+        ):
+            self._audit_heads.pop(run_id, None)
+            raise _unsigned(run_id, self.url)
+        head = [seq, digest]
+        self._tx_heads[run_id] = head
+        return head
+
+    def _flush_audit(self) -> None:
+        """Write the records appended so far in this transaction and the heads they moved."""
+        if not self._pending:
+            return
+        key = self._signing_key()
+        for run_id in self._dirty:
+            seq, digest = self._tx_heads[run_id]
+            self._x(_MOVE_HEAD, (seq, digest, sign_head(key, run_id, seq, digest), run_id))
+            self._written[run_id] = (seq, digest)
+        self._xmany(_INSERT_EVENT, self._pending)
+        self._pending = []
+        self._dirty = {}
+
+    def _before_commit(self) -> None:
+        self._flush_audit()
+
+    def _after_commit(self) -> None:
+        if self._written:
+            self._audit_heads.update(self._written)
+            self._written = {}
+
+    def _tx_reset(self) -> None:
+        super()._tx_reset()
+        if self._tx_heads:
+            self._tx_heads = {}
+        if self._pending or self._dirty or self._written:
+            self._pending, self._dirty, self._written = [], {}, {}
+
+    def _savepoint_state(self) -> Any:
+        # Called right after a flush: nothing is pending, so the heads are all there is to keep.
+        return {run_id: list(head) for run_id, head in self._tx_heads.items()}, dict(self._written)
+
+    def _restore_savepoint(self, state: Any) -> None:
+        self._tx_heads, self._written = state
+        self._pending, self._dirty = [], {}
+
     def _seal(
         self,
         table: str,
@@ -125,7 +179,9 @@ class SQLLedgerStore(SQLRecordStore):
         status: str | None = None,
     ) -> None:
         ts = time.time()
-        self._append(run_id, SEAL_KIND, ts, seal_payload(run_id, ts, table, key, values, status))
+        self._append(
+            run_id, SEAL_KIND, ts, seal_payload_json(run_id, ts, table, key, values, status)
+        )
 
     def _sign_genesis(self, run_id: str) -> str:
         return sign_head(self._signing_key(), run_id, 0, GENESIS_HASH)
@@ -151,6 +207,7 @@ class SQLLedgerStore(SQLRecordStore):
                 "UPDATE runs SET audit_mac = ? WHERE run_id = ?",
                 (sign_head(key, run_id, seq, head), run_id),
             )
+            self._tx_heads[run_id] = [seq, head]  # (the lease columns may not exist yet)
             for table, key_col, rows in self._rows(run_id):
                 for row in rows:
                     status = row[JOURNAL.cols.index("status")] if table == "journal" else None
@@ -172,6 +229,7 @@ class SQLLedgerStore(SQLRecordStore):
         after = 0
         while True:
             with self._tx("read"):
+                self._flush_audit()  # inside a transaction: its own records are read too
                 rows = self._x(
                     f"SELECT {_EVENT_SELECT} FROM events WHERE run_id = ? AND seq > ? "
                     "ORDER BY seq LIMIT ?",
@@ -188,6 +246,7 @@ class SQLLedgerStore(SQLRecordStore):
         # One snapshot of the log, its head and the tables: concurrent writes cannot look like
         # tampering.
         with self._tx("snapshot"):
+            self._flush_audit()
             head = self._x(
                 f"SELECT audit_seq, audit_head, audit_mac FROM runs WHERE run_id = ?"
                 f"{self.for_share}",
@@ -245,6 +304,7 @@ class SQLLedgerStore(SQLRecordStore):
         if ttl <= 0:
             raise StoreError(f"acquire_lease: ttl must be positive, not {ttl}")
         with self._tx():
+            self._tx_rows.pop(run_id, None)  # the lease columns change
             # A new owner raises the epoch, so every write of the previous owner is refused.
             taken = self._x(
                 "UPDATE runs SET lease_epoch = CASE WHEN lease_owner = ? THEN lease_epoch "
@@ -280,6 +340,7 @@ class SQLLedgerStore(SQLRecordStore):
     def release_lease(self, run_id: str, owner: str) -> None:
         """Give the lease up; a no-op if ``owner`` does not hold it."""
         with self._tx():
+            self._tx_rows.pop(run_id, None)
             self._x(
                 "UPDATE runs SET lease_owner = NULL, lease_until = NULL "
                 "WHERE run_id = ? AND lease_owner = ?",

@@ -28,11 +28,16 @@ RUN_STATUSES: frozenset[str] = frozenset(get_args(RunStatus))
 APPROVAL_STATUSES: frozenset[str] = frozenset(get_args(ApprovalStatus))
 
 
+_ENCODE = json.JSONEncoder(
+    separators=(",", ":"), ensure_ascii=False, default=to_jsonable_python
+).encode
+
+
 def dumps(value: Any) -> str | None:
     """Compact JSON for a column; ``None`` stays SQL NULL."""
     if value is None:
         return None
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=to_jsonable_python)
+    return _ENCODE(value)
 
 
 def loads(text: str | None) -> Any:

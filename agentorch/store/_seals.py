@@ -13,12 +13,16 @@ from collections.abc import Iterable, Sequence
 from hashlib import sha256
 from typing import Any
 
+from agentorch.store._audit import json_number, json_str
 from agentorch.store.base import AuditRecord
 
 SEAL_KIND = "state_recorded"
 
 #: What a table's rows are called in messages.
 _NAMES = {"runs": "run", "steps": "step", "journal": "journal entry", "approvals": "approval"}
+
+
+_NUMBERS = (bool, int, float)
 
 
 def row_digest(values: Sequence[Any]) -> str:
@@ -29,11 +33,11 @@ def row_digest(values: Sequence[Any]) -> str:
     """
     parts = []
     for value in values:
-        if value is None:
-            parts.append("N")
-        elif isinstance(value, str):
+        if isinstance(value, str):
             parts.append(f"S{len(value)}:{value}")
-        elif isinstance(value, bool | int | float):
+        elif value is None:
+            parts.append("N")
+        elif isinstance(value, _NUMBERS):
             parts.append(f"F{float(value)!r}")
         else:
             parts.append(f"X{value!r}")
@@ -55,6 +59,18 @@ def seal_payload(
     if status is not None:
         payload["status"] = status
     return payload
+
+
+def seal_payload_json(
+    run_id: str, ts: float, table: str, key: str, values: Sequence[Any], status: str | None
+) -> str:
+    """``canonical_json(seal_payload(...))``, spelled directly (it is written on every decision)."""
+    status_part = f'"status":{json_str(status)},' if status is not None else ""
+    return (
+        f'{{"key":{json_str(key)},"kind":"{SEAL_KIND}","run_id":{json_str(run_id)},'
+        f'"sha256":"{row_digest(values)}",{status_part}"table":{json_str(table)},'
+        f'"ts":{json_number(float(ts))}}}'
+    )
 
 
 def latest_seals(records: Iterable[AuditRecord]) -> dict[tuple[str, str], dict[str, Any]]:

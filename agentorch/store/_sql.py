@@ -14,6 +14,7 @@ import time
 from abc import abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from types import TracebackType
 from typing import Any, Literal
 
 from agentorch.errors import (
@@ -28,6 +29,10 @@ from agentorch.store.base import Store
 
 TxMode = Literal["read", "write", "snapshot"]
 
+_LOCK_RUN = (
+    "SELECT lease_owner, lease_epoch, audit_seq, audit_head, audit_mac FROM runs WHERE run_id = ?"
+)
+
 
 class SQLStore(Store):
     """Shared implementation of the transaction and migration logic over a DB-API connection."""
@@ -36,6 +41,10 @@ class SQLStore(Store):
     #: Appended to a SELECT that must lock the row against concurrent writers (PostgreSQL).
     for_update: str = ""
     for_share: str = ""
+    #: Appended to the SELECT that locks a run's row for the fence check and the audit chain.
+    lock_row: str = ""
+    #: ``UPDATE ... RETURNING`` is available (one statement instead of an UPDATE and a SELECT).
+    returning: bool = True
 
     def __init__(self, audit_key: str | bytes | None = None) -> None:
         #: The audit key given in code (else it comes from the environment or the key file).
@@ -47,6 +56,8 @@ class SQLStore(Store):
         self._fences: dict[str, tuple[str, int]] = {}
         #: Fenced runs already checked in the current transaction (one check per transaction).
         self._fence_checked: set[str] = set()
+        #: Runs' rows read by ``_lock_run`` in the current transaction.
+        self._tx_rows: dict[str, Any] = {}
 
     # --- dialect hooks ---------------------------------------------------------------------------
 
@@ -56,6 +67,9 @@ class SQLStore(Store):
 
     @abstractmethod
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
+
+    @abstractmethod
+    def _executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
 
     @abstractmethod
     def _begin(self, mode: TxMode) -> None: ...
@@ -90,39 +104,33 @@ class SQLStore(Store):
     def _x(self, sql: str, params: Sequence[Any] = ()) -> Any:
         return self._execute(self._sql(sql), params)
 
-    @contextmanager
-    def _tx(self, mode: TxMode = "write") -> Iterator[None]:
+    def _xmany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """One statement run for many rows (the driver's ``executemany``)."""
+        self._executemany(self._sql(sql), rows)
+
+    def _tx(self, mode: TxMode = "write") -> _Tx:
         """One transaction per public method; joins an enclosing ``transaction()``."""
-        with self._lock:
-            if self._closed:
-                raise StoreError(f"store {self.url} is closed")
-            if self._depth:
-                try:
-                    yield
-                except self._driver_errors() as exc:
-                    raise self._wrap(exc) from exc
-                return
-            try:
-                self._begin(mode)
-            except self._driver_errors() as exc:
-                raise self._wrap(exc) from exc
-            self._depth = 1
-            if self._fence_checked:
-                self._fence_checked = set()
-            try:
-                yield
-            except BaseException as exc:
-                self._depth = 0
-                self._safe_rollback()
-                if isinstance(exc, self._driver_errors()):
-                    raise self._wrap(exc) from exc
-                raise
-            self._depth = 0
-            try:
-                self._commit(mode)
-            except self._driver_errors() as exc:
-                self._safe_rollback()
-                raise self._wrap(exc) from exc
+        return _Tx(self, mode)
+
+    def _tx_reset(self) -> None:
+        """Forget what the previous transaction knew (it committed or rolled back)."""
+        if self._fence_checked:
+            self._fence_checked = set()
+        if self._tx_rows:
+            self._tx_rows = {}
+
+    def _before_commit(self) -> None:
+        """Writes a transaction defers to its end (a failure here rolls the transaction back)."""
+
+    def _after_commit(self) -> None:
+        """What to remember once the transaction is committed."""
+
+    def _savepoint_state(self) -> Any:
+        """What ``_restore_savepoint`` needs to undo this process's view of a rolled-back block."""
+        return None
+
+    def _restore_savepoint(self, state: Any) -> None:
+        """The block since ``_savepoint_state`` was rolled back."""
 
     def _safe_rollback(self) -> None:
         try:
@@ -144,7 +152,9 @@ class SQLStore(Store):
                 return
             name = f"agentorch_sp{self._depth}"
             with self._tx("write"):
+                self._before_commit()  # deferred writes so far belong to the outer block
                 self._x(f"SAVEPOINT {name}")
+                state = self._savepoint_state()
             self._depth += 1
             try:
                 yield
@@ -153,6 +163,7 @@ class SQLStore(Store):
                 with self._tx("write"):
                     self._x(f"ROLLBACK TO SAVEPOINT {name}")
                     self._x(f"RELEASE SAVEPOINT {name}")
+                    self._restore_savepoint(state)
                 raise
             self._depth -= 1
             with self._tx("write"):
@@ -169,19 +180,28 @@ class SQLStore(Store):
         with self._lock:
             self._fences.pop(run_id, None)
 
+    def _lock_run(self, run_id: str) -> Any:
+        """Inside a write transaction: the run's lease and audit head, its row locked until the
+        transaction ends (SQLite's write lock, PostgreSQL ``FOR NO KEY UPDATE``); ``None`` if
+        there is no such run. Read once per transaction: the fence check and the audit chain
+        share it."""
+        row = self._tx_rows.get(run_id)
+        if row is None:
+            row = self._x(_LOCK_RUN + self.lock_row, (run_id,)).fetchone()
+            if row is not None:
+                self._tx_rows[run_id] = row
+        return row
+
     def _check_fence(self, run_id: str) -> None:
         """Inside a write transaction: refuse the write if this store's lease on the run is gone.
 
-        The row is locked until the transaction ends (SQLite's write lock, PostgreSQL ``FOR
-        UPDATE``), so no other process can take the lease between this check and the commit.
+        The row is locked until the transaction ends, so no other process can take the lease
+        between this check and the commit.
         """
         fence = self._fences.get(run_id)
         if fence is None or run_id in self._fence_checked:
             return
-        row = self._x(
-            f"SELECT lease_owner, lease_epoch FROM runs WHERE run_id = ?{self.for_update}",
-            (run_id,),
-        ).fetchone()
+        row = self._lock_run(run_id)
         if row is None or (row[0], row[1]) != fence:
             holder = "nobody" if row is None or row[0] is None else row[0]
             raise LeaseLostError(
@@ -261,3 +281,72 @@ def _run_not_found(run_id: str, url: str) -> RunNotFoundError:
     return RunNotFoundError(
         f"no run {run_id!r} in the store {url}", hint="list runs with `agentorch runs`"
     )
+
+
+class _Tx:
+    """``SQLStore._tx``: a transaction, or a join of the enclosing one.
+
+    A plain class rather than a generator context manager: every store call enters one.
+    """
+
+    __slots__ = ("mode", "outer", "store")
+
+    def __init__(self, store: SQLStore, mode: TxMode) -> None:
+        self.store = store
+        self.mode = mode
+        self.outer = False
+
+    def __enter__(self) -> None:
+        store = self.store
+        store._lock.acquire()
+        try:
+            if store._closed:
+                raise StoreError(f"store {store.url} is closed")
+            if store._depth:
+                return
+            try:
+                store._begin(self.mode)
+            except store._driver_errors() as exc:
+                raise store._wrap(exc) from exc
+        except BaseException:
+            store._lock.release()
+            raise
+        store._depth = 1
+        store._tx_reset()
+        self.outer = True
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        store = self.store
+        try:
+            if not self.outer:
+                if exc is not None and isinstance(exc, store._driver_errors()):
+                    raise store._wrap(exc) from exc
+                return
+            if exc is not None:
+                self._abort()
+                if isinstance(exc, store._driver_errors()):
+                    raise store._wrap(exc) from exc
+                return
+            try:
+                store._before_commit()
+                store._depth = 0
+                store._commit(self.mode)
+            except BaseException as failed:
+                self._abort()
+                if isinstance(failed, store._driver_errors()):
+                    raise store._wrap(failed) from failed
+                raise
+            store._after_commit()
+        finally:
+            store._lock.release()
+
+    def _abort(self) -> None:
+        store = self.store
+        store._depth = 0
+        store._safe_rollback()
+        store._tx_reset()

@@ -53,6 +53,7 @@ _FINISH_JOURNAL = (
     "UPDATE journal SET status = ?, result = ?, error = ?, usage = COALESCE(?, usage), "
     "finished_at = ? WHERE run_id = ? AND key = ? AND status <> 'completed'"
 )
+_FINISH_JOURNAL_RETURNING = f"{_FINISH_JOURNAL} RETURNING {JOURNAL.select}"
 _INSERT_APPROVAL = _insert(APPROVALS, "ON CONFLICT (request_id) DO NOTHING")
 _SELECT_JOURNAL_ROW = f"SELECT {JOURNAL.select} FROM journal WHERE run_id = ? AND key = ?"
 _DECIDE_APPROVAL = (
@@ -119,9 +120,16 @@ class SQLRecordStore(SQLStore):
                 assignments.append("extra = ?")
                 params.append(dumps({**(loads(row[0]) or {}), **extras}))
             sql = f"UPDATE runs SET {', '.join(assignments)} WHERE run_id = ?"
-            if self._x(sql, (*params, run_id)).rowcount == 0:
+            if self.returning:  # the row as written, in the same statement
+                rows = self._x(f"{sql} RETURNING {RUNS.select}", (*params, run_id)).fetchall()
+                row = rows[0] if rows else None
+            elif self._x(sql, (*params, run_id)).rowcount:
+                row = self._x(f"SELECT {RUNS.select} FROM runs WHERE run_id = ?", (run_id,))
+                row = row.fetchone()
+            else:
+                row = None
+            if row is None:
                 raise _run_not_found(run_id, self.url)
-            row = self._x(f"SELECT {RUNS.select} FROM runs WHERE run_id = ?", (run_id,)).fetchone()
             self._seal("runs", run_id, run_id, row)
 
     def list_runs(self, *, limit: int = 50, status: str | None = None) -> list[RunRecord]:
@@ -197,8 +205,14 @@ class SQLRecordStore(SQLStore):
         params = (status, dumps(result), error, dumps(usage), finished_at, run_id, key)
         with self._tx():
             self._check_fence(run_id)
-            if self._x(_FINISH_JOURNAL, params).rowcount:
+            if self.returning:  # the row as written, in the same statement
+                rows = self._x(_FINISH_JOURNAL_RETURNING, params).fetchall()
+                row = rows[0] if rows else None
+            elif self._x(_FINISH_JOURNAL, params).rowcount:
                 row = self._x(_SELECT_JOURNAL_ROW, (run_id, key)).fetchone()
+            else:
+                row = None
+            if row is not None:
                 self._seal("journal", run_id, key, row, status)
                 return
             found = self._x(

@@ -254,6 +254,10 @@ class Store(ABC):
     ) -> AuditRecord:
         """Append one event to the run's hash-chained log and return its record."""
 
+    def record_event(self, run_id: str, kind: str, ts: float, payload: dict[str, Any]) -> None:
+        """``append_event`` for a caller that does not need the record (a run's own events)."""
+        self.append_event(run_id, kind, ts, payload)
+
     @abstractmethod
     def events(self, run_id: str) -> Iterator[AuditRecord]: ...
 

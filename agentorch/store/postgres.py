@@ -51,6 +51,9 @@ class PostgresStore(SQLLedgerStore):
     dialect = "postgres"
     for_update = " FOR UPDATE"
     for_share = " FOR SHARE"
+    # Not FOR UPDATE: a child row's foreign key holds FOR KEY SHARE on the run's row, which
+    # this lock (like any UPDATE of the row's other columns) does not wait for.
+    lock_row = " FOR NO KEY UPDATE"
 
     def __init__(
         self, url: str, *, connect_timeout: int = 10, audit_key: str | bytes | None = None
@@ -128,6 +131,10 @@ class PostgresStore(SQLLedgerStore):
 
     def _execute(self, sql: str, params: Any = ()) -> Any:
         return self._conn.execute(sql, params)
+
+    def _executemany(self, sql: str, rows: Any) -> None:
+        with self._conn.cursor() as cursor:
+            cursor.executemany(sql, rows)
 
     def _begin(self, mode: TxMode) -> None:
         # A broken connection (server restart, network drop) is replaced between transactions.

@@ -121,6 +121,9 @@ class RedactingStore(Store):
     ) -> AuditRecord:
         return self.inner.append_event(run_id, kind, ts, self._r(payload))
 
+    def record_event(self, run_id: str, kind: str, ts: float, payload: dict[str, Any]) -> None:
+        self.inner.record_event(run_id, kind, ts, self._r(payload))
+
     def events(self, run_id: str) -> Iterator[AuditRecord]:
         return self.inner.events(run_id)
 

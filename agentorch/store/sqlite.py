@@ -35,6 +35,7 @@ class SQLiteStore(SQLLedgerStore):
     """
 
     dialect = "sqlite"
+    returning = sqlite3.sqlite_version_info >= (3, 35, 0)
 
     def __init__(
         self,
@@ -155,6 +156,9 @@ class SQLiteStore(SQLLedgerStore):
 
     def _execute(self, sql: str, params: Any = ()) -> Any:
         return self._conn.execute(sql, params)
+
+    def _executemany(self, sql: str, rows: Any) -> None:
+        self._conn.executemany(sql, rows)
 
     def _begin(self, mode: TxMode) -> None:
         if mode == "write":

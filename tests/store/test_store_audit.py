@@ -283,3 +283,28 @@ def test_hash_of_the_payload_text_equals_the_hash_of_the_record() -> None:
         )
 
     check()
+
+
+def test_the_seal_payload_text_is_its_canonical_json() -> None:
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from agentorch.store._seals import seal_payload, seal_payload_json
+
+    cells = st.none() | st.integers() | st.floats(allow_nan=False) | st.text() | st.booleans()
+
+    @given(
+        st.text(),
+        st.floats(0, 2e9, allow_nan=False),
+        st.sampled_from(["runs", "steps", "journal", "approvals"]),
+        st.text(),
+        st.lists(cells, max_size=6),
+        st.none() | st.text(),
+    )
+    def check(
+        run_id: str, ts: float, table: str, key: str, values: list[object], status: str | None
+    ) -> None:
+        text = seal_payload_json(run_id, ts, table, key, values, status)
+        assert text == canonical_json(seal_payload(run_id, ts, table, key, values, status))
+
+    check()

@@ -185,3 +185,76 @@ def test_threads_sharing_one_store_keep_the_chain_and_transactions_intact(store:
     assert sum(r.kind == "tick" for r in records) == 100
     assert store.verify_audit("run-1").ok
     assert sorted(s.revision for s in store.get_steps("run-1")) == [24] * 4
+
+
+# --- deferred audit writes (one head update and one batch of records per transaction) -----------
+
+
+def test_records_of_a_rolled_back_savepoint_leave_the_chain_as_it_was(store: Store) -> None:
+    make_run(store)
+    with store.transaction():
+        store.append_event("run-1", "kept", 1.0, {})
+        with pytest.raises(Boom), store.transaction():
+            store.append_event("run-1", "undone", 2.0, {})
+            store.save_step(make_step())
+            raise Boom
+        store.append_event("run-1", "after", 3.0, {})
+    assert [(e.seq, e.kind) for e in store.events("run-1")] == [(1, "kept"), (2, "after")]
+    assert store.get_steps("run-1") == []
+    assert store.verify_audit("run-1").ok
+
+
+def test_a_transaction_reads_its_own_records(store: Store) -> None:
+    make_run(store)
+    with store.transaction():
+        first = store.append_event("run-1", "one", 1.0, {"n": 1})
+        assert list(store.events("run-1")) == [first]
+        assert store.verify_audit("run-1").ok
+        second = store.append_event("run-1", "two", 2.0, {"n": 2})
+    assert list(store.events("run-1")) == [first, second]
+    assert second.prev_hash == first.hash and store.verify_audit("run-1").ok
+
+
+def test_record_event_chains_like_append_event(store: Store) -> None:
+    make_run(store)
+    store.record_event("run-1", "one", 1.0, {"n": 1})
+    record = store.append_event("run-1", "two", 2.0, {"n": 2})
+    assert [e.seq for e in store.events("run-1")] == [1, 2] and record.seq == 2
+    assert store.verify_audit("run-1").ok
+    with pytest.raises(TypeError):
+        store.record_event("run-1", "bad", 3.0, [1, 2])  # type: ignore[arg-type]
+
+
+def test_two_stores_appending_to_one_run_take_turns(store_url: str) -> None:
+    """A store's remembered head goes stale when another process appends: it reads it again."""
+    a, b = open_store(store_url), open_store(store_url)
+    try:
+        make_run(a)
+        for i in range(3):
+            a.record_event("run-1", "a", float(i), {"i": i})
+            with b.transaction():
+                b.record_event("run-1", "b", float(i), {"i": i})
+                b.save_step(make_step(status="done"))
+        assert [e.seq for e in a.events("run-1")] == list(range(1, 10))
+        assert a.verify_audit("run-1").ok
+    finally:
+        a.close()
+        b.close()
+
+
+@pytest.mark.parametrize("returning", [True, False])
+def test_finishing_a_journal_entry_with_and_without_returning(
+    store: Store, returning: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite before 3.35 has no ``UPDATE ... RETURNING``: the store reads the row back instead."""
+    monkeypatch.setattr(store, "returning", returning)
+    make_run(store)
+    store.journal_start(make_entry(key="k1"))
+    store.journal_finish("run-1", "k1", status="completed", result={"x": 1}, finished_at=2.0)
+    store.update_run("run-1", status="succeeded", output="done")
+    with pytest.raises(StoreError, match="already completed"):
+        store.journal_finish("run-1", "k1", status="completed", result={}, finished_at=3.0)
+    with pytest.raises(RunNotFoundError):
+        store.update_run("ghost", status="failed")
+    assert store.get_run("run-1").status == "succeeded"
+    assert store.verify_audit("run-1").ok
