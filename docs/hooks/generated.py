@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -62,16 +63,37 @@ def cli_reference() -> str:
     return "\n".join(sections)
 
 
-def benchmarks_results() -> str:
-    """BENCHMARKS.md with its chart's path made relative to the generated page."""
-    text = (ROOT / "BENCHMARKS.md").read_text(encoding="utf-8")
-    return text.replace("](bench/results.png)", "](results.png)")
+#: A Markdown link or image with a relative target: ``[text](path)`` / ``![alt](path)``.
+LINK = re.compile(r"(?P<image>!?)\[(?P<text>[^\]]*)\]\((?P<target>(?!https?:|#|/)[^)\s]+)\)")
+
+
+def benchmarks_results() -> tuple[str, list[str]]:
+    """BENCHMARKS.md as a page beside the files it shows, and those files (repository paths).
+
+    Images (the charts) are copied next to the page under the same relative path; a link to any
+    other repository file becomes the path in code, since the site does not carry the repository.
+    """
+    images: list[str] = []
+
+    def rewrite(match: re.Match[str]) -> str:
+        target = match.group("target")
+        if match.group("image"):
+            if not (ROOT / target).is_file():
+                raise FileNotFoundError(f"BENCHMARKS.md shows {target}, which does not exist")
+            images.append(target)
+            return match.group(0)
+        return f"{match.group('text')} (`{target}`)"
+
+    text = LINK.sub(rewrite, (ROOT / "BENCHMARKS.md").read_text(encoding="utf-8"))
+    return text, images
 
 
 def on_files(files: Files, config: Any) -> Files:
     """Add the generated pages (and the benchmark chart) to the site's files."""
     files.append(File.generated(config, "reference/cli.md", content=cli_reference()))
-    files.append(File.generated(config, "benchmarks/results.md", content=benchmarks_results()))
-    chart = ROOT / "bench" / "results.png"
-    files.append(File.generated(config, "benchmarks/results.png", abs_src_path=str(chart)))
+    page, images = benchmarks_results()
+    files.append(File.generated(config, "benchmarks/results.md", content=page))
+    for image in images:
+        source = str(ROOT / image)
+        files.append(File.generated(config, f"benchmarks/{image}", abs_src_path=source))
     return files
