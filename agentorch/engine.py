@@ -16,7 +16,8 @@ from collections.abc import Awaitable, Callable
 from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
 
-from agentorch.approvals import ApprovalRequest, Approver
+from agentorch._spend import killed_attempts
+from agentorch.approvals import ApprovalDecision, ApprovalRequest, Approver
 from agentorch.approvals_gate import ApprovalGate
 from agentorch.errors import (
     ApprovalPending,
@@ -336,8 +337,12 @@ class EmbeddedRuntime(ApprovalGate, Runtime):
         started: BaseEvent,
         finished: Callable[[str, bool, bool], BaseEvent],
         approver: Approver | None = None,
+        approval: ApprovalDecision | None = None,
     ) -> tuple[str, bool, bool]:
-        """Run a tool call exactly once across crashes; ``approver`` decides a call in doubt."""
+        """Run a tool call exactly once across crashes; ``approver`` decides a call in doubt.
+
+        ``approval`` (the decision that let the call run) is already inside ``run`` here.
+        """
         key = f"tool:{invocation.key}"
         store = self.store
         if store is None:
@@ -447,26 +452,6 @@ class EmbeddedRuntime(ApprovalGate, Runtime):
         if decision.decision == "mark_done":
             return f"(a person marked this call as done: {decision.comment or 'no comment'})"
         return f"(a person chose to skip this call: {decision.comment or 'no comment'})"
-
-
-def killed_attempts(entry: JournalEntry | None) -> list[dict[str, Any]]:
-    """The reservations of earlier attempts of a model call that were killed in flight.
-
-    An entry left ``started`` is an attempt whose outcome is unknown (it may have been billed); the
-    attempts an entry already carries (from earlier crashes) stay with it, whatever its status.
-    """
-    if entry is None:
-        return []
-    request = entry.request if isinstance(entry.request, dict) else {}
-    carried = [dict(k) for k in request.get("killed", ()) if isinstance(k, dict)]
-    if entry.status == "started":
-        carried.append(
-            {
-                "reserved_usd": request.get("reserved_usd", 0.0),
-                "reserved_tokens": request.get("reserved_tokens", 0),
-            }
-        )
-    return carried
 
 
 def _call_finished(

@@ -271,6 +271,7 @@ class NestedRuntime(Runtime):
         *,
         started: BaseEvent,
         finished: Callable[[str, bool, bool], BaseEvent],
+        approval: ApprovalDecision | None = None,
     ) -> tuple[str, bool, bool]:
         execute = getattr(self.root, "execute_journaled", None)
         if execute is None:
@@ -283,6 +284,7 @@ class NestedRuntime(Runtime):
             started=started,
             finished=finished,
             approver=self.approvers[0],
+            approval=approval,
         )
         return result
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from agentorch._loop import run_sync
+from agentorch._spend import restore_spend
 from agentorch.agent import Agent
 from agentorch.approvals import Approver
 from agentorch.budget import Budget
@@ -19,10 +19,8 @@ from agentorch.errors import (
     ConfigError,
     DuplicateNameError,
     LeaseLostError,
-    PlanError,
     PriceError,
     RunCancelled,
-    UnknownAgentError,
     UserError,
 )
 from agentorch.events.bus import EventBus
@@ -36,17 +34,25 @@ from agentorch.events.types import (
 )
 from agentorch.models.base import Model
 from agentorch.orchestrator import EscalationPolicy, Limits, Orchestrator, Outcome, RunSpec
-from agentorch.plan import Plan, validate_plan
+from agentorch.plan import Plan
 from agentorch.planner import make_plan, review_plan
 from agentorch.result import RunResult, dump_output, final_output, step_results
 from agentorch.runtime import Runtime
-from agentorch.store.base import RESUMABLE, ApprovalRecord, RunRecord, Store, jsonable_state
+from agentorch.store.base import RESUMABLE, ApprovalRecord, Store
 from agentorch.store.redacting import RedactingStore
 from agentorch.tools.registry import ToolRegistry
 
 if TYPE_CHECKING:
+    from agentorch._new_run import NewRun
     from agentorch.policy import Policy
+    from agentorch.temporal import Temporal
     from agentorch.tools.base import Tool
+
+
+class Drains(Protocol):
+    """What the driver needs of the event path: waiting until the events are delivered."""
+
+    async def drain(self, timeout: float | None = ...) -> bool: ...
 
 
 class Supervisor:
@@ -231,62 +237,42 @@ class Supervisor:
         state: Mapping[str, Any] | None = None,
         run_id: str | None = None,
         workflow: str | None = None,
+        temporal: Temporal | None = None,
     ) -> RunResult:
-        """Run a task to a terminal state (succeeded, failed, waiting_approval, budget_exceeded, ...)."""
-        if not isinstance(task, str) or not task.strip():
-            raise UserError("the task is empty", hint="describe what the supervisor should do")
-        from agentorch.documents import read_inputs  # PDF/DOCX readers load only when used
+        """Run a task to a terminal state (succeeded, failed, waiting_approval, budget_exceeded, ...).
 
-        all_inputs = read_inputs(files)
-        all_inputs.update(inputs or {})
-        declared = plan or self.plan
-        if declared is not None:
-            errors = validate_plan(declared, self.agents, max_steps=self.limits.max_plan_steps)
-            if errors:
-                raise (
-                    UnknownAgentError("the declared plan is invalid: " + "; ".join(errors))
-                    if any("unknown agent" in e for e in errors)
-                    else PlanError("the declared plan is invalid: " + "; ".join(errors))
-                )
+        With ``temporal`` (``agentorch.temporal.Temporal``) the run executes as a workflow on
+        that Temporal service's workers instead of in this process; its events still reach this
+        supervisor's subscribers.
+        """
+        if temporal is not None:
+            return await temporal.run(
+                self,
+                task,
+                files=files,
+                inputs=inputs,
+                plan=plan,
+                state=state,
+                run_id=run_id,
+                workflow=workflow,
+            )
+        new = self.new_run(task, files, inputs, plan, state, run_id, workflow)
+        spec, declared, budget, record = new.spec, new.declared, new.budget, new.record
+        run_id = record.run_id
         registry = self.registry()
-        budget = (
-            self.budget.fresh() if self.budget is not None else Budget()
-        )  # each run its own spend
-        run_id = run_id or uuid.uuid4().hex[:12]
-        spec = RunSpec(task=task, inputs=all_inputs, state=dict(state or {}))
-        spec.state.setdefault("files", {Path(f).name: str(Path(f).resolve()) for f in files})
         store = self.store
         runtime, bus = self._runtime(run_id, budget, registry, store)
-        policy_hash = registry.policy.hash if registry.policy is not None else None
+        policy_hash = record.policy_hash
         if store is not None:
-            now = runtime.now()
-            store.create_run(
-                RunRecord(
-                    run_id=run_id,
-                    task=task,
-                    status="running",
-                    workflow=workflow,
-                    spec={
-                        "files": [str(f) for f in files],
-                        "inputs": all_inputs,
-                        "state": jsonable_state(spec.state),
-                        "engine": self.engine,
-                        "declared": declared is not None,
-                    },
-                    policy_hash=policy_hash,
-                    budget=budget.to_dict(),
-                    created_at=now,
-                    updated_at=now,
-                    plan=declared.model_dump(mode="json") if declared else None,
-                )
-            )
+            record.created_at = record.updated_at = runtime.now()
+            store.create_run(record)
 
         def started() -> None:
             runtime.emit(
                 RunStarted(
                     task=task,
                     workflow=workflow,
-                    files=[str(f) for f in files],
+                    files=list(record.spec["files"]),
                     policy_hash=policy_hash,
                     budget=budget.to_dict(),
                     agents=sorted(self.agents),
@@ -295,6 +281,21 @@ class Supervisor:
             )
 
         return await self._drive(runtime, bus, budget, spec, declared, store, started)
+
+    def new_run(
+        self,
+        task: str,
+        files: Sequence[str | Path] = (),
+        inputs: Mapping[str, str] | None = None,
+        plan: Plan | None = None,
+        state: Mapping[str, Any] | None = None,
+        run_id: str | None = None,
+        workflow: str | None = None,
+    ) -> NewRun:
+        """Check a run's arguments and build its record (whatever engine then runs it)."""
+        from agentorch._new_run import new_run
+
+        return new_run(self, task, files, inputs, plan, state, run_id, workflow)
 
     def run_sync(self, task: str, **kwargs: Any) -> RunResult:
         """``run`` for synchronous code; refuses inside a running event loop."""
@@ -353,7 +354,7 @@ class Supervisor:
             current = store.get_run(run_id)
             if current.status not in RESUMABLE:
                 raise UserError(f"run {run_id} is {current.status} and cannot be resumed")
-            _restore_spend(budget, store, run_id)
+            restore_spend(budget, store, run_id)
             with store.transaction():
                 store.update_run(
                     run_id, status="running", budget=budget.to_dict(), updated_at=runtime.now()
@@ -468,8 +469,8 @@ class Supervisor:
 
     async def _drive_leased(
         self,
-        runtime: EmbeddedRuntime,
-        bus: EventBus,
+        runtime: Runtime,
+        bus: Drains,
         budget: Budget,
         spec: RunSpec,
         declared: Plan | None,
@@ -559,31 +560,3 @@ class Supervisor:
         return SupervisorAgent(
             self, name=name or self.name, description=description or self.description
         )
-
-
-def _restore_spend(budget: Budget, store: Store, run_id: str) -> None:
-    """On resume: charge what the journal says was spent, and what may have been (calls in doubt)."""
-    from agentorch.engine import killed_attempts
-    from agentorch.models.types import Usage
-
-    for entry in store.journal(run_id, kind="model"):
-        agent = (entry.request or {}).get("agent", "unknown")
-        # every attempt killed in flight, in this crash or an earlier one, at its reservation
-        for attempt in killed_attempts(entry):
-            budget.charge(
-                agent=agent,
-                model_id=entry.name,
-                step_id=entry.step_id,
-                usage=Usage(
-                    input_tokens=attempt["reserved_tokens"],
-                    cost_usd=attempt["reserved_usd"],
-                    requests=1,
-                ),
-            )
-        if entry.status == "completed" and entry.usage:
-            budget.charge(
-                agent=agent,
-                model_id=entry.name,
-                step_id=entry.step_id,
-                usage=Usage.model_validate(entry.usage),
-            )

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from agentorch.cli import approve, audit, inspect, project, run, serve
+from agentorch.cli import approve, audit, inspect, project, run, serve, worker
 
 app = typer.Typer(
     name="agentorch",
@@ -44,6 +44,7 @@ app.command(rich_help_panel="Runs")(run.resume)
 app.command(rich_help_panel="Runs")(inspect.runs)
 app.command(rich_help_panel="Runs")(inspect.show)
 app.command(rich_help_panel="Runs")(approve.approve)
+app.command(rich_help_panel="Runs")(worker.worker)
 app.add_typer(audit.audit_app, name="audit", rich_help_panel="Runs")
 app.command(rich_help_panel="Review inbox")(serve.serve)
 app.add_typer(serve.users_app, name="users", rich_help_panel="Review inbox")

@@ -106,7 +106,8 @@ def approve(
             )
             for target in targets
         ]
-        if not resume_run:
+        on_temporal = _notify_temporal(run, decided)  # its waiting workflow continues by itself
+        if not resume_run or on_temporal:
             left = db.approvals(run.run_id, pending_only=True)
             if json_output:
                 write_json(
@@ -125,13 +126,28 @@ def approve(
                     }
                 )
                 return
-            _print_decided(decided, left, run.run_id, store)
+            _print_decided(decided, left, run.run_id, store, on_temporal)
             return
         from agentorch.cli.prepare import RunOptions
         from agentorch.cli.session import resume_session
 
         code = resume_session(run.run_id, RunOptions(store=store, json=json_output, debug=debug))
     raise typer.Exit(code)
+
+
+def _notify_temporal(run: Any, decided: list[Any]) -> bool:
+    """Signal a run waiting on Temporal that its decisions are in the store (``False``: embedded)."""
+    if "temporal" not in run.spec:
+        return False
+    from agentorch._loop import run_sync
+    from agentorch.temporal import notify_decision
+
+    async def notify() -> None:
+        for record in decided:
+            await notify_decision(run.spec, run.run_id, record.request_id)
+
+    run_sync(notify())
+    return True
 
 
 def _json_object(text: str | None) -> dict[str, Any] | None:
@@ -149,7 +165,9 @@ def _json_object(text: str | None) -> dict[str, Any] | None:
     return value
 
 
-def _print_decided(decided: list[Any], left: list[Any], run_id: str, store: str | None) -> None:
+def _print_decided(
+    decided: list[Any], left: list[Any], run_id: str, store: str | None, on_temporal: bool = False
+) -> None:
     from rich.text import Text
 
     from agentorch.cli.prepare import resolve_store, store_flag
@@ -163,6 +181,8 @@ def _print_decided(decided: list[Any], left: list[Any], run_id: str, store: str 
     flag = store_flag(resolve_store(store))
     if left:
         console.print(f"{len(left)} approval(s) still pending: agentorch show {run_id}{flag}")
+    elif on_temporal:
+        console.print(Text(f"Run {run_id} continues on its Temporal workers", style="cyan"))
     else:
         console.print(Text(f"Continue the run with: agentorch resume {run_id}{flag}", style="cyan"))
 

@@ -62,6 +62,19 @@ class RunOptions:
     events: str | None = None
     otlp: str | None = None
     library: str | None = None
+    #: Run on the Temporal service at HOST:PORT instead of in this process.
+    temporal: str | None = None
+    task_queue: str = "agentorch"
+    #: AGENT=QUEUE: an agent's model and tool calls go to that task queue's workers.
+    routes: list[str] = field(default_factory=list)
+
+
+def app_name(target: Target) -> str:
+    """The name a worker serves a target under: the workflow folder's (or file's) name."""
+    if target.kind == "workflow":
+        path = Path(target.value)
+        return path.stem if path.suffix == ".py" else path.name
+    return "task"
 
 
 @dataclass

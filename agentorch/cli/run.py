@@ -25,6 +25,18 @@ EventsOpt = Annotated[
     str | None,
     typer.Option("--events", metavar="FILE", help="Also write every event to FILE (JSON Lines)."),
 ]
+TemporalOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--temporal",
+        metavar="HOST:PORT",
+        help="Run on this Temporal service's workers (start them with `agentorch worker`).",
+    ),
+]
+QueueOpt = Annotated[
+    str,
+    typer.Option("--task-queue", metavar="QUEUE", help="The Temporal task queue of the workers."),
+]
 OtlpOpt = Annotated[
     str | None,
     typer.Option(
@@ -100,6 +112,16 @@ def run(
     ] = None,
     events: EventsOpt = None,
     otlp: OtlpOpt = None,
+    temporal: TemporalOpt = None,
+    task_queue: QueueOpt = "agentorch",
+    route: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--route",
+            metavar="AGENT=QUEUE",
+            help="With --temporal: run AGENT's model and tool calls on QUEUE's workers (repeatable).",
+        ),
+    ] = None,
     debug: DebugOpt = False,
 ) -> None:
     """Run a workflow or a free-text task, with a live view of the plan, steps and spend."""
@@ -123,6 +145,9 @@ def run(
         events=events,
         otlp=otlp,
         library=library,
+        temporal=temporal,
+        task_queue=task_queue,
+        routes=list(route or []),
     )
     with handle_errors(debug, json_output=json_output):
         code = run_session(opts)

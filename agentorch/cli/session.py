@@ -138,6 +138,14 @@ def run_session(opts: RunOptions, console: Console | None = None) -> int:
     if opts.review_plan:
         prepared.supervisor.plan_reviewer = _plan_reviewer(prepared, display, prompt)
 
+    temporal = _temporal(opts, target)
+    if temporal is not None:
+        # workers write where this command would have: under its folder (a shared disk, or -o)
+        from pathlib import Path
+
+        output = Path(str(prepared.state.get("output_dir") or "out"))
+        prepared.state["output_dir"] = str(output.resolve())
+
     async def go() -> RunResult:
         if display.live is not None:
             display.live.start()
@@ -147,6 +155,7 @@ def run_session(opts: RunOptions, console: Console | None = None) -> int:
             state=prepared.state,
             run_id=run_id,
             workflow=prepared.workflow,
+            temporal=temporal,
         )
 
     closers = attach_sinks(prepared.supervisor, opts)
@@ -155,6 +164,40 @@ def run_session(opts: RunOptions, console: Console | None = None) -> int:
     finally:
         for close in closers:
             close()
+
+
+def _temporal(opts: RunOptions, target: Any) -> Any:
+    """``--temporal HOST:PORT``: where the run executes (``None``: in this process)."""
+    if opts.temporal is None:
+        if opts.routes:
+            from agentorch.errors import UserError
+
+            raise UserError(
+                "--route needs --temporal", hint="agentorch run ... --temporal HOST:PORT"
+            )
+        return None
+    from agentorch.cli.prepare import app_name
+    from agentorch.errors import UserError
+    from agentorch.temporal import Temporal
+
+    if opts.review_plan:
+        raise UserError(
+            "--review-plan asks at this terminal, but a run on Temporal plans on its workers",
+            hint="drop --temporal to review the plan here, or declare the plan in the workflow",
+        )
+    routes: dict[str, str] = {}
+    for item in opts.routes:
+        agent, sep, queue = item.partition("=")
+        if not sep or not agent.strip() or not queue.strip():
+            raise UserError(f"--route {item!r} is not AGENT=QUEUE", hint="e.g. --route writer=gpu")
+        routes[agent.strip()] = queue.strip()
+    return Temporal(
+        opts.temporal,
+        task_queue=opts.task_queue,
+        app=app_name(target),
+        routes=routes,
+        approve_all=opts.approve_all,
+    )
 
 
 def resume_session(run_id: str, opts: RunOptions, console: Console | None = None) -> int:

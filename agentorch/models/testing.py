@@ -84,9 +84,29 @@ def _finish(model: Model, request: ModelRequest, response: ModelResponse) -> Mod
         )
         output_tokens = min(_count(out), request.settings.max_tokens)
         usage = Usage(input_tokens=request_tokens(request), output_tokens=output_tokens, requests=1)
-    return response.model_copy(
+    return _unique_call_ids(request, response).model_copy(
         update={"usage": usage, "model_name": model.name, "provider": model.provider}
     )
+
+
+def _unique_call_ids(request: ModelRequest, response: ModelResponse) -> ModelResponse:
+    """Tool call ids unique within the conversation, as a provider's are.
+
+    ``tool_call_response`` numbers calls per process: when a conversation's model calls run in
+    several processes (workers on Temporal), a later call could reuse an earlier call's id.
+    """
+    used = {c.id for m in request.messages for c in getattr(m, "tool_calls", None) or ()}
+    if not any(c.id in used for c in response.tool_calls):
+        return response
+    fresh = (f"call_{n}" for n in itertools.count(len(used) + 1) if f"call_{n}" not in used)
+    calls = []
+    for call in response.tool_calls:
+        if call.id in used:
+            call = call.model_copy(update={"id": next(fresh)})
+        used.add(call.id)
+        calls.append(call)
+    message = response.message.model_copy(update={"tool_calls": tuple(calls)})
+    return response.model_copy(update={"message": message})
 
 
 class ScriptedModel(Model):

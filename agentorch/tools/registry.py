@@ -64,11 +64,14 @@ class ToolHost(Protocol):
         *,
         started: BaseEvent,
         finished: Callable[[str, bool, bool], BaseEvent],
+        approval: ApprovalDecision | None = None,
     ) -> tuple[str, bool, bool]:
         """Run ``run`` exactly once across crashes; return (rendered result, is_error, replayed).
 
         ``started`` is emitted with the journal's "started" record and ``finished(content,
-        is_error, replayed)`` with its outcome, each pair in one durable write.
+        is_error, replayed)`` with its outcome, each pair in one durable write. ``approval`` is
+        the decision that let the call run (``run`` already hands it to the tool; a runtime that
+        runs the tool elsewhere passes it on).
         """
         ...
 
@@ -364,6 +367,7 @@ class ToolRegistry:
                 risk=tool.risk,
             ),
             finished=finished,
+            approval=granted,
         )
         return result(content, is_error=is_error)
 

@@ -11,13 +11,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agentorch import Budget, FunctionModel
+from agentorch._spend import restore_spend as _restore_spend
 from agentorch.engine import EmbeddedRuntime
 from agentorch.errors import ProviderError
 from agentorch.events.bus import EventBus
 from agentorch.models.types import ModelRequest, UserMessage
 from agentorch.runtime import ModelCall
 from agentorch.store import RunRecord, open_store
-from agentorch.supervisor import _restore_spend
 from agentorch.tools.registry import ToolRegistry
 
 PRICES = {"function:answer": {"input": 1e-6, "output": 2e-6}}

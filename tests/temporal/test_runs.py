@@ -1,0 +1,155 @@
+"""Runs on a real Temporal dev server with worker processes (issue 16).
+
+Each test starts its own workers (separate processes serving ``temporal_app.py``) on its own task
+queue; the store is a SQLite file the workers and this test share.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from temporal_app import make_supervisor
+
+from agentorch.store import open_store
+from agentorch.temporal import Temporal, Timeouts
+from agentorch.temporal._apps import serve
+from agentorch.temporal.client import workflow_runner
+
+TIMEOUTS = Timeouts(heartbeat_seconds=2.0, approval_poll_seconds=2.0)
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_text().splitlines() if path.exists() else []
+
+
+def _pids(lines: list[str]) -> set[str]:
+    return {line.rsplit("pid=", 1)[1] for line in lines}
+
+
+async def _replay(temporal: Temporal, run_id: str, supervisor: object) -> None:
+    """Replaying the run's recorded history gives the same commands (determinism)."""
+    from temporalio.contrib.pydantic import pydantic_data_converter
+    from temporalio.worker import Replayer
+
+    from agentorch.temporal.workflows import RunWorkflow
+
+    serve({"books": supervisor})  # type: ignore[dict-item]
+    client = await temporal.connect()
+    history = await client.get_workflow_handle(run_id).fetch_history()
+    replayer = Replayer(
+        workflows=[RunWorkflow],
+        workflow_runner=workflow_runner(),
+        data_converter=pydantic_data_converter,
+    )
+    await replayer.replay_workflow(history)
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "agentorch", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+async def test_runs_end_to_end_on_two_worker_processes(workers, tmp_path: Path) -> None:
+    store = f"sqlite:///{tmp_path}/runs.db"
+    pids = workers.app("two", store, count=2)
+    supervisor = make_supervisor(store, tmp_path)
+    temporal = Temporal(workers.address, task_queue="two", approve_all=True, timeouts=TIMEOUTS)
+    seen: list[str] = []
+    supervisor.subscribe(lambda event: seen.append(event.kind))
+    results = []
+    for _ in range(3):  # until both workers have served calls (the server picks who polls first)
+        batch = await asyncio.gather(
+            *(temporal.run(supervisor, "Book invoice 42") for _ in range(4))
+        )
+        results.extend(batch)
+        if _pids(_lines(tmp_path / "calls.txt")) >= {str(p) for p in pids}:
+            break
+    assert {r.status for r in results} == {"succeeded"}
+    assert results[0].output == "all done"
+    assert _pids(_lines(tmp_path / "calls.txt")) == {str(p) for p in pids}
+    assert len(_lines(tmp_path / "ledger.txt")) == len(results)  # each run's side effect once
+    assert seen[0] == "run_started" and "run_finished" in seen  # events streamed back
+    run_id = results[0].run_id
+    db = open_store(store)
+    record = db.get_run(run_id)
+    assert record.status == "succeeded" and record.spec["temporal"]["task_queue"] == "two"
+    assert db.verify_audit(run_id).ok
+    kinds = [e.kind for e in db.events(run_id)]
+    assert (kinds[0] == "run_started" and kinds[-2:] == ["run_finished", "state_recorded"]) or (
+        kinds[-1] == "run_finished"
+    )
+    shown = _cli("show", run_id, "--store", store)
+    assert shown.returncode == 0, shown.stderr
+    assert "succeeded" in shown.stdout
+    verified = _cli("audit", "verify", run_id, "--store", store)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    await _replay(temporal, run_id, supervisor)
+
+
+async def test_a_killed_worker_s_call_finishes_on_the_other_once(workers, tmp_path: Path) -> None:
+    store = f"sqlite:///{tmp_path}/runs.db"
+    workers.app("kill", store, count=2)
+    supervisor = make_supervisor(store, tmp_path)
+    temporal = Temporal(workers.address, task_queue="kill", approve_all=True, timeouts=TIMEOUTS)
+    (tmp_path / "hold_research").write_text("hold")
+    handle = await temporal.start(supervisor, "Book invoice 42")
+    deadline = time.monotonic() + 60
+    while not _lines(tmp_path / "calls.txt"):
+        assert time.monotonic() < deadline, "the research call never started"
+        await asyncio.sleep(0.05)
+    victim = int(_pids(_lines(tmp_path / "calls.txt")).pop())
+    workers.kill(victim)
+    (tmp_path / "hold_research").unlink()
+    result = await asyncio.wait_for(temporal.result(supervisor, handle.id), 180)
+    assert result.status == "succeeded", result.error
+    calls = [line.split(" pid=")[0] for line in _lines(tmp_path / "calls.txt")]
+    assert calls == ["research", "research", "book:0", "book:1", "summary"]
+    assert str(victim) not in _pids(_lines(tmp_path / "calls.txt")[1:])
+    assert len(_lines(tmp_path / "ledger.txt")) == 1  # the side effect ran once
+    db = open_store(store)
+    finished = [e.payload for e in db.events(handle.id) if e.kind == "model_call_finished"]
+    keys = [p["call_key"] for p in finished]
+    assert len(keys) == len(set(keys)) == 4  # every call settled once: no double charge
+    research = result.usage.by_model["function:research"]
+    settled = next(p for p in finished if p["model"] == "function:research")
+    # the killed attempt (which may have been billed) is charged at its reservation, once
+    started = [e.payload for e in db.events(handle.id) if e.kind == "model_call_started"]
+    reserved = next(p for p in started if p["model"] == "function:research")["reserved_usd"]
+    assert research.requests == 2
+    assert research.cost_usd == pytest.approx(settled["cost_usd"] + reserved)
+    assert result.usage.total.cost_usd <= 1.0
+    assert db.verify_audit(handle.id).ok
+    await _replay(temporal, handle.id, supervisor)
+
+
+async def test_approval_from_another_process_reaches_the_waiting_workflow(
+    workers, tmp_path: Path
+) -> None:
+    store = f"sqlite:///{tmp_path}/runs.db"
+    workers.app("approve", store)
+    supervisor = make_supervisor(store, tmp_path)
+    temporal = Temporal(workers.address, task_queue="approve", timeouts=TIMEOUTS)
+    handle = await temporal.start(supervisor, "Book invoice 42")
+    db = open_store(store)
+    deadline = time.monotonic() + 60
+    while db.get_run(handle.id).status != "waiting_approval":
+        assert time.monotonic() < deadline, "the run never waited for an approval"
+        await asyncio.sleep(0.1)
+    assert len(db.approvals(handle.id, pending_only=True)) == 1
+    assert not _lines(tmp_path / "ledger.txt")  # nothing ran before the decision
+    decided = _cli("approve", handle.id, "--store", store, "--json")
+    assert decided.returncode == 0, decided.stdout + decided.stderr
+    assert json.loads(decided.stdout)["decided"][0]["status"] == "approved"
+    result = await asyncio.wait_for(temporal.result(supervisor, handle.id), 120)
+    assert result.status == "succeeded", result.error
+    assert len(_lines(tmp_path / "ledger.txt")) == 1
+    approval = db.approvals(handle.id)[0]
+    assert approval.status == "approved" and approval.approver.startswith("cli:")
+    assert db.verify_audit(handle.id).ok
