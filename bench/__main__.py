@@ -24,6 +24,7 @@ SUBCOMMANDS = {
     "extraction": "bench.extraction",
     "commitments": "bench.commitments_score",
     "extraction-speed": "bench.extraction_speed",
+    "temporal": "bench.temporal",
 }
 
 #: BENCHMARKS.md keeps everything from this line on when the main report is re-rendered: the

@@ -24,7 +24,7 @@ def serve_worker(
     *,
     address: str,
     task_queue: str,
-    namespace: str,
+    namespace: str | None,
     model: str | None,
     router_model: str | None,
     policy: str | None,
@@ -53,7 +53,9 @@ def serve_worker(
             )
         prepared = prepare_workflow(where.value, engine, opts, approver, None, db, None)
     app = app_name(where)
-    temporal = Temporal(address, namespace=namespace, task_queue=task_queue, app=app)
+    temporal = Temporal(address, task_queue=task_queue, app=app)
+    if namespace:
+        temporal.namespace = namespace
 
     async def serve() -> None:
         worker = await temporal.worker(prepared.supervisor)

@@ -26,8 +26,14 @@ def worker(
     ] = "localhost:7233",
     task_queue: QueueOpt = "agentorch",
     namespace: Annotated[
-        str, typer.Option("--namespace", metavar="NAME", help="The Temporal namespace.")
-    ] = "default",
+        str | None,
+        typer.Option(
+            "--namespace",
+            metavar="NAME",
+            help="The Temporal namespace (default: $TEMPORAL_NAMESPACE, else default).",
+            show_default=False,
+        ),
+    ] = None,
     model: Annotated[
         str | None,
         typer.Option(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -52,23 +53,31 @@ class Temporal:
 
     ``routes`` sends an agent's model and tool calls to its own task queue (e.g. the workers on
     a GPU host serving a local model); ``app`` names the supervisor workers serve (default: its
-    ``name``).
+    ``name``). ``api_key`` (Temporal Cloud; default ``$TEMPORAL_API_KEY``) implies TLS; the
+    namespace defaults to ``$TEMPORAL_NAMESPACE``, else ``default``.
     """
 
     address: str = "localhost:7233"
-    namespace: str = "default"
+    namespace: str = field(default_factory=lambda: os.environ.get("TEMPORAL_NAMESPACE", "default"))
     task_queue: str = "agentorch"
     app: str | None = None
     routes: dict[str, str] = field(default_factory=dict)
     approve_all: bool = False
     timeouts: t.Timeouts = field(default_factory=t.Timeouts)
+    api_key: str | None = field(default=None, repr=False)
+    tls: bool = False
     _client: Client | None = field(default=None, repr=False)
 
     async def connect(self) -> Client:
         if self._client is None:
             try:
+                api_key = self.api_key or os.environ.get("TEMPORAL_API_KEY") or None
                 self._client = await Client.connect(
-                    self.address, namespace=self.namespace, data_converter=pydantic_data_converter
+                    self.address,
+                    namespace=self.namespace,
+                    data_converter=pydantic_data_converter,
+                    api_key=api_key,
+                    tls=self.tls or api_key is not None,
                 )
             except RuntimeError as exc:
                 raise ConfigError(

@@ -153,3 +153,33 @@ async def test_approval_from_another_process_reaches_the_waiting_workflow(
     approval = db.approvals(handle.id)[0]
     assert approval.status == "approved" and approval.approver.startswith("cli:")
     assert db.verify_audit(handle.id).ok
+
+
+async def test_nested_supervisor_runs_in_the_workflow_on_the_shared_budget(
+    workers, tmp_path: Path
+) -> None:
+    store = f"sqlite:///{tmp_path}/runs.db"
+    workers.app("nested", store, "nested")
+    supervisor = make_supervisor(store, tmp_path, nested=True)
+    temporal = Temporal(workers.address, task_queue="nested", approve_all=True, timeouts=TIMEOUTS)
+    result = await asyncio.wait_for(temporal.run(supervisor, "Book invoice 42"), 120)
+    assert result.status == "succeeded", result.error
+    assert len(_lines(tmp_path / "ledger.txt")) == 1
+    db = open_store(store)
+    steps = {s.step_id: s.status for s in db.get_steps(result.run_id)}
+    assert steps["office"] == "done" and steps["office.book"] == "done"
+    # one ledger for the whole tree: the nested bookkeeper's calls are on the run's budget
+    assert result.usage.by_agent["bookkeeper"].requests == 2
+    assert result.usage.total.requests == 4
+    await _replay(temporal, result.run_id, supervisor)
+
+
+async def test_the_budget_stops_a_run_on_temporal_before_it_passes(workers, tmp_path: Path) -> None:
+    store = f"sqlite:///{tmp_path}/runs.db"
+    workers.app("budget", store, "tight")
+    supervisor = make_supervisor(store, tmp_path, usd=0.0006)
+    temporal = Temporal(workers.address, task_queue="budget", approve_all=True, timeouts=TIMEOUTS)
+    result = await asyncio.wait_for(temporal.run(supervisor, "Book invoice 42"), 120)
+    assert result.status == "budget_exceeded", result.status
+    assert result.usage.total.cost_usd <= 0.0006
+    assert "summary" not in [line.split(" pid=")[0] for line in _lines(tmp_path / "calls.txt")]
