@@ -64,7 +64,7 @@ async def test_runs_end_to_end_on_two_worker_processes(workers, tmp_path: Path) 
     seen: list[str] = []
     supervisor.subscribe(lambda event: seen.append(event.kind))
     results = []
-    for _ in range(3):  # until both workers have served calls (the server picks who polls first)
+    for _ in range(8):  # until both workers have served calls (the server picks who polls first)
         batch = await asyncio.gather(
             *(temporal.run(supervisor, "Book invoice 42") for _ in range(4))
         )
