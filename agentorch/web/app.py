@@ -31,7 +31,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from agentorch.approvals_store import decide_pending
-from agentorch.errors import AgentOrchError, RunNotFoundError, UserError
+from agentorch.errors import AgentOrchError, RunNotFoundError, StoreError, UserError
 from agentorch.events.redact import Redactor
 from agentorch.store.base import Store
 from agentorch.web import pages
@@ -186,7 +186,8 @@ class InboxApp:
 
     async def run(self, request: Request) -> Response:
         request.state.user = require(request, self.users, "viewer")
-        page = pages.run_page(self.store, request.path_params["run_id"])
+        workdir = Path(self.resumer.cwd) if self.resumer else Path.cwd()
+        page = pages.run_page(self.store, request.path_params["run_id"], workdir=workdir)
         resumption = self.resumer.get(page["run"].run_id) if self.resumer else None
         items = [pages.approval_item(self.store, page["run"], a) for a in page["pending"]]
         return self.html(
@@ -215,7 +216,11 @@ class InboxApp:
         except UserError as exc:
             return self._decision_refused(request, fields, str(exc))
         if request.headers.get("hx-request"):
-            return self.html(request, "_decided.html", record=record, message=message)
+            left = self.store.approvals(record.run_id, pending_only=True)
+            can_resume = bool(self.resumer and not left and user.may("reviewer"))
+            return self.html(
+                request, "_decided.html", record=record, message=message, can_resume=can_resume
+            )
         return RedirectResponse(f"/runs/{record.run_id}", status_code=303)
 
     def _decide(self, name: str, role: str, fields: dict[str, str]) -> tuple[Any, str]:
@@ -247,18 +252,26 @@ class InboxApp:
         return decided, f"{decided.status} by {decided.approver}"
 
     def _decision_refused(self, request: Request, fields: dict[str, str], error: str) -> Response:
-        """The decision was not recorded: say why (and who decided first, when someone did)."""
+        """The decision was not recorded: say why, and who decided first when someone did.
+
+        With htmx, a request still pending comes back as its card with the error (fix and
+        decide again); one decided first by someone else leaves the list with the refusal.
+        """
         first = None
         try:
             first = self.store.get_approval(fields.get("request_id", ""))
         except (UserError, KeyError, AgentOrchError):
             first = None
+        raced = False
         if first is not None and first.status != "pending":
+            raced = True
             error = f"already {first.status} by {first.approver}: the first decision stands"
-        status_code = 409 if first is not None and first.status != "pending" else 400
-        if request.headers.get("hx-request"):
-            return self.html(request, "_refused.html", status_code=200, error=error, record=first)
-        return self.html(request, "error.html", status_code=status_code, error=error)
+        if not request.headers.get("hx-request"):
+            return self.html(request, "error.html", status_code=409 if raced else 400, error=error)
+        if raced or first is None:
+            return self.html(request, "_refused.html", error=error, record=first)
+        item = pages.approval_item(self.store, self.store.get_run(first.run_id), first)
+        return self.html(request, "_card.html", item=item, error=error)
 
     async def resume(self, request: Request) -> Response:
         user = require(request, self.users, "reviewer")
@@ -379,6 +392,8 @@ class InboxApp:
 
     async def user_error(self, request: Request, exc: Exception) -> Response:
         status_code = 404 if isinstance(exc, RunNotFoundError | KeyError) else 400
+        if isinstance(exc, StoreError):  # e.g. an audit log altered outside agentorch
+            status_code = 503
         message = str(exc) if not isinstance(exc, KeyError) else "not found"
         if request.url.path.startswith("/api/"):
             return self.json({"error": message}, status_code)
@@ -485,6 +500,7 @@ def create_app(
             UserError: web.user_error,
             RunNotFoundError: web.user_error,
             KeyError: web.user_error,
+            StoreError: web.user_error,
         },
     )
     app.state.inbox = web

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from agentorch.approvals_store import escalation_review
+from agentorch.cli.summary import run_outcome
 from agentorch.store.base import ApprovalRecord, AuditRecord, RunRecord, Store
 
 #: Statuses in which a run may hold pending approvals (the inbox looks only at these runs).
@@ -108,6 +109,7 @@ def runs_page(
             {
                 "run_id": run.run_id,
                 "status": run.status,
+                "outcome": run_outcome(run.output),
                 "task": run.task,
                 "workflow": name,
                 "cost": cost(run.usage),
@@ -152,7 +154,7 @@ def approval_item(store: Store, run: RunRecord, approval: ApprovalRecord) -> dic
     }
 
 
-def run_page(store: Store, run_id: str) -> dict[str, Any]:
+def run_page(store: Store, run_id: str, *, workdir: Path | None = None) -> dict[str, Any]:
     """One run: facts, the plan as a timeline, usage by agent and model, its pending and decided
     approvals, the documents it wrote, the audit log's verdict and its latest events."""
     run = store.get_run(run_id)
@@ -203,11 +205,20 @@ def run_page(store: Store, run_id: str) -> dict[str, Any]:
         "by_model": _usage_rows(usage.get("by_model")),
         "pending": [a for a in approvals if a.status == "pending"],
         "decided": [a for a in approvals if a.status != "pending"],
-        "documents": documents(run),
+        "outcome": _relative_outcome(run_outcome(run.output), workdir or Path.cwd()),
+        "documents": documents(run, workdir or Path.cwd()),
         "audit": store.verify_audit(run.run_id),
         "events": [event_row(e) for e in recent_events(store, run.run_id)],
         "last_seq": last_seq(store, run.run_id),
     }
+
+
+def _relative_outcome(outcome: dict[str, Any] | None, workdir: Path) -> dict[str, Any] | None:
+    """The outcome with paths inside the server's folder written relative to it."""
+    if outcome is None:
+        return None
+    prefix = str(workdir.resolve()) + "/"
+    return {**outcome, "details": [d.replace(prefix, "") for d in outcome["details"]]}
 
 
 def _usage_rows(groups: Any) -> list[dict[str, Any]]:
@@ -232,18 +243,19 @@ DOCUMENTS = ("response.md", "bid-review.md")
 _DOCUMENT_LIMIT = 2_000_000
 
 
-def documents(run: RunRecord) -> list[dict[str, str]]:
+def documents(run: RunRecord, workdir: Path) -> list[dict[str, str]]:
     """The run's written documents (its output folder's ``response.md`` and ``bid-review.md``,
-    or the file its output names), as markdown text."""
+    or the file its output names), as markdown text. A relative folder is the run's working
+    folder's, which the server shares (it resumes runs there)."""
     state = (run.spec or {}).get("state") or {}
     folder = state.get("output_dir")
     candidates: list[Path] = []
     if isinstance(folder, str) and folder:
-        candidates += [Path(folder) / name for name in DOCUMENTS]
+        candidates += [workdir / folder / name for name in DOCUMENTS]
     out = run.output
     path = out.get("path") if isinstance(out, Mapping) else None
     if isinstance(path, str) and path.endswith(".md"):
-        candidates.append(Path(path))
+        candidates.append(workdir / path)
     found, seen = [], set()
     for candidate in candidates:
         try:

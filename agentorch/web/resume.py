@@ -21,6 +21,17 @@ from agentorch.store.base import RESUMABLE, Store
 
 #: How much of a finished resume's output the run page shows.
 _TAIL = 2000
+#: What ``agentorch resume``'s exit codes mean (the command's documented codes).
+EXIT_WORDS = {
+    0: "the run finished",
+    1: "the run failed",
+    2: "the resume was refused",
+    3: "the run waits for a decision again",
+    4: "the budget is spent",
+    5: "a tool call is in doubt",
+    6: "the steps finished but the job did not: see the outcome",
+    130: "the resume was interrupted",
+}
 
 
 @dataclass
@@ -47,6 +58,10 @@ class Resumption:
             self.output.close()
             self.tail = text[-_TAIL:]
             self.exit_code, self.ended_at = code, time.time()
+
+    @property
+    def meaning(self) -> str:
+        return EXIT_WORDS.get(self.exit_code or 0, "the resume ended") if not self.running else ""
 
     @property
     def running(self) -> bool:

@@ -428,4 +428,4 @@ def test_a_waiting_run_continues_after_a_web_decision(
     while resumption.running and time.monotonic() < deadline:
         time.sleep(0.2)
     shown = alice.get(f"/runs/{run_id}").text
-    assert "succeeded" in shown and "ended (exit code 0)" in shown
+    assert "succeeded" in shown and "ended: the run finished (exit code 0)" in shown
