@@ -140,8 +140,8 @@ class TerminalApprover(Approver):
         self.console.print(
             Text(
                 f"\n{request.subject.replace('_', ' ')} request {request.request_id} was decided "
-                "elsewhere (agentorch approve): the run continues with that decision. This prompt "
-                "is withdrawn; press Enter.",
+                "elsewhere (agentorch approve or the review inbox): the run continues with that "
+                "decision. This prompt is withdrawn; press Enter.",
                 style="yellow",
             )
         )

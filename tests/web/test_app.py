@@ -429,3 +429,43 @@ def test_a_waiting_run_continues_after_a_web_decision(
         time.sleep(0.2)
     shown = alice.get(f"/runs/{run_id}").text
     assert "succeeded" in shown and "ended: the run finished (exit code 0)" in shown
+
+
+def test_a_run_waiting_at_the_terminal_prompt_continues_after_a_web_decision(
+    web: Web, store: Store, alice: TestClient
+) -> None:
+    """The first decision wins: the prompt is withdrawn and the run goes on with the web's."""
+    import os
+    import sys
+
+    import pexpect
+
+    env = {k: v for k, v in os.environ.items() if k != "AGENTORCH_STORE"}
+    env.update(AGENTORCH_STORE=web.store_url, COLUMNS="110", LINES="50", TERM="xterm")
+    before = {r.run_id for r in store.list_runs(limit=500)}
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "agentorch", "run", str(web.project)],
+        env=env,
+        cwd=str(web.root),
+        encoding="utf-8",
+        timeout=90,
+        dimensions=(50, 110),
+    )
+    try:
+        child.expect(r"\[a\]pprove / \[d\]eny / \[e\]dit arguments: ")
+        (run,) = [r for r in store.list_runs(limit=500) if r.run_id not in before]
+        (pending,) = store.approvals(run.run_id, pending_only=True)
+        decided = decide(alice, run.run_id, pending.request_id, "approved", comment="from the web")
+        assert decided.status_code == 303
+        child.expect("Run succeeded")  # the prompt was withdrawn: no answer at the terminal
+        child.expect(pexpect.EOF)
+    except pexpect.EOF:
+        raise AssertionError(f"the session ended early: {child.before[-3000:]}") from None
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 0
+    assert store.get_run(run.run_id).status == "succeeded"
+    (approval,) = store.approvals(run.run_id)
+    assert (approval.status, approval.approver) == ("approved", "web:alice")
+    assert store.verify_audit(run.run_id).ok
