@@ -175,12 +175,14 @@ def test_the_inbox_shows_what_a_person_decides(site: Site, page: Any) -> None:
 def test_a_decision_in_the_browser_is_audited(site: Site, page: Any) -> None:
     page.goto(f"{site.url}/inbox?run={site.demo_run}")
     card = page.locator("article.card").first
+    before = int(page.inner_text("#inbox-count"))
     card.locator("textarea[name=comment]").fill("Title checked with the bid manager")
     card.locator("button[value=approved]").click()
     decided = page.locator("article.card.decided")
     decided.wait_for()
     assert "approved" in decided.inner_text() and "web:alice" in decided.inner_text()
     assert decided.locator("form.resume button").is_visible()  # the run's last decision
+    assert int(page.inner_text("#inbox-count")) == before - 1  # the header's count follows
     site.shot(page, "decided")
     (record,) = site.store.approvals(site.demo_run)
     assert (record.status, record.approver, record.comment) == (
