@@ -9,6 +9,8 @@ is the buyer ("The Government will ...", "the COR shall inspect") or a passive e
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Literal
 
@@ -97,6 +99,30 @@ _OTHERS = re.compile(
     r"(?:\s+(?:of|who|that)\b|\s*$)"
 )
 _MODAL = re.compile(r"(?i)\b(?:shall|must|will|should|may)\b")
+#: A cue right after a relative pronoun belongs to a clause describing a noun, not a statement.
+_RELATIVE = re.compile(r"(?i)\b(?:which|who|whom)\s+(?:\w+ly\s+)?$")
+_BY_CONTRACTOR = re.compile(
+    r"(?i)^\s*(?:also\s+)?be\s+(?:\w+ly\s+)?\w+(?:ed|en|used)\s+by\s+(?:the\s+)?(?:contractor|offeror"
+    r"|vendor|quoter)s?\b"
+)
+_DEFINITION = re.compile(r"((?:\b[A-Z][\w'-]*\s+(?:(?:of|and|for|the)\s+)?){1,8})\(([A-Z]{2,6})\)")
+_ORGANISATION = re.compile(
+    r"(?i)\b(?:government|officer|representative|agency|department|administration|service"
+    r"|bureau|office|division|committee|board|council|team|lead|owner|manager|inspector)s?\b"
+)
+#: A passive whose doer, named right after the verb, is the buyer.
+_DONE_BY_BUYER = re.compile(
+    r"(?i)^\s*(?:also\s+)?be\s+(?:\w+ly\s+)?\w+(?:ed|en)(?:\s+and\s+\w+(?:ed|en))?,?\s+by\s+the"
+    r"\s+(?:government|contracting\s+officer|cor|co|cotr|city|county|agency|department)\b"
+)
+_PRONOUN = re.compile(r"(?i)(?:they|it|this|he|she|he\s+or\s+she|these|those)")
+#: "The 18F technical lead", "Government staff": a role of the buyer's organisation.
+_BUYER_ROLE = re.compile(
+    r"(?:\b(?i:government|agency|department|federal)|\b(?=[A-Z0-9]*[A-Z])[A-Z0-9]{2,7}\b)(?:'s)?\s+"
+    r"(?i:(?:\w+\s+)?(?:lead|manager|staff|personnel|team|employees?|representatives?))\b"
+)
+#: The verb after a sentence's subject when it states a fact: "The Product Owner is ...".
+_COPULA = re.compile(r"(?i)\s(?:is|are|has|have|does|do)\b")
 _PREPOSITION = re.compile(
     r"(?i)(?<=\w)\s+(?:of|to|for|from|with|in|on|under|at|within|made|created|including|such"
     r"|regarding|concerning|about|per)\b"
@@ -107,8 +133,18 @@ _ABBREVIATION_WORDS = (
     "al"
 )
 _ABBREVIATIONS = frozenset(_ABBREVIATION_WORDS.split())
-_SENTENCE_END = re.compile(r"[.!?][\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
+#: A full stop, with any closing quote or emphasis, before the capital of the next sentence
+#: (which may open with emphasis: "... quotation. **If the offeror ...").
+_SENTENCE_END = re.compile(r"[.!?][\"')\]*_]*\s+(?=[\"'(\[*_]{0,3}[A-Z0-9])")
 _WORD_BEFORE = re.compile(r"(\S+)$")
+#: A lower-case content word, then a capitalised sentence opener: where a full stop went missing.
+_RUN_ON = re.compile(
+    r"(?<=[a-z]{2})(?<!\bby)(?<!\bto)(?<!\bof)(?<!\bfor)(?<!\bwith)(?<!\bin)(?<!\bon)"
+    r"(?<!\bat)(?<!\bfrom)(?<!\band)(?<!\bor)(?<!\bthat)(?<!\bthan)(?<!\bas)(?<!\bis)"
+    r"(?<!\bare)(?<!\bbe)(?<!\bthe)(?<!\bper)(?<!\bunder)\s+(?=(?:The|This|These|Those|All|Each"
+    r"|Every|Any|They|It|If|Please)\s)"
+)
+_POINTER = re.compile(r"(?i)\b(?:the\s+following|as\s+follows|below)\b")
 #: A lead-in: ends with a colon, or announces what follows ("shall provide the following").
 _LEAD_IN = re.compile(
     r"(?::\s*$|\b(?:the\s+following|as\s+follows)\b(?![^:]*:\s*\S)|\bbelow\W*$)", re.I
@@ -126,6 +162,9 @@ class Statement:
     has_cue: bool = False
     #: The modality comes from an instruction's form ("Submit ..."), not from a modal verb.
     imperative: bool = False
+    #: Who the sentence is about (its deciding cue's subject, or its grammatical subject when it
+    #: has no cue): the next sentence's "they" / "this" refers to it.
+    actor: Actor | None = None
 
 
 def sentences(text: str) -> list[str]:
@@ -136,14 +175,25 @@ def sentences(text: str) -> list[str]:
         end = match.start() + 1
         word = _WORD_BEFORE.search(text, start, end)
         token = word.group(1).rstrip(".").lower() if word else ""
-        if token in _ABBREVIATIONS or re.fullmatch(r"(?:[a-z]\.)*[a-z]", token):
+        acronym = word is not None and re.fullmatch(r"[A-Z]{2,}\.?", word.group(1)) is not None
+        if (token in _ABBREVIATIONS and not acronym) or re.fullmatch(r"(?:[a-z]\.)*[a-z]", token):
             continue  # "e.g.", "U.S.", "No. 5", an initial
         out.append(text[start : match.end()].strip())
         start = match.end()
     tail = text[start:].strip()
     if tail:
         out.append(tail)
-    return out
+    return [part for sentence in out for part in _lost_full_stop(sentence)]
+
+
+def _lost_full_stop(sentence: str) -> list[str]:
+    """Two obligations run together where a full stop was lost ("... for previous clients The
+    summaries shall ..."): split before the capitalised opener when both sides have a cue."""
+    for match in _RUN_ON.finditer(sentence):
+        left, right = sentence[: match.start()], sentence[match.end() :]
+        if _CUE.search(left) and _CUE.search(right):
+            return [left.strip(), *_lost_full_stop(right.strip())]
+    return [sentence]
 
 
 def split_obligations(sentence: str) -> list[str]:
@@ -164,14 +214,37 @@ def split_obligations(sentence: str) -> list[str]:
     return keep
 
 
-def classify(sentence: str) -> Statement:
-    """The sentence's modality for the contractor, or why it binds someone else."""
+def defined_things(text: str) -> Iterator[str]:
+    """Acronyms ``text`` defines as things, not organisations: "Quality Control Plan (QCP)"."""
+    for match in _DEFINITION.finditer(text):
+        words, acronym = match.group(1).split(), match.group(2)
+        expansion = " ".join(words[-len(acronym) :])
+        if not _ORGANISATION.search(expansion):
+            yield acronym
+
+
+def classify(
+    sentence: str,
+    context: Actor | None = None,
+    paragraph: Actor | None = None,
+    things: AbstractSet[str] = frozenset(),
+) -> Statement:
+    """The sentence's modality for the contractor, or why it binds someone else.
+
+    ``things`` are acronyms the document defines as things ("QCP"), which an acronym subject
+    otherwise is not (an acronym names the buyer: "the COR", "DOL"). ``context`` is who the
+    previous sentence of the paragraph was about (a pronoun subject,
+    "They will ...", refers to it); ``paragraph`` who its first sentence was about: in a paragraph
+    about the buyer's own activity ("The Government will hold a kick-off meeting ... Discussion
+    topics shall include:"), a statement whose subject is neither party is about that activity.
+    """
     result = Statement()
     best: Modality | None = None
+    best_actor: Actor | None = None
     buyer_reason = ""
-    previous_actor: Actor | None = None
+    previous_actor: Actor | None = context
     if _BUYER_INTENT.match(sentence):
-        return Statement(excluded="the buyer's estimate or intent", has_cue=True)
+        return Statement(excluded="the buyer's estimate or intent", has_cue=True, actor="buyer")
     for match in _CUE.finditer(sentence):
         kind = match.lastgroup or ""
         start = match.start()
@@ -181,13 +254,23 @@ def classify(sentence: str) -> Statement:
             and re.match(r"(?i)should\s+(?:the|a|an|any|it|there)\b", sentence[start:])
         ):
             continue  # "Should the Contractor be terminated, ..." is a condition
+        if _RELATIVE.search(sentence[:start]):
+            continue  # "space ... which will be used": a relative clause inside a noun phrase
         result.has_cue = True
-        actor = _actor(sentence[:start], previous_actor)
+        actor = _actor(sentence[:start], previous_actor, things)
+        after = sentence[match.end() :]
+        passive = _PASSIVE.match(after)
+        if passive and _BY_CONTRACTOR.match(after):
+            actor = "contractor"  # "may be used by the Contractor"
+        elif _DONE_BY_BUYER.match(after):
+            actor = "buyer"  # "must be identified and designated by the CO"
+        inherited = actor == "thing" and paragraph == "buyer"
+        if inherited:
+            actor = "buyer"  # "Discussion topics shall include" in the buyer's meeting
         previous_actor = actor
         if kind == "notreq":
             buyer_reason = buyer_reason or "states what is not required"
             continue
-        after = sentence[match.end() :]
         if actor == "others":
             if not _PASSIVE.match(after):
                 buyer_reason = buyer_reason or "obligation of a third party"
@@ -196,9 +279,9 @@ def classify(sentence: str) -> Statement:
         by_buyer = kind == "will" and _BY_BUYER.match(after)
         if actor == "buyer" or _BUYER_PASSIVE.search(after) or (actor == "thing" and by_buyer):
             buyer_reason = buyer_reason or (
-                "obligation or right of the buyer"
-                if actor == "buyer"
-                else "evaluation by the buyer"
+                "evaluation by the buyer"
+                if actor != "buyer" or (inherited and _BUYER_PASSIVE.search(after))
+                else "obligation or right of the buyer"
             )
             continue
         if actor == "thing" and (kind == "may" or (kind == "will" and not _PASSIVE.match(after))):
@@ -214,19 +297,27 @@ def classify(sentence: str) -> Statement:
         else:
             modality = "may"
         if best is None or _RANK[modality] > _RANK[best]:
-            best = modality
+            best, best_actor = modality, actor
     if best is None and not buyer_reason and _IMPERATIVE.match(sentence):
         best = "must"  # an instruction: "Submit the plan ...", "Please ensure ..."
         result.has_cue = result.imperative = True
+        best_actor = "contractor"
     if best is not None and re.match(r"(?i)\s*(?:no|neither|none)\b", sentence):
         result.negative = True  # "No substitutions shall be made ..."
     result.modality = best
     if best is None:
         result.excluded = buyer_reason
+    if best_actor is not None:
+        result.actor = best_actor
+    elif buyer_reason:
+        result.actor = "buyer"
+    elif not result.has_cue:
+        verb = _COPULA.search(sentence)  # "The Product Owner is the key stakeholder."
+        result.actor = _actor(sentence[: verb.start()], context, things) if verb else None
     return result
 
 
-def _actor(before: str, previous: Actor | None) -> Actor:
+def _actor(before: str, previous: Actor | None, things: AbstractSet[str] = frozenset()) -> Actor:
     """Who the cue binds, from the words before it (back to the last clause boundary)."""
     window = re.sub(r"\([^()]*\)", "", before[-200:])  # "The Contracting Officer (CO)"
     if _MODAL.search(window):
@@ -239,6 +330,8 @@ def _actor(before: str, previous: Actor | None) -> Actor:
     subject = window[ends[-1] :].strip(" \"'") if ends else window.strip(" \"'")
     if not subject and previous is not None:
         return previous
+    if _PRONOUN.fullmatch(subject):
+        return previous or "thing"  # "They will ...": whoever the sentence before was about
     for start, end in zip(reversed([0, *ends]), reversed([*cuts[1:], len(window)]), strict=True):
         # "The Contracting Officer, or duly designated COR, will": the subject before an aside
         if subject:
@@ -250,12 +343,16 @@ def _actor(before: str, previous: Actor | None) -> Actor:
         return "buyer"
     if _OTHERS.match(window.strip()):
         return "others"  # customers, users, the public: not the contractor either
+    if _BUYER_ROLE.search(subject) and not re.search(r"(?i)\bcontractor", subject):
+        return "buyer"  # "the 18F technical lead", "Government staff": the buyer's people
     if _CONTRACTOR.search(subject):
         return "contractor"
     # the head of "all modifications made for the City" is "modifications", not "City"
     subject = re.split(_PREPOSITION, subject, maxsplit=1)[0] or subject
     words = re.sub(r"'s\b", "", subject).split()
     head = " ".join(words[-4:])
+    if words and words[-1] in things:
+        return "thing"
     if _BUYER_HEAD.search(head) and not re.search(r"(?i)\b(?:data|information)\s*$", head):
         return "buyer"
     return "thing"
@@ -264,6 +361,24 @@ def _actor(before: str, previous: Actor | None) -> Actor:
 def is_lead_in(sentence: str) -> bool:
     """Whether a sentence introduces a list of items that carry its subject and modality."""
     return bool(_LEAD_IN.search(sentence))
+
+
+def refers_back(sentence: str) -> bool:
+    """Whether a sentence's subject is a pronoun ("It should be legible.")."""
+    return bool(re.match(r"(?:It|They|This|These|Those|He|She)\b", sentence))
+
+
+def states_more_than_a_pointer(lead_in: str) -> bool:
+    """Whether a lead-in states an obligation of its own beyond pointing at its list: its cue
+    is followed by at least six words before the pointer ("the following", "as follows",
+    "below", or the closing colon). "The Contractor shall provide the following:" does not;
+    "The projects should be recent and similar to the size ... are defined below" does."""
+    cue = _CUE.search(lead_in)
+    if cue is None or _POINTER.search(lead_in, 0, cue.start()):
+        return False  # "The following tasks are required to ...": the list is its subject
+    pointer = _POINTER.search(lead_in, cue.end())
+    between = lead_in[cue.end() : pointer.start() if pointer else len(lead_in)]
+    return len(re.findall(r"[A-Za-z]{2,}", between)) >= 6
 
 
 def stronger(a: Modality | None, b: Modality | None) -> Modality | None:

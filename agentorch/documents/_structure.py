@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 from agentorch.documents._blocks import Block
 
-#: "3.5", "5.5.1", "1.0", "C.3.2", "SR-4"; a trailing dot and no space before the text allowed.
+#: "3.5", "5.5.1", "1.0", "C.3.2", "C.1" (a UCF section's clause), "SR-4"; a trailing dot and no space before the text allowed.
 _DECIMAL = re.compile(
-    r"^(?P<num>(?:[A-Z]{1,2}\.)?\d{1,4}(?:\.\d{1,4})+|[A-Z]{1,4}-\d{1,4}(?:\.\d{1,4})*)"
+    r"^(?P<num>(?:[A-Z]{1,2}\.)?\d{1,4}(?:\.\d{1,4})+|[A-Z]\.\d{1,4}|[A-Z]{1,4}-\d{1,4}(?:\.\d{1,4})*)"
     r"\.?(?:\s+|(?=[A-Z\"'(]))(?P<rest>\S.*)$"
 )
 _SINGLE = re.compile(r"^(?P<num>\d{1,3})[.)](?:\s+|(?=[A-Z\"'(]))(?P<rest>\S.*)$")
@@ -161,7 +161,15 @@ def units(blocks: Iterable[Block]) -> Iterator[Unit]:
             # a paragraph after a lettered or numbered item continues that item ("6.e")
             path = [base(), *(label for _, label in items if label)]
             number = ".".join(p for p in path if p)
-            unit = Unit("text", text, block.where, section, number, section_index=section_index)
+            unit = Unit(
+                "text",
+                text,
+                block.where,
+                section,
+                number,
+                depth=block.depth,
+                section_index=section_index,
+            )
         previous_colon = rest.rstrip().endswith(":")
         previous_kind = unit.kind
         yield unit
@@ -204,8 +212,10 @@ def _style(label: str, items: list[tuple[str, str]]) -> str:
     if label.isdigit():
         return "1"
     if _ROMAN.match(label.lower()):
-        after_h = any(lab.endswith("h") for _, lab in items)
-        if len(label) > 1 or not after_h:
+        # "i" after "h" and "V" after "U" go on a lettered list
+        before = chr(ord(label.lower()) - 1) if len(label) == 1 else ""
+        after_letter = any(lab.endswith(before) for _, lab in items) if before else False
+        if len(label) > 1 or not after_letter:
             return "i"
     return "A" if label.isupper() else "a"
 

@@ -18,12 +18,16 @@ from pydantic import BaseModel, Field
 
 from agentorch.documents._blocks import Block
 from agentorch.documents._statements import (
+    Actor,
     Modality,
     classify,
+    defined_things,
     is_imperative,
     is_lead_in,
+    refers_back,
     sentences,
     split_obligations,
+    states_more_than_a_pointer,
 )
 from agentorch.documents._structure import Unit, is_child, split_title, units
 
@@ -133,8 +137,19 @@ class _Shredder:
         self.issuer = ""
         self.last_item_depth = -1
         self.last_item_leads = False
+        #: Acronyms the document defines as things ("Quality Control Plan (QCP)").
+        self.things: set[str] = set()
+        #: An indented paragraph interrupted the open list; the next unit says whether it goes on.
+        self.paused_list = False
 
     def take(self, unit: Unit) -> None:
+        if "(" in unit.text:
+            self.things.update(defined_things(unit.text))
+        if self.paused_list:
+            self.paused_list = False
+            same_list = unit.kind == "item" and unit.depth == self.last_item_depth
+            if not same_list:
+                self._close_leads()
         if not self.title and unit.kind in ("heading", "text"):
             self.title = unit.text.lstrip("#").strip()
         if not self.issuer and unit.kind == "text":
@@ -153,6 +168,11 @@ class _Shredder:
         scoped = unit.kind == "clause" and any(
             lead.clause and is_child(unit.clause, lead.clause) for lead in self.leads
         )
+        if self._indented_in_list(unit):
+            # a paragraph indented like the list's items: the list goes on if an item follows
+            self.paused_list = True
+            self._sentences(unit, unit.text, None, depth=-1)
+            return
         if not scoped:
             self._close_leads()
         self.last_item_depth = -1
@@ -165,9 +185,19 @@ class _Shredder:
             unit.title = ""
         first, leads = len(self.rows), len(self.leads)
         self._sentences(unit, body, lead, depth=-1)
-        whole = unit.title and "." in unit.clause and len(self.leads) == leads
+        whole = _names_one_requirement(unit) and len(self.leads) == leads
         if whole and len(self.rows) - first > 1:
             self._whole_clause(unit, first)
+
+    def _indented_in_list(self, unit: Unit) -> bool:
+        """A text paragraph indented as deep as the open list's items (only plain-text formats
+        show indentation), as in "- item / <indented paragraph> / - item"."""
+        return (
+            unit.kind == "text"
+            and bool(self.leads)
+            and unit.depth > 0
+            and 0 <= self.last_item_depth <= unit.depth
+        )
 
     def finish(self) -> None:
         self._close_leads()
@@ -177,8 +207,12 @@ class _Shredder:
     def _sentences(self, unit: Unit, body: str, lead: _Lead | None, depth: int) -> None:
         """Rows from the sentences of a paragraph, clause or item; a closing lead-in opens a list."""
         parts = [p for s in sentences(body) for p in split_obligations(s)]
+        context: Actor | None = None
+        paragraph: Actor | None = None
         for index, sentence in enumerate(parts):
-            statement = classify(sentence)
+            statement = classify(sentence, context, paragraph, self.things)
+            context = statement.actor or context
+            paragraph = paragraph or statement.actor
             last = index == len(parts) - 1
             if (
                 last
@@ -280,8 +314,10 @@ class _Shredder:
             self._sentences(unit, unit.text, None, depth=unit.depth)
             return
         title, body = split_title(unit.text)
-        if title and not _title_case(title):
-            body = unit.text  # "Repair equipment on request." is a task, not a run-in title
+        if title and not _title_case(title) and not _own_statement(body):
+            # "Repair equipment on request." is a task, not a run-in title; "Key personnel. The
+            # offeror shall ..." is one: a statement with its own subject and cue follows it
+            body = unit.text
         self._sentences(unit, body, lead, depth=unit.depth)
 
     @staticmethod
@@ -301,7 +337,11 @@ class _Shredder:
             not lead.used
             and lead.modality
             and lead.unit is not None
-            and (lead.alternatives or not _POINTER.search(lead.text))
+            and (
+                lead.alternatives
+                or not _POINTER.search(lead.text)
+                or states_more_than_a_pointer(lead.text)
+            )
         ):
             self._add(lead.unit, lead.text, lead.modality, lead.negative)
         if lead.used and self.leads:
@@ -369,6 +409,31 @@ class _Shredder:
                 text=text.strip(), section=unit.section, location=unit.where, reason=reason
             )
         )
+
+
+def _names_one_requirement(unit: Unit) -> bool:
+    """A numbered sub-clause with a run-in title in sentence case closed by a full stop
+    ("2.3 Configurable workflows. The Solution shall ... Proposers should ..."): the buyer
+    titled it as one requirement to answer. A title written like a heading, in capitals or
+    closed by a colon ("C.4 CONTRACTOR FURNISHED ITEMS: ..."), heads a group of obligations."""
+    title = unit.title
+    return (
+        bool(title)
+        and "." in unit.clause
+        and not title.isupper()
+        and unit.text[len(title) : len(title) + 1] == "."
+    )
+
+
+def _own_statement(text: str) -> bool:
+    """Whether ``text`` opens with a sentence that has its own subject and modal cue."""
+    first = sentences(text)[:1]
+    if not first:
+        return False
+    if refers_back(first[0]):
+        return False  # "Technician name. It should be legible.": the item's own words
+    statement = classify(first[0])
+    return statement.modality is not None and not statement.imperative
 
 
 def _title_case(title: str) -> bool:

@@ -172,15 +172,7 @@ def test_every_label_is_verbatim_text_of_its_document(doc: extraction.Document) 
 
 # --- the extractor against the targets -----------------------------------------------------------
 
-# The bundled extractor does not reach the targets yet: the `extract` work on issue 13 (items 1-2)
-# is rewriting it. Remove this xfail as soon as `python -m bench extraction` passes on every
-# document, so CI holds the targets from then on.
-_NOT_YET = pytest.mark.xfail(
-    strict=False, reason="issue 13: the extractor rewrite has not reached the targets yet"
-)
 
-
-@_NOT_YET
 @pytest.mark.parametrize("doc", DOCUMENTS, ids=lambda d: d.slug)
 def test_extraction_meets_the_targets(doc: extraction.Document) -> None:
     (s,) = extraction.evaluate([doc], extraction.bundled_extractor())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
@@ -52,10 +53,10 @@ def test_shredding_does_the_same_work_per_copy_of_a_document(
     calls = 0
     classify = requirements.classify
 
-    def counting(sentence: str) -> Statement:
+    def counting(sentence: str, *context: Any) -> Statement:
         nonlocal calls
         calls += 1
-        return classify(sentence)
+        return classify(sentence, *context)
 
     monkeypatch.setattr(requirements, "classify", counting)
     counts = []
