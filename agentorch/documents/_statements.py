@@ -9,6 +9,7 @@ is the buyer ("The Government will ...", "the COR shall inspect") or a passive e
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -139,11 +140,12 @@ _SENTENCE_END = re.compile(r"[.!?][\"')\]*_]*\s+(?=[\"'(\[*_]{0,3}[A-Z0-9])")
 _WORD_BEFORE = re.compile(r"(\S+)$")
 #: A lower-case content word, then a capitalised sentence opener: where a full stop went missing.
 _RUN_ON = re.compile(
-    r"(?<=[a-z]{2})(?<!\bby)(?<!\bto)(?<!\bof)(?<!\bfor)(?<!\bwith)(?<!\bin)(?<!\bon)"
-    r"(?<!\bat)(?<!\bfrom)(?<!\band)(?<!\bor)(?<!\bthat)(?<!\bthan)(?<!\bas)(?<!\bis)"
-    r"(?<!\bare)(?<!\bbe)(?<!\bthe)(?<!\bper)(?<!\bunder)\s+(?=(?:The|This|These|Those|All|Each"
-    r"|Every|Any|They|It|If|Please)\s)"
+    r"(?<=[a-z])\s+(?=(?:The|This|These|Those|All|Each|Every|Any|They|It|If|Please)\s)"
 )
+_LAST_WORD = re.compile(r"([a-z]+)$")
+#: Words after which a capitalised word goes on the phrase ("by The Contractor").
+_FUNCTION_WORD_LIST = "by to of for with in on at from and or that than as is are be the per under"
+_FUNCTION_WORDS = frozenset(_FUNCTION_WORD_LIST.split())
 _POINTER = re.compile(r"(?i)\b(?:the\s+following|as\s+follows|below)\b")
 #: A lead-in: ends with a colon, or announces what follows ("shall provide the following").
 _LEAD_IN = re.compile(
@@ -188,12 +190,27 @@ def sentences(text: str) -> list[str]:
 
 def _lost_full_stop(sentence: str) -> list[str]:
     """Two obligations run together where a full stop was lost ("... for previous clients The
-    summaries shall ..."): split before the capitalised opener when both sides have a cue."""
-    for match in _RUN_ON.finditer(sentence):
-        left, right = sentence[: match.start()], sentence[match.end() :]
-        if _CUE.search(left) and _CUE.search(right):
-            return [left.strip(), *_lost_full_stop(right.strip())]
-    return [sentence]
+    summaries shall ..."): split before the capitalised opener when both sides have a cue.
+    Linear: the cues are found once."""
+    runs = list(_RUN_ON.finditer(sentence))
+    if not runs:
+        return [sentence]
+    cues = [m.start() for m in _CUE.finditer(sentence)]
+    if len(cues) < 2:
+        return [sentence]
+    out: list[str] = []
+    start = 0
+    for match in runs:
+        cut = match.start()
+        before = _LAST_WORD.search(sentence, max(0, cut - 20), cut)
+        if before is None or len(before.group(1)) < 2 or before.group(1) in _FUNCTION_WORDS:
+            continue
+        first_after_start = bisect_left(cues, start)
+        if first_after_start < len(cues) and cues[first_after_start] < cut and cues[-1] >= cut:
+            out.append(sentence[start:cut].strip())
+            start = match.end()
+    out.append(sentence[start:].strip())
+    return out
 
 
 def split_obligations(sentence: str) -> list[str]:
@@ -254,7 +271,7 @@ def classify(
             and re.match(r"(?i)should\s+(?:the|a|an|any|it|there)\b", sentence[start:])
         ):
             continue  # "Should the Contractor be terminated, ..." is a condition
-        if _RELATIVE.search(sentence[:start]):
+        if _RELATIVE.search(sentence, max(0, start - 40), start):
             continue  # "space ... which will be used": a relative clause inside a noun phrase
         result.has_cue = True
         actor = _actor(sentence[:start], previous_actor, things)

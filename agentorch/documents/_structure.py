@@ -73,6 +73,7 @@ def units(blocks: Iterable[Block]) -> Iterator[Unit]:
     table = 0
     previous_colon = False
     previous_kind = ""
+    title_clause = False  # the open clause is only a title: "5. Special Instructions."
 
     def base() -> str:
         if clause:
@@ -92,7 +93,7 @@ def units(blocks: Iterable[Block]) -> Iterator[Unit]:
             while headings and headings[-1][0] >= level:
                 headings.pop()
             headings.append((level, number))
-            clause, items = "", []
+            clause, items, title_clause = "", [], False
             section, section_index = body, section_index + 1
             previous_colon, previous_kind = False, "heading"
             yield Unit(
@@ -124,9 +125,21 @@ def units(blocks: Iterable[Block]) -> Iterator[Unit]:
             )
             continue
         header = []
-        kind, number, rest, style, labels = _classify(text, previous_colon, previous_kind, items)
+        # "1. ..." right under the heading "7 Security" (or a clause that is only a title,
+        # "5. Special Instructions.") is item 7.1 of it, not clause 1
+        if title_clause and _next_number(text, clause):
+            # "6. ..." after the items of "5. Special Instructions." is the next clause
+            kind, number, rest, style, labels = _classify(text, False, "", [])
+        else:
+            under_heading = title_clause or (
+                not clause and bool(headings) and bool(headings[-1][1])
+            )
+            kind, number, rest, style, labels = _classify(
+                text, previous_colon or under_heading, previous_kind, items
+            )
         if kind == "clause":
             clause, items = number, []
+            title_clause = "." not in number and _bare_title(rest)
             printings[number] = printings.get(number, 0) + 1
             title, _ = split_title(rest)
             unit = Unit(
@@ -218,6 +231,18 @@ def _style(label: str, items: list[tuple[str, str]]) -> str:
         if len(label) > 1 or not after_letter:
             return "i"
     return "A" if label.isupper() else "a"
+
+
+def _next_number(text: str, clause: str) -> bool:
+    """Whether ``text`` opens with the number after ``clause`` ("6. ..." after clause 5)."""
+    match = _SINGLE.match(text)
+    return match is not None and clause.isdigit() and int(match.group("num")) == int(clause) + 1
+
+
+def _bare_title(text: str) -> bool:
+    """A clause's text that is only its title ("Special Instructions.")."""
+    words = text.split()
+    return 0 < len(words) <= 8 and not _CUE_WORD.search(text) and not re.search(r"[.:]\s+\S", text)
 
 
 def _looks_like_title(text: str) -> bool:

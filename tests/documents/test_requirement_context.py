@@ -146,3 +146,14 @@ def test_a_paragraph_indented_inside_a_list_does_not_end_it() -> None:
         ("Letters of intent shall be signed by key personnel.", ""),
         ("A description of any teaming arrangements.", "At a minimum, provide:"),
     ]
+
+
+def test_numbered_paragraphs_under_a_numbered_heading_or_title_clause_are_its_items() -> None:
+    text = (
+        "# 7 Security\n\n1. The Contractor shall badge all staff.\n\n"
+        "2. The Contractor shall return badges.\n\n"
+        "# Instructions\n\n5. Special Instructions.\n\n"
+        "1. Quotes must be valid for 60 days.\n\n"
+        "6. Evaluation. The offeror shall attend an oral presentation.\n"
+    )
+    assert [i for i, _, _ in rows(text)] == ["R-7.1", "R-7.2", "R-5.1", "R-6"]
