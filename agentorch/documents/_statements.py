@@ -116,6 +116,10 @@ _DONE_BY_BUYER = re.compile(
     r"(?i)^\s*(?:also\s+)?be\s+(?:\w+ly\s+)?\w+(?:ed|en)(?:\s+and\s+\w+(?:ed|en))?,?\s+by\s+the"
     r"\s+(?:government|contracting\s+officer|cor|co|cotr|city|county|agency|department)\b"
 )
+#: A compound subject that names the contractor: "The contractor and government may ...".
+_WITH_CONTRACTOR = re.compile(
+    r"(?i)^\s*(?:the\s+)?contractor\s+(?:and|or)\s+(?:the\s+)?\w+(?:\s+\w+)?\s*$"
+)
 _PRONOUN = re.compile(r"(?i)(?:they|it|this|he|she|he\s+or\s+she|these|those)")
 #: "The 18F technical lead", "Government staff": a role of the buyer's organisation.
 _BUYER_ROLE = re.compile(
@@ -129,7 +133,7 @@ _PREPOSITION = re.compile(
     r"|regarding|concerning|about|per)\b"
 )
 _ABBREVIATION_WORDS = (
-    "e.g i.e etc no nos sec secs vs inc co corp ltd mr mrs ms dr st approx art para paras fig ref "
+    "e.g i.e no nos sec secs vs inc co corp ltd mr mrs ms dr st approx art para paras fig ref "
     "rev vol ch pt dept jan feb mar apr jun jul aug sep sept oct nov dec p pp u.s u.s.c c.f.r cf "
     "al"
 )
@@ -146,7 +150,10 @@ _LAST_WORD = re.compile(r"([a-z]+)$")
 #: Words after which a capitalised word goes on the phrase ("by The Contractor").
 _FUNCTION_WORD_LIST = "by to of for with in on at from and or that than as is are be the per under"
 _FUNCTION_WORDS = frozenset(_FUNCTION_WORD_LIST.split())
-_POINTER = re.compile(r"(?i)\b(?:the\s+following|as\s+follows|below)\b")
+_POINTER = re.compile(
+    r"(?i)\b(?:the\s+following|as\s+follows|below)\b"
+    r"|\b(?:including|includes?|such\s+as)(?:,?\s+but\s+not\s+limited\s+to)?\W*$"
+)
 #: A lead-in: ends with a colon, or announces what follows ("shall provide the following").
 _LEAD_IN = re.compile(
     r"(?::\s*$|\b(?:the\s+following|as\s+follows)\b(?![^:]*:\s*\S)|\bbelow\W*$)", re.I
@@ -349,6 +356,8 @@ def _actor(before: str, previous: Actor | None, things: AbstractSet[str] = froze
         return previous
     if _PRONOUN.fullmatch(subject):
         return previous or "thing"  # "They will ...": whoever the sentence before was about
+    if _WITH_CONTRACTOR.search(window):
+        return "contractor"  # "The contractor and government may mutually agree ..."
     for start, end in zip(reversed([0, *ends]), reversed([*cuts[1:], len(window)]), strict=True):
         # "The Contracting Officer, or duly designated COR, will": the subject before an aside
         if subject:
@@ -385,17 +394,23 @@ def refers_back(sentence: str) -> bool:
     return bool(re.match(r"(?:It|They|This|These|Those|He|She)\b", sentence))
 
 
-def states_more_than_a_pointer(lead_in: str) -> bool:
-    """Whether a lead-in states an obligation of its own beyond pointing at its list: its cue
-    is followed by at least six words before the pointer ("the following", "as follows",
-    "below", or the closing colon). "The Contractor shall provide the following:" does not;
-    "The projects should be recent and similar to the size ... are defined below" does."""
+def states_more_than_a_pointer(lead_in: str, *, list_came: bool = False) -> bool:
+    """Whether a lead-in states an obligation of its own beyond pointing at its list.
+
+    Without its list, when its cue is followed by six words or more before the pointer ("the
+    following", "as follows", "below", or the closing colon): "The projects should be recent
+    and similar to the size ... are defined below", not "shall provide the following:". With
+    its list, when it states it in a clause of its own ("All employees must be able to speak
+    English, and shall also receive training as follows:") or has no pointer at all ("the
+    Contractor shall assign the personnel named in its quotation to perform this order:")."""
     cue = _CUE.search(lead_in)
     if cue is None or _POINTER.search(lead_in, 0, cue.start()):
         return False  # "The following tasks are required to ...": the list is its subject
     pointer = _POINTER.search(lead_in, cue.end())
-    between = lead_in[cue.end() : pointer.start() if pointer else len(lead_in)]
-    return len(re.findall(r"[A-Za-z]{2,}", between)) >= 6
+    end = pointer.start() if pointer else len(lead_in)
+    if list_came and pointer is not None:
+        return _CUE.search(lead_in, cue.end(), end) is not None
+    return len(re.findall(r"[A-Za-z]{2,}", lead_in[cue.end() : end])) >= 6
 
 
 def stronger(a: Modality | None, b: Modality | None) -> Modality | None:

@@ -88,6 +88,8 @@ class _Lead:
     unit: Unit | None = None
     #: The items only complete the lead-in's sentence ("with respect to: 1. ..., or 2. ...").
     alternatives: bool = False
+    #: The lead-in states an obligation of its own and is a requirement itself.
+    stated: bool = False
 
 
 @dataclass(slots=True)
@@ -249,6 +251,11 @@ class _Shredder:
                     self.last_item_leads = True
                 if statement.excluded:
                     self._exclude(unit, sentence, statement.excluded)
+                elif statement.modality and states_more_than_a_pointer(sentence, list_came=True):
+                    # "All employees must be able to speak English, and shall also receive
+                    # training as follows:": an obligation of its own besides its list
+                    self.leads[-1].stated = True
+                    self._add(unit, sentence, statement.modality, statement.negative)
                 continue
             if lead is not None and unit.kind != "text":
                 lead.used = True
@@ -335,6 +342,7 @@ class _Shredder:
         # stays a pointer; one with substance of its own is a requirement
         if (
             not lead.used
+            and not lead.stated
             and lead.modality
             and lead.unit is not None
             and (

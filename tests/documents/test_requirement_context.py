@@ -157,3 +157,30 @@ def test_numbered_paragraphs_under_a_numbered_heading_or_title_clause_are_its_it
         "6. Evaluation. The offeror shall attend an oral presentation.\n"
     )
     assert [i for i, _, _ in rows(text)] == ["R-7.1", "R-7.2", "R-5.1", "R-6"]
+
+
+def test_a_lead_in_stating_its_own_obligation_is_a_row_beside_its_items() -> None:
+    text = (
+        "All employees must be able to speak English, and shall also receive training as "
+        "follows:\n\n1. The Contractor shall train staff on the fire alarm.\n\n"
+        "The Contractor shall work with the agency teams to ensure that the system is "
+        "compliant with policies, including:\n\n- FISMA\n- NIST SP 800-53\n"
+    )
+    assert [t for _, _, t in rows(text)] == [
+        "All employees must be able to speak English, and shall also receive training as follows:",
+        "The Contractor shall train staff on the fire alarm.",
+        "FISMA",
+        "NIST SP 800-53",
+    ]
+
+
+def test_a_compound_subject_with_the_contractor_and_etc_ending_a_sentence() -> None:
+    text = (
+        "The contractor and government may mutually agree to alter sprint length. "
+        "Floors shall be free of staples, string, etc. Floors shall present a high luster.\n"
+    )
+    assert [(m, t) for _, m, t in rows(text)] == [
+        ("may", "The contractor and government may mutually agree to alter sprint length."),
+        ("must", "Floors shall be free of staples, string, etc."),
+        ("must", "Floors shall present a high luster."),
+    ]
