@@ -1,0 +1,515 @@
+"""Runs the code blocks of the project's Markdown pages, offline, so no example can rot.
+
+The pages are README.md and docs/**/*.md. Sybil finds the fenced blocks and the markers (in
+indented blocks too: lists, admonitions, content tabs); this module decides what each block is
+and runs it. The rules for whoever writes a page are in tests/docs/README.md.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import inspect
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import textwrap
+import tomllib
+import traceback
+import types
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sybil import Document, Example, Region
+from sybil.parsers.markdown.lexers import DirectiveInHTMLCommentLexer, RawFencedCodeBlockLexer
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+PYTHON, SHELL, CONFIG, CONSOLE = "python", "shell", "config", "console"
+#: A block's language (the first word of its info string) and what it is.
+KINDS = {
+    "python": PYTHON,
+    "py": PYTHON,
+    "bash": SHELL,
+    "sh": SHELL,
+    "shell": SHELL,
+    "toml": CONFIG,
+    "yaml": CONFIG,
+    "yml": CONFIG,
+    "console": CONSOLE,
+}
+#: A first line naming a relative file (``# agents/pricing.py``): the block is that file.
+FILE_HEADER = re.compile(r"^#\s*(?P<path>[\w.-]+(?:/[\w.-]+)*\.\w+)\s*$")
+#: ``agentorch run examples/rfp   # exit 6: not submitted``: that command's exit code (the first
+#: ``exit N`` in the line's comment).
+EXIT_COMMENT = re.compile(r"\s#[^#\n]*?\bexit\s+(?P<code>\d+)\b")
+SHELL_TIMEOUT = 300
+#: Shell blocks cannot reach the internet by accident: proxies that refuse, pip without an index.
+OFFLINE = {
+    **{
+        name: "http://127.0.0.1:9"
+        for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY")
+    },
+    "no_proxy": "127.0.0.1,localhost",
+    "NO_PROXY": "127.0.0.1,localhost",
+    "PIP_NO_INDEX": "1",
+}
+MARKER_ARGS = re.compile(r"(?P<name>skip|provider|postgres)\b\s*(?P<reason>.*?)\s*$")
+
+
+class DocsError(AssertionError):
+    """A block failed: the message starts with ``page:line``."""
+
+
+@dataclass
+class Block:
+    """One fenced block: its language, text and first line of text in the page."""
+
+    language: str
+    kind: str | None
+    source: str
+    line: int
+    hidden: bool = False  # an ``invisible-code-block`` (setup the reader does not see)
+
+    @property
+    def file(self) -> str | None:
+        first = self.source.split("\n", 1)[0]
+        match = FILE_HEADER.match(first) if self.kind in (PYTHON, CONFIG, SHELL) else None
+        return match.group("path") if match else None
+
+
+@dataclass
+class Marker:
+    name: str
+    reason: str
+    line: int
+
+
+# --- parsing --------------------------------------------------------------------------------------
+
+
+def parse_page(path: Path) -> Document:
+    """The page's blocks and markers as Sybil examples, in page order (a block inside another
+    block, e.g. Markdown shown in a ````markdown fence, is part of that block)."""
+    document = Document(path.read_text(encoding="utf-8"), str(path))
+    fences = RawFencedCodeBlockLexer(
+        info_pattern=re.compile(r"(?P<info>[^\n]*)$\n", re.MULTILINE),
+        mapping={"info": "info", "source": "source"},
+    )
+    markers = DirectiveInHTMLCommentLexer(directive="docs-test", arguments=".*?")
+    hidden = DirectiveInHTMLCommentLexer(directive="invisible-code-block", arguments="python")
+    regions: list[Region] = []
+    for region in fences(document):
+        info = str(region.lexemes["info"]).strip()
+        language = info.split()[0].lower() if info else ""
+        source = str(region.lexemes["source"])
+        line = document.text.count("\n", 0, region.start) + 2
+        region.parsed = Block(language, KINDS.get(language), source, line)
+        region.evaluator = evaluate_block
+        regions.append(region)
+    for region in hidden(document):
+        line = document.text.count("\n", 0, region.start) + 2
+        region.parsed = Block(PYTHON, PYTHON, str(region.lexemes["source"]), line, hidden=True)
+        region.evaluator = evaluate_block
+        regions.append(region)
+    for region in markers(document):
+        line = document.text.count("\n", 0, region.start) + 1
+        match = MARKER_ARGS.match(str(region.lexemes["arguments"]))
+        if match is None:
+            raise DocsError(
+                f"{relative(path)}:{line}: unknown docs-test marker "
+                f"{region.lexemes['arguments']!r} (skip REASON, provider or postgres)"
+            )
+        region.parsed = Marker(match["name"], match["reason"], line)
+        region.evaluator = evaluate_marker
+        regions.append(region)
+    end = -1
+    for region in sorted(regions, key=lambda r: (r.start, -r.end)):
+        if region.start >= end:
+            document.add(region)
+            end = region.end
+    return document
+
+
+def code_examples(document: Document) -> list[Example]:
+    """The examples a test is made for: visible blocks that are code (not output, not markers)."""
+    return [
+        example
+        for example in document.examples()
+        if isinstance(example.region.parsed, Block)
+        and example.region.parsed.kind is not None
+        and not example.region.parsed.hidden
+    ]
+
+
+def relative(path: Path | str) -> str:
+    try:
+        return Path(path).resolve().relative_to(ROOT).as_posix()
+    except ValueError:
+        return str(path)
+
+
+# --- a page while it runs -------------------------------------------------------------------------
+
+
+@dataclass
+class Page:
+    """A page's run: its scratch folder, Python namespace, event loop and markers in force."""
+
+    path: Path
+    folder: Path
+    services: Services
+    module: types.ModuleType = field(init=False)
+    loop: asyncio.AbstractEventLoop = field(init=False)
+    skip_next: Marker | None = None
+    provider: bool = False
+    postgres_url: str | None = None
+    done: int = 0  # examples evaluated so far
+    failed_at: str | None = None  # the last block that failed
+
+    def __post_init__(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(ROOT / "examples", self.folder / "examples", dirs_exist_ok=True)
+        name = "docs_page_" + re.sub(r"\W", "_", relative(self.path))
+        self.module = types.ModuleType(name)
+        self.module.__file__ = str(self.folder / "page.py")
+        self.loop = asyncio.new_event_loop()
+
+    @property
+    def name(self) -> str:
+        return relative(self.path)
+
+    def env(self) -> dict[str, str]:
+        """The environment of the page's commands and Python blocks (changes it makes to it)."""
+        env = {"PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+        if self.provider:
+            env.update(self.services.provider_env())
+        return env
+
+    def close(self) -> None:
+        loop = self.loop
+        if not loop.is_closed():
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+        sys.modules.pop(self.module.__name__, None)
+        for name, module in list(sys.modules.items()):
+            if str(getattr(module, "__file__", "") or "").startswith(str(self.folder)):
+                del sys.modules[name]
+
+
+class Services:
+    """What pages may ask for, started once per session on first use."""
+
+    def __init__(self, getfixturevalue: Callable[[str], Any]) -> None:
+        self.getfixturevalue = getfixturevalue
+        self._provider: Any = None
+
+    def provider_env(self) -> dict[str, str]:
+        from docs_provider import ProviderServer  # the local OpenAI/Anthropic-compatible server
+
+        if self._provider is None:
+            self._provider = ProviderServer().start()
+        return self._provider.env()
+
+    def postgres_url(self) -> str:
+        return str(self.getfixturevalue("pg_server").fresh_url("docs"))
+
+    def close(self) -> None:
+        if self._provider is not None:
+            self._provider.stop()
+
+
+def open_page(path: Path, folder: Path, services: Services) -> tuple[Page, Document]:
+    document = parse_page(path)
+    page = Page(path, folder, services)
+    document.namespace = page.module.__dict__
+    document.namespace["__docs_page__"] = page
+    return page, document
+
+
+def run_until(page: Page, document: Document, line: int) -> None:
+    """Evaluate the page's examples up to the block at ``line`` (earlier ones first, once each)."""
+    examples = list(document.examples())
+    for example in examples[page.done :]:
+        parsed = example.region.parsed
+        if isinstance(parsed, Block | Marker) and parsed.line > line:
+            break
+        page.done += 1
+        try:
+            example.evaluate()
+        except DocsError as exc:
+            earlier, page.failed_at = page.failed_at, f"{page.name}:{parsed.line}"
+            if earlier is not None:
+                raise DocsError(
+                    f"{exc}\n(an earlier block of this page failed: {earlier})"
+                ) from None
+            raise
+
+
+def evaluate_marker(example: Example) -> None:
+    page: Page = example.namespace["__docs_page__"]
+    marker: Marker = example.region.parsed
+    if marker.name == "skip":
+        if not marker.reason:
+            raise DocsError(f"{page.name}:{marker.line}: 'docs-test: skip' needs a reason")
+        page.skip_next = marker
+    elif marker.name == "provider":
+        page.provider = True
+    elif marker.name == "postgres" and page.postgres_url is None:
+        page.postgres_url = page.services.postgres_url()
+
+
+def evaluate_block(example: Example) -> None:
+    page: Page = example.namespace["__docs_page__"]
+    block: Block = example.region.parsed
+    if block.kind is None:  # output, or a language not run
+        return
+    where = f"{page.name}:{block.line}"
+    skip, page.skip_next = page.skip_next, None
+    source = block.source
+    if page.postgres_url is not None:
+        source = re.sub(r"postgres(?:ql)?://[^\s\"'`]+", page.postgres_url, source)
+    check_statically(block, source, where)
+    if skip is not None or block.kind == CONSOLE:
+        return
+    if block.kind == SHELL and installs_packages(source):
+        raise DocsError(
+            f"{where}: installs packages (never in the test run): mark it "
+            "<!-- docs-test: skip REASON --> (its extras are still checked)"
+        )
+    if block.file is not None:
+        write_file(page, block.file, source, where)
+    elif block.kind == PYTHON:
+        run_python(page, source, block.line, where)
+    elif block.kind == SHELL:
+        run_shell(page, source, block.line, where)
+
+
+# --- checks every block gets, run or not ----------------------------------------------------------
+
+
+def check_statically(block: Block, source: str, where: str) -> None:
+    if block.kind == PYTHON:
+        try:
+            code = compile(source, where, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+        except SyntaxError as exc:
+            raise DocsError(f"{where}: not valid Python: {exc}") from None
+        del code
+        check_imports(source, where)
+    elif block.kind == SHELL:
+        check_shell(source, where)
+    elif block.kind == CONFIG and block.file is None:
+        check_config(block.language, source, where)
+    elif block.kind == CONSOLE:  # a session shown with its output: its `$ ` commands are checked
+        prompts = [line[2:] for line in source.splitlines() if line.startswith("$ ")]
+        check_shell("\n".join(prompts), where)
+
+
+def check_imports(source: str, where: str) -> None:
+    """``from agentorch... import name`` names something that exists."""
+    import importlib
+
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("agentorch"):
+            module = importlib.import_module(node.module or "")
+            for alias in node.names:
+                if alias.name != "*" and not hasattr(module, alias.name):
+                    try:
+                        importlib.import_module(f"{node.module}.{alias.name}")
+                    except ImportError:
+                        raise DocsError(f"{where}: {node.module} has no {alias.name!r}") from None
+
+
+def check_config(language: str, source: str, where: str) -> None:
+    try:
+        if language == "toml":
+            tomllib.loads(source)
+        elif language in ("yaml", "yml"):
+            yaml.safe_load(source)
+    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
+        raise DocsError(f"{where}: the {language} does not parse: {exc}") from None
+
+
+def logical_lines(source: str) -> Iterator[tuple[int, int, str]]:
+    """(first line index, last line index, text) of each command, ``\\``-continued lines joined."""
+    lines = source.splitlines()
+    i = 0
+    while i < len(lines):
+        start, text = i, lines[i]
+        while text.endswith("\\") and i + 1 < len(lines):
+            i += 1
+            text = text[:-1] + " " + lines[i]
+        yield start, i, text
+        i += 1
+
+
+def commands(text: str) -> Iterator[list[str]]:
+    """The simple commands of one shell line, as words (``a && b | c`` gives three)."""
+    try:
+        lexer = shlex.shlex(text, posix=True, punctuation_chars=";&|()")
+        lexer.whitespace_split = True
+        lexer.commenters = "#"
+        words = list(lexer)
+    except ValueError:
+        return
+    current: list[str] = []
+    for word in words:
+        if word and set(word) <= set(";&|()"):
+            if current:
+                yield current
+            current = []
+        else:
+            current.append(word)
+    if current:
+        yield current
+
+
+def check_shell(source: str, where: str) -> None:
+    """bash can parse it; ``agentorch`` commands use commands and options that exist;
+    ``pip install`` names extras that pyproject.toml declares."""
+    syntax = subprocess.run(["bash", "-n"], input=source, capture_output=True, text=True)
+    if syntax.returncode != 0:
+        raise DocsError(f"{where}: not valid bash: {syntax.stderr.strip()}")
+    for _, _, text in logical_lines(source):
+        for words in commands(text):
+            program = Path(words[0]).name
+            if program == "agentorch":
+                check_cli(words[1:], where)
+            elif program in ("pip", "pip3") or words[:3] == ["python", "-m", "pip"]:
+                check_pip(words, where)
+
+
+def installs_packages(source: str) -> bool:
+    for _, _, text in logical_lines(source):
+        for words in commands(text):
+            if Path(words[0]).name in ("pip", "pip3", "uv") and "install" in words[1:3]:
+                return True
+            if words[1:4] == ["-m", "pip", "install"]:
+                return True
+    return False
+
+
+def check_cli(args: list[str], where: str) -> None:
+    import typer
+
+    from agentorch.cli.app import app
+
+    command: Any = typer.main.get_command(app)  # typer's own click types (not click's)
+    path = ["agentorch"]
+    rest = list(args)
+    while hasattr(command, "get_command") and rest and not rest[0].startswith("-"):
+        sub = command.get_command(command.context_class(command), rest[0])
+        if sub is None:
+            raise DocsError(f"{where}: '{' '.join(path)}' has no command {rest[0]!r}")
+        path.append(rest.pop(0))
+        command = sub
+    known = {"--help", "-h"}
+    for param in command.params:
+        known.update(getattr(param, "opts", []))
+        known.update(getattr(param, "secondary_opts", []))
+    for word in rest:
+        if word.startswith("-") and word != "-" and word.split("=", 1)[0] not in known:
+            raise DocsError(f"{where}: '{' '.join(path)}' has no option {word.split('=', 1)[0]}")
+
+
+def check_pip(words: list[str], where: str) -> None:
+    extras = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    )
+    for word in words:
+        match = re.fullmatch(r"(agentorch|\.)\[(?P<extras>[\w,\s-]+)\]", word)
+        if match:
+            for extra in (e.strip() for e in match["extras"].split(",")):
+                if extra not in extras:
+                    raise DocsError(f"{where}: pyproject.toml declares no extra {extra!r}")
+
+
+# --- running --------------------------------------------------------------------------------------
+
+
+def write_file(page: Page, name: str, source: str, where: str) -> None:
+    target = (page.folder / name).resolve()
+    if not target.is_relative_to(page.folder.resolve()):
+        raise DocsError(f"{where}: {name} is outside the page's folder")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(source, encoding="utf-8")
+
+
+def run_python(page: Page, source: str, line: int, where: str) -> None:
+    """Run in the page's namespace, in its folder; top-level ``await`` runs on the page's loop."""
+    padded = "\n" * (line - 1) + source  # tracebacks point at the page's own lines
+    code = compile(
+        padded, str(page.path), "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True
+    )
+    namespace = page.module.__dict__
+    saved_cwd, saved_path = os.getcwd(), list(sys.path)
+    saved_env = {key: os.environ.get(key) for key in page.env()}
+    sys.modules[page.module.__name__] = page.module
+    os.environ.update(page.env())
+    os.chdir(page.folder)
+    sys.path.insert(0, str(page.folder))
+    try:
+        result = eval(code, namespace)
+        if inspect.iscoroutine(result):
+            page.loop.run_until_complete(result)
+    except Exception as exc:
+        frames = traceback.format_exception(exc)
+        raise DocsError(f"{where}: the Python block failed:\n{''.join(frames)}") from None
+    finally:
+        os.chdir(saved_cwd)
+        sys.path[:] = saved_path
+        for key, value in saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+PREAMBLE = textwrap.dedent(
+    """\
+    set -eo pipefail
+    __newest_run() { "$DOCS_PYTHON" -c 'import os; from agentorch.store import open_store; s = open_store(os.environ.get("AGENTORCH_STORE") or "sqlite:///runs.db"); r = s.list_runs(limit=1); s.close(); print(r[0].run_id if r else "no-run-yet")'; }
+    __expect() { if [ "$1" -ne "$2" ]; then echo "line $3: exit code $1, the page says $2" >&2; exit 97; fi; }
+    trap 'echo "line $((LINENO - __OFFSET)): exit code $?" >&2' ERR
+    """
+)
+
+
+def shell_script(source: str, line: int) -> str:
+    """The block as bash runs it: same line numbers, ``# exit N`` checked, RUN_ID resolved."""
+    lines = source.splitlines()
+    for first, last, text in logical_lines(source):
+        if "RUN_ID" in text:
+            for i in range(first, last + 1):
+                lines[i] = re.sub(r"\bRUN_ID\b", '"$(__newest_run)"', lines[i])
+        match = EXIT_COMMENT.search(lines[last])
+        if match and not lines[last].lstrip().startswith("#"):
+            check = f" || __rc=$?; __expect $__rc {match['code']} {line + last}"
+            lines[last] = lines[last][: match.start()] + check
+            lines[first] = "__rc=0; " + lines[first]
+    offset = PREAMBLE.count("\n") + 2 - line  # LINENO of the block's first line is the page's
+    return PREAMBLE + f"__OFFSET={offset}\n" + "\n".join(lines) + "\n"
+
+
+def run_shell(page: Page, source: str, line: int, where: str) -> None:
+    env = {**os.environ, **page.env(), **OFFLINE, "DOCS_PYTHON": sys.executable}
+    env.pop("AGENTORCH_STORE", None)
+    script = shell_script(source, line)
+    run = subprocess.run(
+        ["bash", "-c", script],
+        cwd=page.folder,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=SHELL_TIMEOUT,
+    )
+    if run.returncode != 0:
+        tail = "\n".join((run.stdout + run.stderr).strip().splitlines()[-40:])
+        raise DocsError(f"{where}: the shell block failed (exit code {run.returncode}):\n{tail}")
