@@ -55,6 +55,8 @@ _EXPORTS: dict[str, str] = {
     # store and events
     "open_store": "agentorch.store",
     "EventBus": "agentorch.events.bus",
+    # process settings
+    "tune_gc": "agentorch.tuning",
     # errors
     "AgentOrchError": "agentorch.errors",
     "UserError": "agentorch.errors",
@@ -127,6 +129,7 @@ __all__ = [
     "infer_model",
     "open_store",
     "tool",
+    "tune_gc",
 ]
 
 
@@ -187,4 +190,5 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from agentorch.supervisor import Supervisor
     from agentorch.tools.base import Tool, ToolContext, tool
     from agentorch.tools.registry import ToolRegistry
+    from agentorch.tuning import tune_gc
     from agentorch.workflow import Workflow

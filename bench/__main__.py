@@ -21,6 +21,7 @@ from bench._env import ROOT, isolate
 #: Standalone measures: ``python -m bench NAME [args]`` runs ``bench.<module>.main(args)``.
 SUBCOMMANDS = {
     "plan-scaling": "bench.plan_scaling",
+    "run-scaling": "bench.run_scaling",
     "extraction": "bench.extraction",
     "commitments": "bench.commitments_score",
     "extraction-speed": "bench.extraction_speed",
@@ -54,8 +55,14 @@ def machine() -> dict[str, Any]:
 def collect(quick: bool, only: list[str], frameworks: list[str], log: Any) -> dict[str, Any]:
     """Run the chosen measures; a framework that fails is reported and left out, not fatal."""
     from bench import context, measures, profile, report, startup
+    from bench.measures import SPECIALISTS, _processes
 
-    r: dict[str, Any] = {"quick": quick, "notes": []}
+    r: dict[str, Any] = {
+        "quick": quick,
+        "notes": [],
+        "workload": {"specialists": SPECIALISTS},
+        "processes": _processes(quick),
+    }
     per_framework = {
         "overhead": measures.overhead,
         "fanout": measures.fanout,
@@ -160,12 +167,14 @@ def main(argv: list[str] | None = None) -> int:
         log(f"not installed, skipped: {', '.join(missing)} (pip install -e '.[bench]')")
     out, chart_path = Path(args.out).resolve(), Path(args.chart).resolve()
     cwd = os.getcwd()
+    load_start = list(os.getloadavg())
     with tempfile.TemporaryDirectory() as tmp:
         os.chdir(tmp)  # nothing in the caller's cwd may shadow an import, and runs write here
         try:
             results = collect(args.quick, list(args.only or MEASURES), chosen, log)
         finally:
             os.chdir(cwd)
+    results["load_avg_start"], results["load_avg_end"] = load_start, list(os.getloadavg())
     results["command"] = "python -m bench " + shlex.join(_portable(args_in))
     results["command"] = results["command"].strip()
     results["machine"] = machine()

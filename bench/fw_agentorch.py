@@ -81,6 +81,7 @@ def build(n: int, latency: float, *, with_tools: bool = True, store: Any = None)
     scenario.run = run
     if store is not None and sup.store is not None:
         scenario.close = sup.store.close
+        scenario.store = sup.store
     return scenario
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 TASK = "Prepare the quarterly vendor review."
 FINAL = "Final answer: all specialists reported."
@@ -57,6 +58,8 @@ class Scenario:
     counts: Counts = field(default_factory=Counts)
     #: Per-framework extra shutdown (e.g. closing a store).
     close: Callable[[], None] | None = None
+    #: The store the runs are checkpointed to (agentorch with a store only).
+    store: Any = None
 
 
 def check(scenario: Scenario, n: int, with_tools: bool, runs: int) -> None:

@@ -1,0 +1,92 @@
+"""The durability and concurrent-runs measure: it measures healthy runs only, and its report says
+what it measured (no figure in it is a constant)."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bench import run_scaling
+from bench._sections import write_section
+from bench.measures import store_health
+
+
+@pytest.fixture
+def gc_restored() -> Iterator[None]:
+    """The measure tunes the collector as the agentorch command does: undo it for the session."""
+    thresholds = gc.get_threshold()
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*thresholds)
+
+
+def test_tune_gc_freezes_and_raises_the_young_threshold(gc_restored: None) -> None:
+    import agentorch
+
+    before = gc.get_freeze_count()
+    agentorch.tune_gc(young=12_345)
+    assert gc.get_threshold()[0] == 12_345
+    assert gc.get_freeze_count() >= before
+
+
+def test_one_process_of_each_measure_checks_its_runs(gc_restored: None) -> None:
+    cost = run_scaling.one_cost(1)
+    assert cost["plain_ms"] > 0 and cost["durable_ms"] > 0
+    assert cost["transactions"] > 0 and cost["statements"] > cost["transactions"]
+    row = run_scaling.one_concurrent(3, durable=True)
+    assert row["runs"] == 3 and row["cpu_ms_per_run"] > 0
+
+
+def test_a_store_missing_a_run_or_holding_a_failed_one_is_refused() -> None:
+    from agentorch.store import RunRecord, open_store
+
+    store = open_store(":memory:")
+    try:
+        store.create_run(RunRecord(run_id="r1", task="t", status="succeeded"))
+        with pytest.raises(AssertionError, match="holds 1 runs"):
+            store_health(store, 2)
+        store.create_run(RunRecord(run_id="r2", task="t", status="failed"))
+        with pytest.raises(AssertionError, match="r2"):
+            store_health(store, 2)
+    finally:
+        store.close()
+
+
+def test_the_section_is_rendered_from_the_results(tmp_path: Path) -> None:
+    result = {
+        "load_avg_start": [1.5, 2.0, 2.5],
+        "load_avg_end": [3.0, 2.0, 1.0],
+        "cost": {
+            "plain_ms": 2.0,
+            "durable_ms": 5.0,
+            "ratio": 2.5,
+            "statements": 300,
+            "transactions": 48,
+            "processes": 3,
+        },
+        "cost_met": False,
+        "concurrent": [
+            {"runs": n, "durable": d, "cpu_ms_per_run": c, "wall_s": 1.0, "kb_per_run": 90}
+            for n, d, c in (
+                (100, False, 2.0),
+                (100, True, 5.0),
+                (2000, False, 2.2),
+                (2000, True, 6.5),
+            )
+        ],
+        "flat": {"plain": 1.1, "durable": 1.3},
+        "flat_met": {"plain": True, "durable": False},
+        "sizes": [100, 2000],
+    }
+    text = run_scaling.render(result)
+    assert "**2.50x** (target <= 2x): **MISSED**" in text
+    assert "1.50 2.00 2.50" in text and "| 2,000 | SQLite | 6.50 |" in text
+    assert "plain: CPU per run at 2,000 runs is 1.10x that at 100 (target <= 1.25x): met" in text
+    report = tmp_path / "BENCHMARKS.md"
+    report.write_text("# Benchmarks\n", encoding="utf-8")
+    write_section(report, text, run_scaling.START, run_scaling.END)
+    write_section(report, text, run_scaling.START, run_scaling.END)
+    assert report.read_text(encoding="utf-8").count(run_scaling.START) == 1
