@@ -17,7 +17,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.stdout.write(f"agentorch {__version__}\n")
         raise SystemExit(0)
     from agentorch.cli.app import app
+    from agentorch.tuning import tune_gc
 
+    tune_gc()  # this process may hold many runs at once (see agentorch.tuning)
     app(args=args, prog_name="agentorch")
 
 

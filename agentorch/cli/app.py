@@ -37,9 +37,6 @@ def _root(
     ] = False,
 ) -> None:
     """agentorch: a supervisor-agent runtime for business workflows."""
-    from agentorch.tuning import tune_gc
-
-    tune_gc()  # this process may hold many runs at once (see agentorch.tuning)
 
 
 app.command(rich_help_panel="Runs")(run.run)
