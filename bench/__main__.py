@@ -197,7 +197,8 @@ def _write(results: dict[str, Any], out: Path, chart_path: Path, raw: str | None
     from bench import report
 
     chart_ref = None
-    if report.chart(results, chart_path):
+    # Re-rendering (no new results) without matplotlib keeps the chart already drawn for them.
+    if report.chart(results, chart_path) or (raw is None and chart_path.is_file()):
         chart_ref = os.path.relpath(chart_path, out.parent)
     text = report.markdown(results, chart_ref)
     if out.exists():  # the standalone measures' sections are kept below the marker
