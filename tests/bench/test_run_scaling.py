@@ -83,6 +83,7 @@ def test_the_section_is_rendered_from_the_results(tmp_path: Path) -> None:
     }
     text = run_scaling.render(result)
     assert "**2.50x** (target <= 2x): **MISSED**" in text
+    assert "The difference, 3.00 ms per run, is 62 µs for each of the 48 transactions" in text
     assert "1.50 2.00 2.50" in text and "| 2,000 | SQLite | 6.50 |" in text
     assert "plain: CPU per run at 2,000 runs is 1.10x that at 100 (target <= 1.25x): met" in text
     report = tmp_path / "BENCHMARKS.md"
