@@ -73,8 +73,6 @@ class SupervisorAgent(Agent):
         return _NoModel()
 
     async def execute(self, context: StepContext, runtime: Runtime, model: Model) -> AgentResult:
-        from agentorch.models.types import Usage
-
         # the delegations above this step (not a run-wide list: parallel steps are not a chain)
         chain = runtime.chain if isinstance(runtime, NestedRuntime) else ()
         key = (self.name, context.instruction)
@@ -84,7 +82,18 @@ class SupervisorAgent(Agent):
             )
         # a revision is a fresh nested run (ops.r1.write, ...) told what the reviewers asked
         scope = context.step.id + (f".r{context.revision}" if context.revision else "")
-        scoped = NestedRuntime.under(runtime, self, scope, (*chain, key))
+        elsewhere = getattr(runtime, "run_nested", None)
+        if elsewhere is not None:  # the runtime runs it apart (on Temporal: a child workflow)
+            result: AgentResult = await elsewhere(self, context, scope, (*chain, key))
+            return result
+        return await self.run_inner(
+            context, NestedRuntime.under(runtime, self, scope, (*chain, key))
+        )
+
+    async def run_inner(self, context: StepContext, scoped: NestedRuntime) -> AgentResult:
+        """Plan (unless declared), run and synthesize the inner supervisor's steps on ``scoped``."""
+        from agentorch.models.types import Usage
+
         plan = self.inner.plan
         task = context.instruction
         if context.feedback:

@@ -8,6 +8,10 @@ from pydantic import BaseModel, Field
 
 #: Workflow and activity names (names, not classes: the workflow never imports the activities).
 RUN_WORKFLOW = "agentorch.run"
+NESTED_WORKFLOW = "agentorch.nested"
+#: The update a nested supervisor's workflow reserves and settles through (on the run's workflow).
+BUDGET_UPDATE = "budget"
+BUDGET_OP = "agentorch.budget_op"
 STORE_WRITE = "agentorch.store_write"
 MODEL_CALL = "agentorch.model_call"
 TOOL_CALL = "agentorch.tool_call"
@@ -142,3 +146,43 @@ class RunOutput(BaseModel):
     plan: dict[str, Any] | None = None
     steps: list[dict[str, Any]] = Field(default_factory=list)
     usage: dict[str, Any] = Field(default_factory=dict)
+
+
+class NestedInput(BaseModel):
+    """A nested supervisor's step, run as a child workflow of the run's workflow."""
+
+    spec: RunInput
+    #: The run's workflow id: the owner of the budget ledger.
+    root_id: str
+    agent: str
+    scope: str
+    chain: list[list[str]] = Field(default_factory=list)
+    step: dict[str, Any]
+    inputs: dict[str, str] = Field(default_factory=dict)
+    state: dict[str, Any] = Field(default_factory=dict)
+    feedback: list[str] = Field(default_factory=list)
+    revision: int = 0
+
+
+class NestedOutput(BaseModel):
+    output: Any = None
+    usage: dict[str, Any] = Field(default_factory=dict)
+
+
+class BudgetOp(BaseModel):
+    """One ledger operation a child workflow asks the run's workflow for (by update)."""
+
+    root_id: str
+    #: Deterministic: a retried activity sends the same update id, which Temporal applies once.
+    op_id: str
+    kind: str  # reserve | settle | release | charge
+    reservation: str = ""
+    agent: str = ""
+    step_id: str | None = None
+    call_key: str = ""
+    model_id: str = ""
+    price_key: str = ""
+    encoding: str | None = None
+    candidates: list[list[str]] = Field(default_factory=list)
+    request: dict[str, Any] | None = None
+    usage: dict[str, Any] | None = None

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
 from temporalio import activity
+from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
 from agentorch._spend import killed_attempts
@@ -75,6 +76,7 @@ class RunActivities:
 
     def definitions(self) -> list[Callable[..., Any]]:
         return [
+            self.budget_op,
             self.store_write,
             self.model_call,
             self.tool_call,
@@ -167,6 +169,21 @@ class RunActivities:
     @activity.defn(name=t.STORE_WRITE)
     async def store_write(self, batch: t.StoreOps) -> None:
         self._apply(batch.app, batch)
+
+    @activity.defn(name=t.BUDGET_OP)
+    async def budget_op(self, op: t.BudgetOp) -> dict[str, Any]:
+        """Send a child workflow's ledger operation to the run's workflow (applied once per id)."""
+        handle = activity.client().get_workflow_handle(op.root_id)
+        try:
+            result: dict[str, Any] = await handle.execute_update(
+                t.BUDGET_UPDATE, op, id=op.op_id, result_type=dict
+            )
+        except WorkflowUpdateFailedError as exc:
+            cause = exc.cause
+            if isinstance(cause, ApplicationError):
+                raise ApplicationError(cause.message, type=cause.type, non_retryable=True) from None
+            raise
+        return result
 
     # --- model calls -----------------------------------------------------------------------------
 

@@ -188,6 +188,7 @@ class Temporal:
         """A worker serving ``supervisors`` (by ``app``/name) on this task queue; ``await
         worker.run()`` to serve until it is shut down."""
         from agentorch.temporal.activities import RunActivities
+        from agentorch.temporal.nested import NestedWorkflow
         from agentorch.temporal.workflows import RunWorkflow
 
         apps = {
@@ -208,7 +209,7 @@ class Temporal:
         return Worker(
             await self.connect(),
             task_queue=self.task_queue,
-            workflows=[RunWorkflow],
+            workflows=[RunWorkflow, NestedWorkflow],
             activities=activities.definitions(),
             workflow_runner=workflow_runner(),
             graceful_shutdown_timeout=timedelta(seconds=5),

@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
+    from agentorch import errors
+    from agentorch.agent import AgentResult
     from agentorch.approvals import ApprovalDecision, ApprovalRequest, ApproveAll, Approver
     from agentorch.budget.tokens import count_text
     from agentorch.engine import _answering_model, _call_finished, _usage_or_estimate
@@ -26,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
         AgentOrchError,
         ApprovalPending,
         AuditError,
+        BudgetExceeded,
         ConfigError,
         InDoubtError,
         ProviderError,
@@ -38,7 +41,13 @@ with workflow.unsafe.imports_passed_through():
         ModelCallFailed,
         ModelCallStarted,
     )
-    from agentorch.models.types import ModelResponse, ToolResultMessage, ToolSchema
+    from agentorch.models.types import (
+        ModelRequest,
+        ModelResponse,
+        ToolResultMessage,
+        ToolSchema,
+        Usage,
+    )
     from agentorch.runtime import ModelCall, Runtime, ToolInvocation
     from agentorch.store.base import StepRecord
     from agentorch.temporal import _types as t
@@ -46,15 +55,17 @@ with workflow.unsafe.imports_passed_through():
     from agentorch.tools.registry import ToolRegistry
 
 if TYPE_CHECKING:
-    from agentorch.agent import Agent
+    from agentorch.agent import Agent, StepContext
     from agentorch.budget import Budget
     from agentorch.models.base import Model
+    from agentorch.nesting import SupervisorAgent
     from agentorch.supervisor import Supervisor
     from agentorch.tools.base import Tool
 
 #: Errors an activity reports that no retry can fix: the run gets them as these exceptions.
 _ERRORS: dict[str, type[AgentOrchError]] = {
     "ProviderError": ProviderError,
+    "BudgetExceeded": BudgetExceeded,
     "AuditError": AuditError,
     "ConfigError": ConfigError,
     "UserError": UserError,
@@ -74,6 +85,22 @@ def _unwrap(exc: ActivityError, model: Model | None = None) -> AgentOrchError:
     return ProviderError(
         message.removeprefix(f"{provider}:{name}: "), provider=provider, model=name
     )
+
+
+def _nested_error(exc: ChildWorkflowError) -> AgentOrchError:
+    """A nested supervisor's failure as the agentorch error its workflow ended with."""
+    cause = exc.cause
+    if not isinstance(cause, ApplicationError):
+        return errors.PlanError(f"nested supervisor's workflow failed: {cause or exc}")
+    kind = getattr(errors, cause.type or "", None)
+    message = cause.message
+    if kind is errors.ApprovalPending:
+        return errors.ApprovalPending(message, request_id="")
+    if kind is errors.InDoubtError:
+        return errors.InDoubtError(message, key="")
+    if isinstance(kind, type) and issubclass(kind, AgentOrchError) and kind is not ProviderError:
+        return kind(message)
+    return errors.PlanError(message)
 
 
 class TemporalRuntime(Runtime):
@@ -98,6 +125,10 @@ class TemporalRuntime(Runtime):
         self._approval_lock = asyncio.Lock()
         #: Request ids ``agentorch approve`` said it decided (the decision itself is in the store).
         self.decided: set[str] = set()
+        #: Child workflows running nested supervisors' steps (they hear of decisions from here).
+        self.children: set[str] = set()
+        #: Reservations held for child workflows' calls, by their operation id.
+        self.held: dict[str, Any] = {}
 
     # --- clock, ids, events, state ---------------------------------------------------------------
 
@@ -201,15 +232,7 @@ class TemporalRuntime(Runtime):
         candidates = [
             (m.id, m.price_key) for m in getattr(model, "candidates", ()) if m is not model
         ]
-        reservation = self.budget.reserve(
-            agent=call.agent,
-            model_id=model.id,
-            price_key=model.price_key,
-            encoding=model.encoding,
-            request=call.request,
-            step_id=call.step_id,
-            candidates=candidates,
-        )
+        reservation = await self._reserve(call, candidates)
         request = call.request
         if reservation.max_tokens < request.settings.max_tokens:
             settings = request.settings.model_copy(update={"max_tokens": reservation.max_tokens})
@@ -247,7 +270,7 @@ class TemporalRuntime(Runtime):
                 seconds=self.timeouts.model_seconds,
             )
         except ActivityError as exc:
-            self.budget.release(reservation)
+            await self._release(call, reservation)
             error = _unwrap(exc, model)
             self.emit(
                 ModelCallFailed(
@@ -261,13 +284,9 @@ class TemporalRuntime(Runtime):
             )
             raise error from None
         for attempt in out.killed:  # attempts lost with their worker may have been billed
-            from agentorch.models.types import Usage
-
-            self.budget.charge(
-                agent=call.agent,
-                model_id=model.id,
-                step_id=call.step_id,
-                usage=Usage(
+            await self._charge(
+                call,
+                Usage(
                     input_tokens=int(attempt.get("reserved_tokens", 0)),
                     cost_usd=float(attempt.get("reserved_usd", 0.0)),
                     requests=1,
@@ -281,12 +300,11 @@ class TemporalRuntime(Runtime):
                 if isinstance(value, str) and value:
                     self.add_secret(value)
         answered = _answering_model(model, response)
-        usage = self.budget.settle(
+        usage, stop = await self._settle(
+            call,
             reservation,
             _usage_or_estimate(response, reservation.prompt_tokens, answered.encoding),
-            model_id=answered.id,
-            price_key=answered.price_key,
-            call_key=call.key,
+            answered,
         )
         response = response.model_copy(update={"usage": usage})
         self._ops.append(
@@ -299,8 +317,134 @@ class TemporalRuntime(Runtime):
             }
         )
         self.emit(_call_finished(call, model, response, latency_ms=out.latency_ms, replayed=False))
-        self.budget.raise_if_halted()
+        if stop is not None:
+            raise stop  # this call (or one beside it) overran its reservation
         return response
+
+    # --- the ledger (the run's workflow owns it; a child workflow asks it by update) -------------
+
+    async def _reserve(self, call: ModelCall, candidates: list[tuple[str, str]]) -> Any:
+        model = call.model
+        return self.budget.reserve(
+            agent=call.agent,
+            model_id=model.id,
+            price_key=model.price_key,
+            encoding=model.encoding,
+            request=call.request,
+            step_id=call.step_id,
+            candidates=candidates,
+        )
+
+    async def _release(self, call: ModelCall, reservation: Any) -> None:
+        self.budget.release(reservation)
+
+    async def _charge(self, call: ModelCall, usage: Usage) -> None:
+        self.budget.charge(
+            agent=call.agent, model_id=call.model.id, step_id=call.step_id, usage=usage
+        )
+
+    async def _settle(
+        self, call: ModelCall, reservation: Any, usage: Usage, answered: Model
+    ) -> tuple[Usage, BudgetExceeded | None]:
+        settled = self.budget.settle(
+            reservation,
+            usage,
+            model_id=answered.id,
+            price_key=answered.price_key,
+            call_key=call.key,
+        )
+        try:
+            self.budget.raise_if_halted()
+        except BudgetExceeded as exc:
+            return settled, exc
+        return settled, None
+
+    def ledger(self, op: t.BudgetOp) -> dict[str, Any]:
+        """A child workflow's ledger operation, applied here, in order (the update's handler)."""
+        budget = self.budget
+        if op.kind == "reserve":
+            assert op.request is not None
+            try:
+                held = budget.reserve(
+                    agent=op.agent,
+                    model_id=op.model_id,
+                    price_key=op.price_key,
+                    encoding=op.encoding,
+                    request=ModelRequest.model_validate(op.request),
+                    step_id=op.step_id,
+                    candidates=[(c[0], c[1]) for c in op.candidates],
+                )
+            except BudgetExceeded as exc:
+                raise ApplicationError(
+                    str(exc), type="BudgetExceeded", non_retryable=True
+                ) from None
+            self.held[op.op_id] = held
+            return {
+                "id": op.op_id,
+                "usd": held.usd,
+                "tokens": held.tokens,
+                "max_tokens": held.max_tokens,
+                "prompt_tokens": held.prompt_tokens,
+            }
+        if op.kind == "release":
+            budget.release(self.held.pop(op.reservation))
+            return {}
+        usage = Usage.model_validate(op.usage or {})
+        if op.kind == "charge":
+            budget.charge(agent=op.agent, model_id=op.model_id, step_id=op.step_id, usage=usage)
+            return {}
+        settled = budget.settle(
+            self.held.pop(op.reservation),
+            usage,
+            model_id=op.model_id,
+            price_key=op.price_key,
+            call_key=op.call_key,
+        )
+        try:
+            budget.raise_if_halted()
+            halted = None
+        except BudgetExceeded as exc:
+            halted = str(exc)
+        return {"usage": settled.model_dump(mode="json"), "halted": halted}
+
+    # --- nested supervisors: child workflows -----------------------------------------------------
+
+    async def run_nested(
+        self,
+        agent: SupervisorAgent,
+        context: StepContext,
+        scope: str,
+        chain: tuple[tuple[str, str], ...],
+    ) -> AgentResult:
+        """Run a nested supervisor's step as a child workflow (its calls on this run's ledger)."""
+        from agentorch.store.base import jsonable_state
+
+        await self.write()
+        arg = t.NestedInput(
+            spec=self.spec,
+            root_id=workflow.info().workflow_id,
+            agent=agent.name,
+            scope=scope,
+            chain=[list(c) for c in chain],
+            step=context.step.model_dump(mode="json"),
+            inputs=dict(context.inputs),
+            state=jsonable_state(context.state),
+            feedback=list(context.feedback),
+            revision=context.revision,
+        )
+        child_id = f"{workflow.info().workflow_id}/{scope}"
+        self.children.add(child_id)
+        try:
+            out: t.NestedOutput = await workflow.execute_child_workflow(
+                t.NESTED_WORKFLOW, arg, id=child_id, result_type=t.NestedOutput
+            )
+        except ChildWorkflowError as exc:
+            raise _nested_error(exc) from None
+        finally:
+            self.children.discard(child_id)
+        return AgentResult(
+            output=out.output, usage=Usage.model_validate(out.usage), messages=[], turns=0
+        )
 
     # --- tool calls ------------------------------------------------------------------------------
 

@@ -8,6 +8,8 @@ identically after a worker is lost.
 
 from __future__ import annotations
 
+from typing import Any
+
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
@@ -32,11 +34,24 @@ class RunWorkflow:
         self._runtime: TemporalRuntime | None = None
 
     @workflow.signal(name=t.DECIDED_SIGNAL)
-    def approval_decided(self, request_id: str) -> None:
+    async def approval_decided(self, request_id: str) -> None:
         """``agentorch approve`` recorded a decision on ``request_id`` in the store."""
         self._decided.add(request_id)
         if self._runtime is not None:
             self._runtime.decided.add(request_id)
+            for child in sorted(self._runtime.children):  # a nested supervisor may be the asker
+                await workflow.get_external_workflow_handle(child).signal(
+                    t.DECIDED_SIGNAL, request_id
+                )
+
+    @workflow.update(name=t.BUDGET_UPDATE)
+    def budget(self, op: t.BudgetOp) -> dict[str, Any]:
+        """A child workflow's reservation, settlement, release or charge on the run's ledger."""
+        if self._runtime is None:
+            raise ApplicationError(
+                "the run has not started", type="ConfigError", non_retryable=True
+            )
+        return self._runtime.ledger(op)
 
     @workflow.run
     async def run(self, spec: t.RunInput) -> t.RunOutput:

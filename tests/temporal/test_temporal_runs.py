@@ -32,7 +32,9 @@ def _pids(lines: list[str]) -> set[str]:
     return {line.rsplit("pid=", 1)[1] for line in lines}
 
 
-async def _replay(temporal: Temporal, run_id: str, supervisor: object) -> None:
+async def _replay(
+    temporal: Temporal, run_id: str, supervisor: object, children: tuple[str, ...] = ()
+) -> None:
     """Replaying the run's recorded history gives the same commands (determinism)."""
     from temporalio.contrib.pydantic import pydantic_data_converter
     from temporalio.worker import Replayer
@@ -129,13 +131,17 @@ async def test_a_killed_worker_s_call_finishes_on_the_other_once(workers, tmp_pa
     await _replay(temporal, handle.id, supervisor)
 
 
+@pytest.mark.parametrize("nested", [False, True], ids=["run", "child-workflow"])
 async def test_approval_from_another_process_reaches_the_waiting_workflow(
-    workers, tmp_path: Path
+    workers, tmp_path: Path, nested: bool
 ) -> None:
     store = f"sqlite:///{tmp_path}/runs.db"
-    workers.app("approve", store)
-    supervisor = make_supervisor(store, tmp_path)
-    temporal = Temporal(workers.address, task_queue="approve", timeouts=TIMEOUTS)
+    queue = f"approve-{nested}"
+    workers.app(queue, store, *(["nested"] if nested else []))
+    supervisor = make_supervisor(store, tmp_path, nested=nested)
+    # a long store poll: only the signal (forwarded to the child workflow) can wake the run soon
+    slow = Timeouts(heartbeat_seconds=2.0, approval_poll_seconds=600.0)
+    temporal = Temporal(workers.address, task_queue=queue, timeouts=slow)
     handle = await temporal.start(supervisor, "Book invoice 42")
     db = open_store(store)
     deadline = time.monotonic() + 60
@@ -150,12 +156,12 @@ async def test_approval_from_another_process_reaches_the_waiting_workflow(
     result = await asyncio.wait_for(temporal.result(supervisor, handle.id), 120)
     assert result.status == "succeeded", result.error
     assert len(_lines(tmp_path / "ledger.txt")) == 1
-    approval = db.approvals(handle.id)[0]
+    (approval,) = db.approvals(handle.id)
     assert approval.status == "approved" and approval.approver.startswith("cli:")
     assert db.verify_audit(handle.id).ok
 
 
-async def test_nested_supervisor_runs_in_the_workflow_on_the_shared_budget(
+async def test_a_nested_supervisor_runs_as_a_child_workflow_on_the_run_s_budget(
     workers, tmp_path: Path
 ) -> None:
     store = f"sqlite:///{tmp_path}/runs.db"
@@ -165,20 +171,29 @@ async def test_nested_supervisor_runs_in_the_workflow_on_the_shared_budget(
     result = await asyncio.wait_for(temporal.run(supervisor, "Book invoice 42"), 120)
     assert result.status == "succeeded", result.error
     assert len(_lines(tmp_path / "ledger.txt")) == 1
+    client = await temporal.connect()
+    child = f"{result.run_id}/office"
+    described = await client.get_workflow_handle(child).describe()
+    assert described.parent_id == result.run_id and described.status.name == "COMPLETED"
     db = open_store(store)
     steps = {s.step_id: s.status for s in db.get_steps(result.run_id)}
     assert steps["office"] == "done" and steps["office.book"] == "done"
-    # one ledger for the whole tree: the nested bookkeeper's calls are on the run's budget
+    # one ledger for the whole tree: the child's calls were reserved and settled on the run's
     assert result.usage.by_agent["bookkeeper"].requests == 2
     assert result.usage.total.requests == 4
-    await _replay(temporal, result.run_id, supervisor)
+    assert db.verify_audit(result.run_id).ok
+    await _replay(temporal, result.run_id, supervisor, (child,))
 
 
-async def test_the_budget_stops_a_run_on_temporal_before_it_passes(workers, tmp_path: Path) -> None:
+@pytest.mark.parametrize("nested", [False, True], ids=["flat", "child-workflow"])
+async def test_the_budget_stops_a_run_on_temporal_before_it_passes(
+    workers, tmp_path: Path, nested: bool
+) -> None:
     store = f"sqlite:///{tmp_path}/runs.db"
-    workers.app("budget", store, "tight")
-    supervisor = make_supervisor(store, tmp_path, usd=0.0006)
-    temporal = Temporal(workers.address, task_queue="budget", approve_all=True, timeouts=TIMEOUTS)
+    queue = f"budget-{nested}"
+    workers.app(queue, store, *(["nested"] if nested else []))
+    supervisor = make_supervisor(store, tmp_path, usd=0.0006, nested=nested)
+    temporal = Temporal(workers.address, task_queue=queue, approve_all=True, timeouts=TIMEOUTS)
     result = await asyncio.wait_for(temporal.run(supervisor, "Book invoice 42"), 120)
     assert result.status == "budget_exceeded", result.status
     assert result.usage.total.cost_usd <= 0.0006

@@ -20,8 +20,7 @@ from agentorch.temporal import Temporal, Timeouts
 async def main() -> None:
     address, queue, store, workdir = sys.argv[1:5]
     nested = "nested" in sys.argv[5:]
-    usd = 0.0006 if "tight" in sys.argv[5:] else 1.0
-    supervisor = make_supervisor(store, Path(workdir), nested=nested, usd=usd)
+    supervisor = make_supervisor(store, Path(workdir), nested=nested)
     temporal = Temporal(address, task_queue=queue, timeouts=TIMEOUTS)
     worker = await temporal.worker(supervisor)
     (Path(workdir) / f"ready-{os.getpid()}").write_text("ready")
