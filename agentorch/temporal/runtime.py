@@ -9,7 +9,6 @@ configured store holds the same run, event log and audit chain as an embedded ru
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -21,22 +20,18 @@ from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflow
 with workflow.unsafe.imports_passed_through():
     from agentorch import errors
     from agentorch.agent import AgentResult
-    from agentorch.approvals import ApprovalDecision, ApprovalRequest, ApproveAll, Approver
+    from agentorch.approvals import ApprovalDecision, ApproveAll, Approver
     from agentorch.budget.tokens import count_text
     from agentorch.engine import _answering_model, _call_finished, _usage_or_estimate
     from agentorch.errors import (
         AgentOrchError,
-        ApprovalPending,
         AuditError,
         BudgetExceeded,
         ConfigError,
-        InDoubtError,
         ProviderError,
         UserError,
     )
     from agentorch.events.types import (
-        ApprovalDecided,
-        ApprovalRequested,
         BaseEvent,
         ModelCallFailed,
         ModelCallStarted,
@@ -51,7 +46,8 @@ with workflow.unsafe.imports_passed_through():
     from agentorch.runtime import ModelCall, Runtime, ToolInvocation
     from agentorch.store.base import StepRecord
     from agentorch.temporal import _types as t
-    from agentorch.temporal._tree import approver_level, tool_level
+    from agentorch.temporal._approvals import TemporalApprovals
+    from agentorch.temporal._tree import tool_level
     from agentorch.tools.registry import ToolRegistry
 
 if TYPE_CHECKING:
@@ -103,7 +99,7 @@ def _nested_error(exc: ChildWorkflowError) -> AgentOrchError:
     return errors.PlanError(message)
 
 
-class TemporalRuntime(Runtime):
+class TemporalRuntime(TemporalApprovals, Runtime):
     """One run's runtime inside its workflow."""
 
     def __init__(
@@ -520,149 +516,6 @@ class TemporalRuntime(Runtime):
             return outcome, False, True
         self.emit(finished(out.content, out.is_error, out.replayed))
         return out.content, out.is_error, out.replayed
-
-    async def _resolve_in_doubt(
-        self,
-        invocation: ToolInvocation,
-        tool: Tool,
-        arguments: dict[str, Any],
-        approver: Approver | None,
-    ) -> str | None:
-        """A side-effecting call whose worker was lost mid-call: a person decides, as embedded."""
-        request = ApprovalRequest(
-            request_id=f"{self.run_id}:{invocation.key}:in_doubt",
-            run_id=self.run_id,
-            subject="in_doubt",
-            step_id=invocation.step_id,
-            agent=invocation.agent,
-            tool=tool.name,
-            arguments=arguments,
-            risk=tool.risk,
-            reason=(
-                f"{tool.name!r} started on a worker that was lost and its outcome is unknown: "
-                "run it again, skip it, or mark it done"
-            ),
-        )
-        try:
-            decision = await self.request_approval(request, approver=approver, in_doubt=True)
-        except ApprovalPending as exc:
-            raise InDoubtError(
-                f"tool call {tool.name!r} ({invocation.key}) is in doubt", key=invocation.key
-            ) from exc
-        if decision.decision == "run_again":
-            return None
-        if decision.decision == "mark_done":
-            return f"(a person marked this call as done: {decision.comment or 'no comment'})"
-        return f"(a person chose to skip this call: {decision.comment or 'no comment'})"
-
-    # --- approvals -------------------------------------------------------------------------------
-
-    async def request_approval(
-        self,
-        request: ApprovalRequest,
-        *,
-        approver: Approver | None = None,
-        in_doubt: bool = False,
-    ) -> ApprovalDecision:
-        """A decision from the store, or the approver's; a deferred one waits for a signal."""
-        async with self._approval_lock:
-            return await self._request_approval(request, approver, in_doubt)
-
-    def _approval_input(self, request: ApprovalRequest, level: list[str]) -> t.ApprovalInput:
-        return t.ApprovalInput(
-            app=self.spec.app,
-            flush=self._batch(),
-            request=request.model_dump(mode="json"),
-            level=level,
-            now=self.now(),
-        )
-
-    async def _request_approval(
-        self, request: ApprovalRequest, approver: Approver | None, in_doubt: bool
-    ) -> ApprovalDecision:
-        level = approver_level(self.supervisor, approver, self.approver)
-        opened: t.ApprovalOutput = await self._local(
-            t.APPROVAL_OPEN, self._approval_input(request, level), t.ApprovalOutput
-        )
-        if opened.decision is not None:
-            return ApprovalDecision.model_validate(opened.decision)
-        if opened.created:
-            self.emit(
-                ApprovalRequested(
-                    agent=request.agent,
-                    step_id=request.step_id,
-                    request_id=request.request_id,
-                    subject=request.subject,
-                    tool=request.tool,
-                    arguments=request.arguments,
-                    risk=request.risk,
-                    reason=request.reason,
-                )
-            )
-        if self.spec.approve_all and not in_doubt and level == []:
-            decided = await ApproveAll("cli:approve-all").decide(request)
-            assert decided is not None
-            self._record(request, decided)
-            return decided
-        await self.write()
-        asked: t.ApprovalOutput = await workflow.execute_activity(
-            t.APPROVAL_ASK,
-            self._approval_input(request, level),
-            result_type=t.ApprovalOutput,
-            start_to_close_timeout=timedelta(days=7),
-            heartbeat_timeout=timedelta(seconds=self.timeouts.heartbeat_seconds),
-            retry_policy=RetryPolicy(
-                maximum_attempts=self.timeouts.max_attempts,
-                non_retryable_error_types=list(_ERRORS),
-            ),
-        )
-        if asked.decision is not None:
-            decision = ApprovalDecision.model_validate(asked.decision)
-            if not asked.recorded:  # the approver decided just now (and the activity stored it)
-                self.emit(_decided_event(request, decision, self.now()))
-            return decision
-        # Deferred: the run waits here (for days if need be) until `agentorch approve` decides.
-        self.update_run(status="waiting_approval")
-        await self.write()
-        while True:
-            with contextlib.suppress(asyncio.TimeoutError):  # then look in the store anyway
-                await workflow.wait_condition(
-                    lambda: request.request_id in self.decided,
-                    timeout=timedelta(seconds=self.timeouts.approval_poll_seconds),
-                )
-            self.decided.discard(request.request_id)
-            found: t.ApprovalOutput = await self._local(
-                t.APPROVAL_CHECK, self._approval_input(request, level), t.ApprovalOutput
-            )
-            if found.decision is not None:
-                self.update_run(status="running")
-                return ApprovalDecision.model_validate(found.decision)
-
-    def _record(self, request: ApprovalRequest, decision: ApprovalDecision) -> None:
-        """Store a decision made in the workflow (approve-all), with its audited event."""
-        now = self.now()
-        self._ops.append(
-            {
-                "op": "decide",
-                "request_id": request.request_id,
-                "decision": decision.model_dump(mode="json"),
-                "decided_at": now,
-            }
-        )
-        self.emit(_decided_event(request, decision, now))
-
-
-def _decided_event(request: ApprovalRequest, decision: ApprovalDecision, now: float) -> BaseEvent:
-    return ApprovalDecided(
-        agent=request.agent,
-        step_id=request.step_id,
-        request_id=request.request_id,
-        decision=decision.decision,
-        approver=decision.approver,
-        arguments=decision.arguments if decision.arguments is not None else request.arguments,
-        comment=decision.comment,
-        decided_at=now,
-    )
 
 
 def _jsonable(arguments: dict[str, Any]) -> dict[str, Any]:
