@@ -330,6 +330,12 @@ class Supervisor:
                 "resume needs a store", hint="pass store='sqlite:///runs.db' to the Supervisor"
             )
         record = store.get_run(run_id)
+        if "temporal" in record.spec:  # resuming it here could run its calls a second time
+            raise UserError(
+                f"run {record.run_id} runs on Temporal: its workflow continues it, not resume",
+                hint=f"see it with `agentorch show {record.run_id}`; decide its approvals with "
+                "`agentorch approve`",
+            )
         if record.status == "succeeded":
             raise UserError(f"run {record.run_id} already succeeded; nothing to resume")
         if record.status not in RESUMABLE:

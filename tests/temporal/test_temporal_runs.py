@@ -92,6 +92,9 @@ async def test_runs_end_to_end_on_two_worker_processes(workers, tmp_path: Path) 
     assert "succeeded" in shown.stdout
     verified = _cli("audit", "verify", run_id, "--store", store)
     assert verified.returncode == 0, verified.stdout + verified.stderr
+    resumed = _cli("resume", run_id, "--store", store)  # never run here a second time
+    assert resumed.returncode != 0 and "runs on Temporal" in resumed.stderr
+    assert "Traceback" not in resumed.stderr
     await _replay(temporal, run_id, supervisor)
 
 
