@@ -207,6 +207,14 @@ def resume_session(run_id: str, opts: RunOptions, console: Console | None = None
     url = resolve_store(opts.store)
     store = open_cli_store(url)
     record = store.get_run(run_id)
+    if "temporal" in record.spec:
+        from agentorch.errors import UserError
+
+        raise UserError(
+            f"run {record.run_id} runs on Temporal: its workflow continues it, not resume",
+            hint=f"see it with `agentorch show {record.run_id}`; decide its approvals with "
+            "`agentorch approve`",
+        )
     prompt = PromptInput(display.console) if (stdin_is_terminal() and not opts.json) else None
     approver = make_approver(display, opts, prompt)
     supervisor = prepare_resume(record, opts, approver, display.subscriber, store)
