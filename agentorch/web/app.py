@@ -197,7 +197,10 @@ class InboxApp:
             items=items,
             resumption=resumption,
             can_resume=bool(
-                self.resumer and not page["pending"] and page["run"].status in _CONTINUABLE
+                self.resumer
+                and not page["pending"]
+                and page["run"].status in _CONTINUABLE
+                and "temporal" not in page["run"].spec  # a Temporal run continues by itself
             ),
         )
 
@@ -215,9 +218,10 @@ class InboxApp:
             record, message = self._decide(user.name, user.role, fields)
         except UserError as exc:
             return self._decision_refused(request, fields, str(exc))
+        on_temporal = await self._notify_temporal(record)
         if request.headers.get("hx-request"):
             left = self.store.approvals(record.run_id, pending_only=True)
-            can_resume = bool(self.resumer and not left and user.may("reviewer"))
+            can_resume = bool(self.resumer and not left and not on_temporal)
             return self.html(
                 request, "_decided.html", record=record, message=message, can_resume=can_resume
             )
@@ -250,6 +254,17 @@ class InboxApp:
             deny=decision == "denied",
         )
         return decided, f"{decided.status} by {decided.approver}"
+
+    async def _notify_temporal(self, record: Any) -> bool:
+        """Signal a run waiting on Temporal that its decision is in the store, as ``agentorch
+        approve`` does (``False``: an embedded run, continued by its prompt or a resume)."""
+        run = self.store.get_run(record.run_id)
+        if "temporal" not in run.spec:
+            return False
+        from agentorch.temporal import notify_decision
+
+        await notify_decision(run.spec, run.run_id, record.request_id)
+        return True
 
     def _decision_refused(self, request: Request, fields: dict[str, str], error: str) -> Response:
         """The decision was not recorded: say why, and who decided first when someone did.
@@ -314,6 +329,7 @@ class InboxApp:
         fields = {k: (json.dumps(v) if k == "arguments" else str(v)) for k, v in body.items()}
         try:
             record, _ = self._decide(user.name, user.role, fields)
+            await self._notify_temporal(record)
         except UserError as exc:
             try:
                 first = self.store.get_approval(fields.get("request_id", ""))

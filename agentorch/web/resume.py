@@ -89,6 +89,10 @@ class Resumer:
         run = store.get_run(run_id)
         if run.status not in RESUMABLE:
             raise UserError(f"run {run.run_id} is {run.status}: there is nothing to continue")
+        if "temporal" in run.spec:
+            raise UserError(
+                f"run {run.run_id} runs on Temporal: it continues by itself once decided"
+            )
         pending = store.approvals(run.run_id, pending_only=True)
         if pending:
             raise UserError(

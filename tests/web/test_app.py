@@ -469,3 +469,38 @@ def test_a_run_waiting_at_the_terminal_prompt_continues_after_a_web_decision(
     (approval,) = store.approvals(run.run_id)
     assert (approval.status, approval.approver) == ("approved", "web:alice")
     assert store.verify_audit(run.run_id).ok
+
+
+def test_a_run_on_temporal_is_signalled_not_resumed(
+    web: Web, store: Store, alice: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As after ``agentorch approve``: the waiting workflow hears of the decision and goes on."""
+    import agentorch.temporal
+
+    run_id = web.waiting_run()
+    store.update_run(run_id, spec={**store.get_run(run_id).spec, "temporal": {"address": "x:1"}})
+    signalled: list[tuple[str, str]] = []
+
+    async def notify(spec: Any, rid: str, request_id: str) -> bool:
+        signalled.append((rid, request_id))
+        return True
+
+    monkeypatch.setattr(agentorch.temporal, "notify_decision", notify)
+    (pending,) = store.approvals(run_id, pending_only=True)
+    page = alice.get("/inbox").text
+    done = alice.post(
+        "/decide",
+        data={
+            "run_id": run_id,
+            "request_id": pending.request_id,
+            "decision": "approved",
+            "csrf": csrf_of(page),
+        },
+        headers={"hx-request": "true"},
+    )
+    assert done.status_code == 200 and "web:alice" in done.text
+    assert "Continue the run" not in done.text  # the workflow continues by itself
+    assert signalled == [(run_id, pending.request_id)]
+    assert "Continue the run" not in alice.get(f"/runs/{run_id}").text
+    refused = alice.post(f"/runs/{run_id}/resume", data={"csrf": csrf_of(page)})
+    assert refused.status_code == 400 and "runs on Temporal" in refused.text
