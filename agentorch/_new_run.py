@@ -48,7 +48,7 @@ def new_run(
     declared = plan or supervisor.plan
     if declared is not None:
         errors = validate_plan(
-            declared, supervisor.agents, max_steps=supervisor.limits.max_plan_steps
+            declared, supervisor.agents, max_steps=supervisor.limits.max_declared_steps
         )
         if errors:
             raise (

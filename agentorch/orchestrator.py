@@ -46,21 +46,31 @@ from agentorch.review import EscalationPolicy, Reviewing
 from agentorch.runtime import ModelCall, Runtime
 from agentorch.store.base import StepRecord
 
+#: No plan may have more steps, however it was made: a safety bound, not a target.
+MAX_PLAN_STEPS = 20_000
+
 
 @dataclass
 class Limits:
-    max_steps: int = 60  # step executions, revisions included
+    """Caps on a run's work. ``None`` caps are derived from the plan's size (see the methods),
+    so a plan that grows with its input (steps per document part) is not cut short; the
+    whole-tree budget still bounds the spend."""
+
+    max_steps: int | None = None  # step executions, revisions included; None: step_cap()
     max_revisions: int = 2  # per step
-    max_total_revisions: int = 12
+    max_total_revisions: int | None = None  # None: revision_cap()
     max_plan_attempts: int = 3
+    #: Steps in a plan a router model makes (a model's plan stays short).
     max_plan_steps: int = 30
+    #: Steps in a declared plan (code may build one per part of a document): at most MAX_PLAN_STEPS.
+    max_declared_steps: int = MAX_PLAN_STEPS
     #: A tool call whose arguments (as JSON) are larger is refused, and the model told why.
     max_tool_argument_bytes: int = 1_000_000
     #: A tool result larger than this is cut to it, with a note saying how much was left out.
     max_tool_result_bytes: int = 1_000_000
 
     def __post_init__(self) -> None:
-        from agentorch._checks import check_int
+        from agentorch._checks import check_int, fail
 
         for name, minimum in (
             ("max_steps", 1),
@@ -68,10 +78,28 @@ class Limits:
             ("max_total_revisions", 0),
             ("max_plan_attempts", 1),
             ("max_plan_steps", 1),
+            ("max_declared_steps", 1),
             ("max_tool_argument_bytes", 1),
             ("max_tool_result_bytes", 1),
         ):
-            check_int("Limits", name, getattr(self, name), minimum=minimum)
+            if getattr(self, name) is not None or name not in ("max_steps", "max_total_revisions"):
+                check_int("Limits", name, getattr(self, name), minimum=minimum)
+        for name in ("max_plan_steps", "max_declared_steps"):
+            if getattr(self, name) > MAX_PLAN_STEPS:
+                fail("Limits", name, f"an integer <= {MAX_PLAN_STEPS}", getattr(self, name))
+
+    def revision_cap(self, plan_steps: int) -> int:
+        """Revisions in the whole run: as set, else 12 or one per two steps, whichever is more."""
+        if self.max_total_revisions is not None:
+            return self.max_total_revisions
+        return max(12, plan_steps // 2)
+
+    def step_cap(self, plan_steps: int) -> int:
+        """Step executions in the run: as set, else every step once plus three per revision
+        (a step and its two reviewers), at least 60."""
+        if self.max_steps is not None:
+            return self.max_steps
+        return max(60, plan_steps + 3 * self.revision_cap(plan_steps))
 
 
 @dataclass
@@ -163,9 +191,10 @@ class Orchestrator(Reviewing):
                 if stop is None:
                     for step in self._ready(plan, running):
                         self.executions += 1
-                        if self.executions > self.limits.max_steps:
+                        cap = self.limits.step_cap(len(plan.steps))
+                        if self.executions > cap:
                             stop = MaxStepsExceeded(
-                                f"the run reached its cap of {self.limits.max_steps} step executions"
+                                f"the run reached its cap of {cap} step executions"
                             )
                             break
                         running[step.id] = asyncio.create_task(

@@ -190,7 +190,7 @@ class Reviewing(ABC):
         record = self.records[target.id]
         if (
             record.revision >= self.limits.max_revisions
-            or self.total_revisions >= self.limits.max_total_revisions
+            or self.total_revisions >= self.limits.revision_cap(len(plan.steps))
         ):
             cap = MaxStepsExceeded(
                 f"revision cap reached for step {target.id!r} after {record.revision} revision(s); "

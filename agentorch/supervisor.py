@@ -499,9 +499,8 @@ class Supervisor:
             else:
                 runtime.emit(PlanMade(plan=plan.model_dump(mode="json"), source="declared"))
             if self.plan_reviewer is not None and not runtime.load_steps():
-                plan = await review_plan(
-                    runtime, plan, self.plan_reviewer, self.agents, self.limits.max_plan_steps
-                )
+                cap = self.limits.max_declared_steps if declared else self.limits.max_plan_steps
+                plan = await review_plan(runtime, plan, self.plan_reviewer, self.agents, cap)
             orchestrator = self._orchestrator(runtime, plan, spec)
             outcome = await orchestrator.execute(plan)
             if isinstance(outcome.exception, UserError):

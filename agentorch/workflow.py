@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import importlib.util
+import inspect
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -84,6 +85,29 @@ def default_model(env: Mapping[str, str] | None = None) -> str | None:
     return next((model for key, model in DEFAULT_MODELS.items() if environ.get(key)), None)
 
 
+#: The run-state key holding the context budget (tokens of input per model call).
+CONTEXT_TOKENS_KEY = "context_tokens"
+
+
+@dataclass(frozen=True)
+class PlanInputs:
+    """What a plan builder may read before the run starts: its input files and its state.
+
+    A builder that takes it (``plan=build(inputs)``) can plan steps per part of the documents,
+    so that no model call reads more than ``context_tokens``.
+    """
+
+    files: tuple[Path, ...]
+    state: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def context_tokens(self) -> int:
+        """The run's context budget: tokens of input a single model call may read."""
+        from agentorch.documents.chunks import DEFAULT_CONTEXT_TOKENS
+
+        return int(self.state.get(CONTEXT_TOKENS_KEY) or DEFAULT_CONTEXT_TOKENS)
+
+
 @dataclass
 class Workflow:
     """A packaged workflow: task, specialists, declared plan, input files, policy, run state.
@@ -95,7 +119,7 @@ class Workflow:
     name: str
     task: str
     agents: Sequence[Agent | type[Agent]]
-    plan: Plan | Callable[[], Plan] | None = None
+    plan: Plan | Callable[[], Plan] | Callable[[PlanInputs], Plan] | None = None
     files: Sequence[str | Path] = ()
     policy: str | Path | Policy | None = None
     state: dict[str, Any] = field(default_factory=dict)
@@ -103,6 +127,9 @@ class Workflow:
     escalation: EscalationPolicy | None = None
     limits: Limits | None = None
     description: str = ""
+    #: Tokens of input a single model call may read (default 32,000): a plan builder that takes
+    #: ``PlanInputs`` splits the work to keep within it. ``--context-tokens`` overrides it.
+    context_tokens: int | None = None
     #: Where the workflow was loaded from (set by ``load_workflow``).
     source: str | None = None
 
@@ -113,12 +140,35 @@ class Workflow:
             raise ConfigError(f"workflow {self.name!r} has no task")
         if not self.agents:
             raise ConfigError(f"workflow {self.name!r} lists no agents")
+        if self.context_tokens is not None:
+            from agentorch.documents.chunks import check_context_tokens
 
-    def build_plan(self) -> Plan | None:
-        """The declared plan (calling the builder, if it is one)."""
+            try:
+                check_context_tokens(self.context_tokens)
+            except ValueError as exc:
+                raise ConfigError(f"workflow {self.name!r}: {exc}") from None
+
+    def run_state(self, state: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The run's state: the workflow's, ``state`` merged in, and the context budget."""
+        merged = {**self.state, **(state or {})}
+        if self.context_tokens is not None:
+            merged.setdefault(CONTEXT_TOKENS_KEY, self.context_tokens)
+        return merged
+
+    def build_plan(
+        self,
+        files: Sequence[str | Path] | None = None,
+        state: Mapping[str, Any] | None = None,
+    ) -> Plan | None:
+        """The declared plan (calling the builder, if it is one, with the run's files and state)."""
         if self.plan is None or isinstance(self.plan, Plan):
             return self.plan
-        plan = self.plan()
+        if inspect.signature(self.plan).parameters:
+            chosen = self.files if files is None else files
+            inputs = PlanInputs(tuple(Path(f) for f in chosen), self.run_state(state))
+            plan = self.plan(inputs)  # type: ignore[call-arg]
+        else:
+            plan = self.plan()  # type: ignore[call-arg]
         if not isinstance(plan, Plan):
             raise ConfigError(
                 f"workflow {self.name!r}: its plan builder returned "
@@ -149,6 +199,8 @@ class Workflow:
         approver: Approver | None = None,
         on_event: Callable[[BaseEvent], Any] | Sequence[Callable[[BaseEvent], Any]] | None = None,
         policy: str | Path | Policy | None = None,
+        files: Sequence[str | Path] | None = None,
+        state: Mapping[str, Any] | None = None,
     ) -> Supervisor:
         """A supervisor that runs this workflow.
 
@@ -163,6 +215,8 @@ class Workflow:
             approver: As for ``Supervisor``.
             on_event: As for ``Supervisor``.
             policy: Overrides the workflow's policy file.
+            files, state: The run's input files and state, for a plan built from them
+                (default: the workflow's own).
         """
         from agentorch.budget import Budget
         from agentorch.supervisor import Supervisor
@@ -190,7 +244,7 @@ class Workflow:
             store=store,
             approver=approver,
             policy=policy if policy is not None else self.policy,
-            plan=self.build_plan(),
+            plan=self.build_plan(files, state),
             limits=self.limits,
             escalation=self.escalation,
             on_event=on_event,
@@ -208,11 +262,13 @@ class Workflow:
         **supervisor_options: Any,
     ) -> RunResult:
         """Run the workflow once: ``files`` replace its default files, ``state`` is merged in."""
-        supervisor = self.supervisor(**supervisor_options)
+        chosen = list(self.files if files is None else files)
+        run_state = self.run_state(state)
+        supervisor = self.supervisor(files=chosen, state=run_state, **supervisor_options)
         return await supervisor.run(
             self.task,
-            files=list(self.files if files is None else files),
-            state={**self.state, **(state or {})},
+            files=chosen,
+            state=run_state,
             run_id=run_id,
             workflow=self.source or self.name,
         )
@@ -284,9 +340,11 @@ def load_workflow(path: str | Path) -> Workflow:
 
 
 __all__ = [
+    "CONTEXT_TOKENS_KEY",
     "DEFAULT_MODELS",
     "OFFLINE_EXPLANATION",
     "PROVIDER_KEYS",
+    "PlanInputs",
     "Workflow",
     "choose_engine",
     "default_model",

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ValidationError
 
 from agentorch.agent import StepContext
 
-from ._types import ComplianceReport, RequirementList, RiskReview, SectionDraft
+from ._types import ComplianceReport, Requirement, RequirementList, RiskReview, SectionDraft
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -33,7 +33,7 @@ def _done(context: StepContext) -> list[tuple[str, Any]]:
 
 def requirements_of(context: StepContext) -> RequirementList | None:
     """The parser's requirement list among the step's dependencies (merged if several)."""
-    found = [r for _, out in _done(context) if (r := _requirements(out)) is not None]
+    found = [r for _, out in _done(context) if (r := requirement_list(out)) is not None]
     if not found:
         return None
     merged = found[0]
@@ -42,7 +42,8 @@ def requirements_of(context: StepContext) -> RequirementList | None:
     return merged
 
 
-def _requirements(value: Any) -> RequirementList | None:
+def requirement_list(value: Any) -> RequirementList | None:
+    """``value`` (one step's output) as a ``RequirementList``, or ``None`` if it is not one."""
     if isinstance(value, BaseModel):
         value = value.model_dump(mode="json")
     if not isinstance(value, dict) or "requirements" not in value:
@@ -89,15 +90,40 @@ def category_param(context: StepContext) -> str | None:
     return str(value).strip().lower() if value else None
 
 
-def section_requirements(context: StepContext, category: str | None) -> list[dict[str, Any]]:
-    """The requirements of ``category`` (all when ``None``) as compact dicts for a prompt."""
+def part_param(context: StepContext) -> str | None:
+    """``step.params["part"]``: the document part a step works on, or ``None``."""
+    value = context.step.params.get("part")
+    return str(value) if value else None
+
+
+def step_requirements(context: StepContext, category: str | None) -> list[Requirement]:
+    """The requirements a step works on: its part's when it has one, else ``category``'s (all
+    when ``None`` or "all")."""
     listing = requirements_of(context)
     if listing is None:
         return []
-    chosen = (
-        listing.of_category(category) if category and category != "all" else listing.requirements
-    )
-    return [r.model_dump(include={"id", "title", "text", "modality"}) for r in chosen]
+    part = part_param(context)
+    if part is not None:
+        return [r for r in listing.requirements if r.part == part]
+    if category and category != "all":
+        return listing.of_category(category)
+    return listing.requirements
+
+
+def section_requirements(context: StepContext, category: str | None) -> list[dict[str, Any]]:
+    """The step's requirements (see ``step_requirements``) as compact dicts for a prompt."""
+    return [
+        r.model_dump(include={"id", "title", "text", "modality", "category"})
+        for r in step_requirements(context, category)
+    ]
+
+
+def stamp_part(output: Any, context: StepContext) -> Any:
+    """``output`` with the step's part set (code says which part a result is about, not a model)."""
+    part = part_param(context)
+    if part is None or not isinstance(output, BaseModel) or "part" not in type(output).model_fields:
+        return output
+    return output.model_copy(update={"part": part})
 
 
 def review_prompt(context: StepContext, what: str) -> str:

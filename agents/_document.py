@@ -51,6 +51,10 @@ class Assembly:
     failed: list[dict[str, Any]] = field(default_factory=list)
     decisions: list[str] = field(default_factory=list)
     library: str = ""
+    #: requirement id -> the answer as the editor left it for the buyer (same substance).
+    edits: dict[str, str] = field(default_factory=dict)
+    #: Edits not used, and why.
+    edit_notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -76,7 +80,8 @@ def _matrix(a: Assembly) -> list[tuple[str, MatrixRow]]:
             answer = answers.get(req.id)
             if answer is None or answer.status == "no_source":
                 failed = [f"{f['step_id']}: {f['error']}" for f in a.failed]
-                own = [f for f in failed if f.startswith(f"write_{req.category}:")] or failed
+                own = [f for f in failed if f.startswith(f"write_{req.part or req.category}:")]
+                own = own or failed
                 note = f"section not drafted ({'; '.join(own)[:300]})" if own else "not drafted"
                 if answer is not None:
                     note = "no approved answer"
@@ -146,6 +151,7 @@ def _open_issues(a: Assembly, gaps: list[Gap]) -> list[str]:
         )
     for f in a.failed:
         issues.append(f"step {f['step_id']} ({f['agent']}) did not finish: {f['error']}")
+    issues.extend(f"editor's change not used for {note}" for note in a.edit_notes)
     seen: set[str] = set()
     for review in a.reviews:
         for finding in review.findings:
@@ -187,7 +193,7 @@ def _response(a: Assembly, rows: list[tuple[str, MatrixRow]]) -> str:
         lines += [f"## {SECTION_TITLES[category]}", ""]
         for r in members:
             lines += [f"### {r.id} {r.title}".rstrip(), "", f"> {r.text}", ""]
-            lines += [answers[r.id].text, ""]
+            lines += [a.edits.get(r.id) or answers[r.id].text, ""]
     return "\n".join(lines).rstrip() + "\n"
 
 

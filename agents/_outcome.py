@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from ._types import ResponseDocument, RunOutcome, Submission
 
+#: Open mandatory requirements named in the outcome's details; the bid review lists them all.
+SHOWN_GAPS = 30
+
 
 def _counts(document: ResponseDocument) -> str:
     return (
@@ -24,9 +27,11 @@ def outcome_of(submission: Submission, document: ResponseDocument, *, tried: boo
     details.append(_counts(document))
     blocking = document.blocking()
     if blocking:
+        more = len(blocking) - SHOWN_GAPS
         details.append(
             "Open mandatory requirements: "
-            + ", ".join(f"{g.requirement_id} ({g.status})" for g in blocking)
+            + ", ".join(f"{g.requirement_id} ({g.status})" for g in blocking[:SHOWN_GAPS])
+            + (f" and {more} more (all in the bid review)" if more > 0 else "")
         )
     if submission.submitted:
         where = f"to {submission.recipient}" if submission.recipient else ""

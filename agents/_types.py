@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from agentorch import Verdict
 
@@ -57,6 +57,9 @@ class Requirement(BaseModel):
     flags: list[str] = Field(
         default_factory=list,
         description="Extraction notes a person should check, e.g. 'repeated_number'.",
+    )
+    part: str = Field(
+        default="", description="The document part it was found in (filled in by the workflow)."
     )
 
 
@@ -111,6 +114,7 @@ class SectionDraft(BaseModel):
 
     category: SectionCategory
     answers: list[DraftAnswer] = Field(default_factory=list)
+    part: str = Field(default="", description="The document part drafted (filled in by code).")
 
 
 class CheckedValue(BaseModel):
@@ -156,6 +160,7 @@ class ComplianceReport(Verdict):
     open_issues: list[str] = Field(
         default_factory=list, description="Gaps a person must resolve (missing requirements)."
     )
+    part: str = Field(default="", description="The document part reviewed (filled in by code).")
 
 
 class RiskFinding(BaseModel):
@@ -171,6 +176,28 @@ class RiskReview(Verdict):
 
     category: SectionCategory
     findings: list[RiskFinding] = Field(default_factory=list)
+    part: str = Field(default="", description="The document part reviewed (filled in by code).")
+
+
+class EditedAnswer(BaseModel):
+    """One answer as the editor leaves it for the buyer: same substance, better flow."""
+
+    requirement_id: str
+    text: str
+
+
+class SectionEdit(BaseModel):
+    """The editor's pass over one part's answers before the response is assembled.
+
+    Extra fields are refused, so the assembling step's ``ResponseDocument`` (same agent) is
+    never read back as an edit.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    part: str = ""
+    edits: list[EditedAnswer] = Field(default_factory=list)
+    note: str = ""
 
 
 class Gap(BaseModel):
@@ -184,7 +211,12 @@ class Gap(BaseModel):
 
 
 class ResponseDocument(BaseModel):
-    """The two documents written: the buyer's response and the team's bid review."""
+    """The two documents written: the buyer's response and the team's bid review.
+
+    Extra fields are refused, so a part's ``SectionEdit`` (same agent) is never read back as one.
+    """
+
+    model_config = ConfigDict(extra="forbid")
 
     path: str | None = Field(default=None, description="Where the response was written, if it was.")
     written: bool = False
@@ -248,6 +280,7 @@ __all__ = [
     "ComplianceReport",
     "CoverageStatus",
     "DraftAnswer",
+    "EditedAnswer",
     "ExcludedStatement",
     "Gap",
     "MatrixRow",
@@ -262,5 +295,6 @@ __all__ = [
     "RunOutcome",
     "SectionCategory",
     "SectionDraft",
+    "SectionEdit",
     "Submission",
 ]

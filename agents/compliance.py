@@ -9,7 +9,7 @@ from agentorch.agent import AgentResult, StepContext
 from agentorch.models import ModelResponse, Usage
 from agentorch.models.testing import FunctionModel, json_response, tool_call_response
 
-from ._context import requirements_of, review_prompt
+from ._context import requirements_of, review_prompt, stamp_part
 from ._coverage import review_extraction
 from ._matching import LIBRARY_CATEGORY, query_for
 from ._matrix import build_report
@@ -73,7 +73,9 @@ class ComplianceReviewer(Agent):
     async def execute(self, context: StepContext, runtime: Any, model: Model) -> AgentResult:
         """Reviewing the parser's result is arithmetic on its numbers: no model is asked."""
         if context.step.params.get("check") != "extraction":
-            return await super().execute(context, runtime, model)
+            result = await super().execute(context, runtime, model)
+            result.output = stamp_part(result.output, context)
+            return result
         listing = requirements_of(context)
         if listing is None:
             raise RunError("the parser's result is not available to review")
@@ -94,9 +96,10 @@ def _play(talk: Conversation) -> ModelResponse:
     ]
     drafted = [r for r in requirements if r not in unanswered]
     if (cited or unanswered) and not talk.outcomes:
-        library_category = LIBRARY_CATEGORY.get(category)
         calls: list[tuple[str, dict[str, Any]]] = [("get_answer", {"answer_id": c}) for c in cited]
         for req in unanswered:
+            # a part's requirements may span categories: search each in its own
+            library_category = LIBRARY_CATEGORY.get(str(req.get("category") or category))
             args: dict[str, Any] = {"query": query_for(req), "limit": 5}
             if library_category:
                 args["category"] = library_category

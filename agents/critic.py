@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentorch import Agent, ReviewPoint
-from agentorch.agent import StepContext
+from agentorch import Agent, Model, ReviewPoint
+from agentorch.agent import AgentResult, StepContext
 from agentorch.models import ModelResponse
 from agentorch.models.testing import FunctionModel, json_response, tool_call_response
 
-from ._context import review_prompt
+from ._context import review_prompt, stamp_part
 from ._offline import Conversation, offline_model
 from ._risk import assess
 from ._types import DraftAnswer, RiskFinding, RiskReview
@@ -55,6 +55,12 @@ class RiskCritic(Agent):
 
     def user_prompt(self, context: StepContext) -> str:
         return review_prompt(context, "flag risky commitments and unsourced claims")
+
+    async def execute(self, context: StepContext, runtime: Any, model: Model) -> AgentResult:
+        """The usual loop; the review says which document part it covers."""
+        result = await super().execute(context, runtime, model)
+        result.output = stamp_part(result.output, context)
+        return result
 
     def offline_model(self) -> FunctionModel:
         return offline_model(self.name, _play)

@@ -1,63 +1,76 @@
-"""``editor``: assembles the response document and writes it (``ResponseDocument``)."""
+"""``editor``: edits each part's answers, then assembles and writes the two documents.
+
+No model call sees the whole response: a step per document part edits that part's answers, and
+the step without a part renders the buyer's response and the bid review from the run's typed
+outputs and writes them (``write_file``, journaled and approved like any tool call).
+"""
 
 from __future__ import annotations
 
+import copy
+import re
 from pathlib import Path
 from typing import Any
 
 from agentorch import Agent, Model, RunError
-from agentorch.agent import AgentResult, StepContext
-from agentorch.models import AssistantMessage, ModelResponse, ModelSettings, ToolResultMessage
-from agentorch.models.testing import FunctionModel, json_response, tool_call_response
+from agentorch.agent import AgentResult, StepContext, run_loop
+from agentorch.models import AssistantMessage, ModelResponse, ModelSettings, ToolCall, Usage
+from agentorch.models.testing import FunctionModel, json_response
+from agentorch.runtime import ToolInvocation
 
-from ._context import compliance_of, drafts_of, requirements_of, reviews_of
+from ._context import (
+    compliance_of,
+    drafts_of,
+    outputs_of_type,
+    part_param,
+    requirements_of,
+    reviews_of,
+    stamp_part,
+    step_requirements,
+)
 from ._document import Assembly, render
 from ._offline import Conversation, data_block, offline_model
-from ._types import ResponseDocument
+from ._types import NO_SOURCE_TEXT, EditedAnswer, ResponseDocument, SectionEdit
 
 DEFAULT_FILE = "response.md"
 DEFAULT_REVIEW_FILE = "bid-review.md"
 
 INSTRUCTIONS = """\
-You are the bid editor. You turn the reviewed sections of an RFP response into two documents and
-write both to the output folder:
-- the response (file under "Output file"): ONLY text meant for the buyer - a cover line and, per
-  section, each requirement quoted with its approved answer. Never put in it answer ids (e.g.
-  AA-006), usage notes or other internal guidance, matrix statuses, open issues, placeholders
-  ("no approved answer", "needs input") or review decisions. Requirements without compliant
-  evidence are left out of it.
-- the bid review (file under "Review file"): everything internal - the compliance matrix with
-  evidence and checked values, the mandatory requirements that block submission, open issues,
-  escalations and decisions, the drafted answers with their sources, what was excluded.
+You are the bid editor. You edit the answers of ONE part of an RFP response before the response
+is assembled: each requirement of the part (in the "edit" data) with the answer that goes to the
+buyer.
 
 How to work:
-1. Start from the two drafts you are given ("response" and "review" in the draft data). You may
-   improve the flow of the response's cover text, but never change an answer's substance, never
-   add claims of your own and never move anything internal into the response. Write the bid
-   review as given.
-2. Write the bid review first, then the response, each with write_file. If a person denies a
-   write, do not retry: report it.
-3. Answer with the ResponseDocument JSON only: path (what write_file returned for the response, or
-   null), written (true only if the response was written), and note (what happened, e.g. that
-   the write was denied). The counts, gaps and open issues are filled in from the review.
+1. For each answer, improve its flow and grammar so that it reads as an answer to its
+   requirement. Never change its substance: no new claims, numbers, prices, dates,
+   certifications or commitments, nothing removed that the buyer asked for.
+2. The text goes to the buyer: never put in it answer ids (e.g. AA-006), usage notes or other
+   internal guidance, statuses, open issues, placeholders or review decisions. An edit that does
+   is not used (the drafted answer is).
+3. Answer with the SectionEdit JSON only: part (as given) and edits (requirement_id, text), one
+   edit per answer given, in the order given.
+
+The response (the buyer's answers only) and the bid review (compliance matrix, checked values,
+open issues, decisions) are then assembled from every part and written in code.
 """
 
 
 class Editor(Agent):
-    """Assembles the buyer's response and the team's bid review; writes both files."""
+    """Edits each part's answers; assembles the buyer's response and the bid review, in code."""
 
     name = "editor"
     description = (
-        "Assembles the final RFP response (buyer-facing text only) and the internal bid review "
+        "Edits one part's answers for the buyer (step params: part); the step without a part "
+        "assembles the final RFP response (buyer-facing text only) and the internal bid review "
         "(compliance matrix, checked values, open issues, decisions) and writes both with "
         "write_file."
     )
     instructions = INSTRUCTIONS
     tools = ["write_file"]
-    output_type = ResponseDocument
-    # long structured outputs (every requirement, the whole document): room to finish
+    output_type = ResponseDocument  # a part's step answers with a SectionEdit
+    # a part's answers come back whole: room to finish
     settings = ModelSettings(max_tokens=16384)
-    max_turns = 5
+    max_turns = 3
 
     def assembly(self, context: StepContext) -> Assembly:
         """The run's typed outputs this step depends on, as one ``Assembly``."""
@@ -74,18 +87,25 @@ class Editor(Agent):
                 + (f" ({parse['error']})" if parse else "")
             )
         drafts = list(drafts_of(context).values())
-        drafted = {d.category for d in drafts}
+        drafted = {d.part or d.category for d in drafts}
+        edits, rejected = accepted_edits(
+            list(outputs_of_type(context, SectionEdit, key="edits").values())
+        )
         return Assembly(
             requirements=requirements,
             drafts=drafts,
             # a review of a section whose draft did not finish describes a draft that is gone
             compliance=[
-                c for c in compliance_of(context).values() if c.matrix and c.category in drafted
+                c
+                for c in compliance_of(context).values()
+                if c.matrix and (c.part or c.category) in drafted
             ],
             reviews=list(reviews_of(context).values()),
             failed=failed,
             decisions=list(context.decisions),
             library=str(context.state.get("library") or ""),
+            edits=edits,
+            edit_notes=rejected,
         )
 
     @staticmethod
@@ -97,102 +117,132 @@ class Editor(Agent):
         return response, review
 
     def user_prompt(self, context: StepContext) -> str:
-        rendered = render(self.assembly(context))
-        file, review_file = self.files(context)
-        summary = {"requirements": len(rendered.matrix), **rendered.counts()}
+        """A part's answers that go to the buyer, each with its requirement: nothing else."""
+        part = part_param(context) or "all"
+        answers = sent_answers(context)
         return "\n\n".join(
             [
                 f"## Task\n{context.task}",
                 f"## Your step\n{context.instruction}",
-                f"## Output file\n{file}",
-                f"## Review file\n{review_file}",
-                data_block(
-                    "draft",
-                    {
-                        "file": file,
-                        "review_file": review_file,
-                        "summary": summary,
-                        "response": rendered.response,
-                        "review": rendered.review,
-                    },
-                ),
+                f"## Part\n{part} ({len(answers)} answers)",
+                data_block("edit", {"part": part, "answers": answers}),
             ]
         )
 
     async def execute(self, context: StepContext, runtime: Any, model: Model) -> AgentResult:
-        """The usual loop; then the facts (what was written, counts, gaps) from code, not words."""
-        result = await super().execute(context, runtime, model)
-        document = result.output
-        if not isinstance(document, ResponseDocument):
+        """A part: the model edits its answers. The whole: assembled and written by code."""
+        part = part_param(context)
+        if part is not None:
+            if not sent_answers(context):  # nothing goes to the buyer from this part
+                edit = SectionEdit(part=part, note="no answer to edit")
+                return AgentResult(output=edit, usage=Usage(), messages=[], turns=0)
+            editor = copy.copy(self)
+            editor.tools = []  # editing a part writes nothing
+            editor.output_type = SectionEdit
+            result = await run_loop(editor, context, runtime, model)
+            result.output = stamp_part(result.output, context)
             return result
+        return await self.assemble(context, runtime)
+
+    async def assemble(self, context: StepContext, runtime: Any) -> AgentResult:
+        """Render both documents from the typed outputs and write them (bid review first)."""
         rendered = render(self.assembly(context))
         file, review_file = self.files(context)
-        writes = _writes(result.messages)
-        response = writes.get(Path(file).name)
-        review = writes.get(Path(review_file).name)
+        prefix = f"{context.step.id}/r{context.revision}"
+        calls = [
+            ToolCall(
+                id=f"{prefix}/w{i}",
+                name="write_file",
+                arguments={"path": path, "content": content},
+            )
+            for i, (path, content) in enumerate(
+                ((review_file, rendered.review), (file, rendered.response))
+            )
+        ]
+        results = [
+            await runtime.call_tool(
+                ToolInvocation(
+                    key=f"{prefix}/t0.{i}",
+                    agent=self.name,
+                    step_id=context.step.id,
+                    call=call,
+                    allowed=tuple(self.tools or ()),
+                    state=context.state,
+                )
+            )
+            for i, call in enumerate(calls)
+        ]
+        review, response = results
+        notes = [
+            f"{what} written" if not r.is_error else f"{what} not written: {r.content}"
+            for what, r in (("response", response), ("bid review", review))
+        ]
         counts = rendered.counts()
-        update: dict[str, Any] = {
-            "written": bool(response and response[2]),
-            "path": response[1] if response and response[2] else None,
-            "markdown": response[0] if response and response[2] else "",
-            "review_path": review[1] if review and review[2] else None,
-            "requirements": len(rendered.matrix),
-            "covered": counts["covered"],
-            "partial": counts["partial"],
-            "conflict": counts["conflict"],
-            "missing": counts["missing"],
-            "open_issues": rendered.open_issues,
-            "gaps": rendered.gaps,
-            "library": str(context.state.get("library") or ""),
-        }
-        result.output = document.model_copy(update=update)
-        return result
+        written = not response.is_error
+        document = ResponseDocument(
+            path=str(Path(response.content).resolve()) if written else None,
+            written=written,
+            markdown=rendered.response if written else "",
+            review_path=str(Path(review.content).resolve()) if not review.is_error else None,
+            requirements=len(rendered.matrix),
+            covered=counts["covered"],
+            partial=counts["partial"],
+            conflict=counts["conflict"],
+            missing=counts["missing"],
+            open_issues=rendered.open_issues,
+            gaps=rendered.gaps,
+            library=str(context.state.get("library") or ""),
+            note="; ".join(notes),
+        )
+        messages: list[Any] = [AssistantMessage(tool_calls=tuple(calls)), *results]
+        return AgentResult(output=document, usage=Usage(), messages=messages, turns=0)
 
     def offline_model(self) -> FunctionModel:
         return offline_model(self.name, _play)
 
 
-def _writes(messages: list[Any]) -> dict[str, tuple[str, str, bool]]:
-    """file name -> (content, path written, succeeded) of the last write_file call for it."""
-    calls = {c.id: c for m in messages if isinstance(m, AssistantMessage) for c in m.tool_calls}
-    found: dict[str, tuple[str, str, bool]] = {}
-    for message in messages:
-        if isinstance(message, ToolResultMessage) and message.name == "write_file":
-            call = calls.get(message.tool_call_id)
-            if call is None:
+def sent_answers(context: StepContext) -> list[dict[str, str]]:
+    """The part's drafted answers that may go to the buyer (sourced, not placeholders)."""
+    requirements = {r.id: r for r in step_requirements(context, None)}
+    out = []
+    for draft in drafts_of(context).values():
+        for answer in draft.answers:
+            req = requirements.get(answer.requirement_id)
+            if req is None or answer.status == "no_source" or not answer.citations:
                 continue
-            content = str(call.arguments.get("content", ""))
-            path = str(Path(message.content).resolve()) if not message.is_error else ""
-            found[Path(str(call.arguments.get("path", ""))).name] = (
-                content,
-                path,
-                not message.is_error,
-            )
-    return found
+            out.append({"requirement_id": req.id, "requirement": req.text, "text": answer.text})
+    return out
+
+
+#: Text an edit must not bring into the response: an approved-answer id, the no-source placeholder.
+_INTERNAL = re.compile(r"\bAA-\d+\b|" + re.escape(NO_SOURCE_TEXT))
+
+
+def accepted_edits(edits: list[SectionEdit]) -> tuple[dict[str, str], list[str]]:
+    """requirement id -> edited text, and why any edit was not used."""
+    accepted: dict[str, str] = {}
+    rejected: list[str] = []
+    for edit in edits:
+        for item in edit.edits:
+            if not item.text.strip():
+                rejected.append(f"{item.requirement_id}: the edited answer was empty")
+            elif _INTERNAL.search(item.text):
+                rejected.append(f"{item.requirement_id}: the edited answer had internal text")
+            else:
+                accepted[item.requirement_id] = item.text.strip()
+    return accepted, rejected
 
 
 def _play(talk: Conversation) -> ModelResponse:
-    draft = talk.data("draft")
-    if not talk.called("write_file"):
-        return tool_call_response(
-            ("write_file", {"path": draft["review_file"], "content": draft["review"]}),
-            ("write_file", {"path": draft["file"], "content": draft["response"]}),
-        )
-    outcomes = {str(o.arguments.get("path")): o for o in talk.of("write_file")}
-    response, review = outcomes.get(draft["file"]), outcomes.get(draft["review_file"])
-    notes = []
-    for what, outcome in (("response", response), ("bid review", review)):
-        if outcome is None:
-            notes.append(f"{what} not written")
-        elif outcome.is_error:
-            notes.append(f"{what} not written: {outcome.content}")
-        else:
-            notes.append(f"{what} written")
-    ok = response is not None and not response.is_error
+    """Offline there is no language model to improve the wording: the answers stay as drafted."""
+    edit = talk.data("edit", {"part": "", "answers": []})
     return json_response(
-        ResponseDocument(
-            path=response.content if ok and response is not None else None,
-            written=ok,
-            note="; ".join(notes),
+        SectionEdit(
+            part=str(edit["part"]),
+            edits=[
+                EditedAnswer(requirement_id=a["requirement_id"], text=a["text"])
+                for a in edit["answers"]
+            ],
+            note="kept as drafted",
         )
     )

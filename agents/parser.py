@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
+from typing import Any
 
-from agentorch import Agent, UserError
-from agentorch.agent import StepContext
-from agentorch.models import ModelResponse, ModelSettings
+from agentorch import Agent, Model, RunError, UserError
+from agentorch.agent import AgentResult, StepContext
+from agentorch.models import ModelResponse, ModelSettings, Usage
 from agentorch.models.testing import FunctionModel, json_response, tool_call_response
 
+from ._context import part_param, requirement_list, stamp_part
 from ._extract import extract, from_findings, merge
 from ._offline import Conversation, data_block, offline_model
+from ._parts import merge_parts, part_range
 from ._types import RequirementList
+
+#: The tool-context key the document tools read a step's part from (see tools/documents.py).
+PART_KEY = "document_part"
 
 INSTRUCTIONS = """\
 You are a bid analyst. Your job is to shred a solicitation (RFP, RFQ, SOW, PWS) into a complete,
@@ -52,6 +59,9 @@ How to work:
    address responses are submitted to, exactly as written, or ""), statements_seen (how many
    requirement-like statements you saw: requirements plus excluded) and excluded.
 Never invent, merge or drop a requirement: the compliance matrix is built from your list.
+When your step works on one part of a document ("Document part": its start and end blocks),
+pass start and end to find_requirements and read_document: list that part's requirements only;
+the other parts have steps of their own and the lists are merged in code.
 """
 
 
@@ -73,11 +83,42 @@ class RequirementParser(Agent):
     settings = ModelSettings(max_tokens=16384)
 
     def input_files(self, context: StepContext) -> dict[str, str]:
-        """The files this step reads: the run's input files, narrowed to ``step.inputs`` if set."""
+        """The files this step reads: the run's input files, narrowed to ``step.inputs`` (or to
+        its part's file) if set."""
         files: dict[str, str] = dict(context.state.get("files") or {})
-        if context.step.inputs:
-            files = {name: path for name, path in files.items() if name in context.step.inputs}
+        wanted = list(context.step.inputs)
+        if part_range(context.step.params) is not None:
+            wanted = [str(context.step.params.get("file"))]
+        if wanted:
+            files = {name: path for name, path in files.items() if name in wanted}
         return files
+
+    async def execute(self, context: StepContext, runtime: Any, model: Model) -> AgentResult:
+        """A part's requirements say which part they are in; merging the parts' lists is code."""
+        if not context.step.params.get("merge"):
+            span = part_range(context.step.params)
+            if span is not None:  # the tools read this part unless asked for other blocks
+                part = {"file": context.step.params.get("file"), "start": span[0], "end": span[1]}
+                context = dataclasses.replace(context, state={**context.state, PART_KEY: part})
+            result = await super().execute(context, runtime, model)
+            if isinstance(result.output, RequirementList) and part_param(context):
+                result.output = result.output.model_copy(
+                    update={
+                        "requirements": [stamp_part(r, context) for r in result.output.requirements]
+                    }
+                )
+            return result
+        lists = []
+        for step_id in context.step.depends_on:
+            dep = context.dependencies.get(step_id)
+            if dep is None or dep.status != "done":
+                error = dep.error if dep is not None else "not run"
+                raise RunError(f"the requirements of {step_id} are missing: {error}")
+            single = requirement_list(dep.output)
+            if single is None:
+                raise RunError(f"{step_id} gave no requirement list")
+            lists.append(single)
+        return AgentResult(output=merge_parts(lists), usage=Usage(), messages=[], turns=0)
 
     def user_prompt(self, context: StepContext) -> str:
         files = self.input_files(context)
@@ -86,6 +127,14 @@ class RequirementParser(Agent):
             listing = "\n".join(f"- {name}: {path}" for name, path in files.items())
             parts.append(f"## Input files\n{listing}")
             parts.append(data_block("files", files))
+            span = part_range(context.step.params)
+            if span is not None:
+                heading = context.step.params.get("heading") or "its first section"
+                parts.append(
+                    f"## Document part\nBlocks {span[0]} to {span[1]} (start={span[0]}, "
+                    f"end={span[1]}), from {heading}."
+                )
+                parts.append(data_block("part", {"start": span[0], "end": span[1]}))
         else:  # inputs given as text (Supervisor.run(inputs=...)): no file to read
             parts.extend(f"## Input: {name}\n{text}" for name, text in context.inputs.items())
             parts.append(data_block("documents", context.inputs))
@@ -101,9 +150,10 @@ class RequirementParser(Agent):
 
 def _play(talk: Conversation) -> ModelResponse:
     files: dict[str, str] = talk.data("files", {})
+    span: dict[str, int] = talk.data("part", {})
     if files and not talk.called("find_requirements"):
         return tool_call_response(
-            *(("find_requirements", {"path": path}) for path in files.values())
+            *(("find_requirements", {"path": path, **span}) for path in files.values())
         )
     lists = []
     for outcome in talk.of("find_requirements"):

@@ -12,7 +12,7 @@ from typing import Any
 
 from agentorch import Agent, Model, RunError
 from agentorch.agent import AgentResult, StepContext
-from agentorch.models import ModelResponse, ToolResultMessage
+from agentorch.models import ModelResponse, ToolResultMessage, Usage
 from agentorch.models.testing import FunctionModel, json_response, tool_call_response
 
 from ._context import outputs_of_type, requirements_of
@@ -22,6 +22,9 @@ from ._types import ResponseDocument, Submission
 
 #: The tool-context key ``submit_response`` reads the open mandatory requirements from.
 GATE_KEY = "submission_gate"
+#: More open mandatory requirements than a person can accept by name in one submission: the
+#: response is not submitted (and the submitter's prompt, which names them, stays small).
+MAX_NAMED_GAPS = 50
 
 INSTRUCTIONS = """\
 You submit a finished RFP response document to the buyer. Submission cannot be undone, and a
@@ -102,7 +105,21 @@ class Submitter(Agent):
                 "nothing submitted: the response was not assembled"
                 + (f" ({'; '.join(failed)})" if failed else "")
             )
-        gate = {"open_mandatory": [g.requirement_id for g in document.blocking()]}
+        blocking = document.blocking()
+        if len(blocking) > MAX_NAMED_GAPS:
+            where = f" ({document.review_path})" if document.review_path else ""
+            held = Submission(
+                submitted=False,
+                refused=True,
+                path=document.path,
+                review_path=document.review_path,
+                note=f"not submitted: {len(blocking)} mandatory requirements are missing or in "
+                f"conflict, more than a person can accept by name in one submission "
+                f"({MAX_NAMED_GAPS}); resolve them in the bid review{where} first",
+            )
+            held.outcome = outcome_of(held, document, tried=False)
+            return AgentResult(output=held, usage=Usage(), messages=[], turns=0)
+        gate = {"open_mandatory": [g.requirement_id for g in blocking]}
         scoped = dataclasses.replace(context, state={**context.state, GATE_KEY: gate})
         result = await super().execute(scoped, runtime, model)
         if isinstance(result.output, Submission):

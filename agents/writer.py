@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from agentorch import Agent
-from agentorch.agent import StepContext
+from agentorch import Agent, Model
+from agentorch.agent import AgentResult, StepContext
 from agentorch.models import ModelResponse
 from agentorch.models.testing import FunctionModel, json_response, tool_call_response
 
-from ._context import category_param, requirements_of
+from ._context import category_param, part_param, section_requirements, stamp_part
 from ._matching import STRONG_MATCH, clean_text, query_for, suggestions
 from ._offline import Conversation, data_block, offline_model
 from ._types import NO_SOURCE_TEXT, DraftAnswer, SectionDraft
@@ -59,16 +59,13 @@ class ResponseWriter(Agent):
     def user_prompt(self, context: StepContext) -> str:
         """Only this section's requirements: never the RFP text or other sections."""
         category = category_param(context) or "all"
-        listing = requirements_of(context)
-        if listing is None:
-            own: list[dict[str, Any]] = []
-        else:
-            chosen = listing.of_category(category) if category != "all" else listing.requirements
-            own = [r.model_dump(include={"id", "title", "text", "modality"}) for r in chosen]
+        own = section_requirements(context, category)
+        part = part_param(context)
+        where = f", document part {part}" if part else ""
         parts = [
             f"## Task\n{context.task}",
             f"## Your step\n{context.instruction}",
-            f"## Section\n{category} ({len(own)} requirements)",
+            f"## Section\n{category}{where} ({len(own)} requirements)",
             data_block("section", {"category": category, "requirements": own}),
         ]
         if context.feedback:
@@ -78,6 +75,12 @@ class ResponseWriter(Agent):
             )
             parts.append(data_block("feedback", list(context.feedback)))
         return "\n\n".join(parts)
+
+    async def execute(self, context: StepContext, runtime: Any, model: Model) -> AgentResult:
+        """The usual loop; the draft says which document part it answers."""
+        result = await super().execute(context, runtime, model)
+        result.output = stamp_part(result.output, context)
+        return result
 
     def offline_model(self) -> FunctionModel:
         return offline_model(self.name, _play)

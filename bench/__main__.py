@@ -26,6 +26,7 @@ SUBCOMMANDS = {
     "commitments": "bench.commitments_score",
     "extraction-speed": "bench.extraction_speed",
     "temporal": "bench.temporal",
+    "document-scaling": "bench.document_scaling",
 }
 
 #: BENCHMARKS.md keeps everything from this line on when the main report is re-rendered: the

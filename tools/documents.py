@@ -12,11 +12,12 @@ from typing import Any
 from agentorch import ToolContext, tool
 from agentorch.documents import find_requirements as shred
 from agentorch.documents import read_blocks, read_text
+from agentorch.documents.chunks import document_findings, findings_in, part_text
 from agentorch.errors import ModelRetry
 
 
 @tool(risk="read")
-def read_document(ctx: ToolContext, path: str) -> str:
+def read_document(ctx: ToolContext, path: str, start: int = 0, end: int | None = None) -> str:
     """Read an input document (Markdown, text, PDF or DOCX) and return its text.
 
     Whatever the file format, headings come back as Markdown headings and every numbered clause
@@ -24,12 +25,21 @@ def read_document(ctx: ToolContext, path: str) -> str:
 
     Args:
         path: Path of the document, as named in the task's input files.
+        start: The first block of the part to read (a step working on one part gives it).
+        end: One past the last block of the part; omit it (and start) for the whole document.
     """
-    return read_text(resolve_input(ctx, path))
+    file = resolve_input(ctx, path)
+    start, end = _span(ctx, path, start, end)
+    if start == 0 and end is None:
+        return read_text(file)
+    blocks, _ = document_findings(file)
+    return part_text(blocks, start, end)
 
 
 @tool(risk="read")
-def find_requirements(ctx: ToolContext, path: str) -> dict[str, Any]:
+def find_requirements(
+    ctx: ToolContext, path: str, start: int = 0, end: int | None = None
+) -> dict[str, Any]:
     """Find the requirement statements of an input document (RFP, SOW, PWS, RFQ), with ids.
 
     Returns {"title", "statements_seen", "requirements": [{"id", "number", "title", "text",
@@ -41,7 +51,14 @@ def find_requirements(ctx: ToolContext, path: str) -> dict[str, Any]:
 
     Args:
         path: Path of the document, as named in the task's input files.
+        start: The first block of the part to search (a step working on one part gives it):
+            the ids are those of the whole document.
+        end: One past the last block of the part; omit it (and start) for the whole document.
     """
+    start, end = _span(ctx, path, start, end)
+    if start != 0 or end is not None:
+        whole, findings = document_findings(resolve_input(ctx, path))
+        return findings_in(findings, whole, start, end).model_dump()
     blocks = read_blocks(resolve_input(ctx, path))
     ctx.report_progress(0, len(blocks), "blocks read, finding requirements")
 
@@ -49,6 +66,23 @@ def find_requirements(ctx: ToolContext, path: str) -> dict[str, Any]:
         ctx.report_progress(done, total, "blocks shredded")
 
     return shred(blocks, total=len(blocks), progress=progress).model_dump()
+
+
+#: ``ToolContext.state`` key: the document part a step works on (``{"file", "start", "end"}``).
+PART_KEY = "document_part"
+
+
+def _span(
+    ctx: ToolContext | None, path: str, start: int, end: int | None
+) -> tuple[int, int | None]:
+    """The blocks to read: as asked, else the step's own part of that file (never the whole
+    document by default in a step that works on one part: its model's context is sized for it)."""
+    part = ctx.state.get(PART_KEY) if ctx is not None else None
+    if start != 0 or end is not None or not isinstance(part, dict):
+        return start, end
+    if Path(path).name != part.get("file"):
+        return start, end
+    return int(part["start"]), int(part["end"])
 
 
 def resolve_input(ctx: ToolContext | None, path: str) -> Path:

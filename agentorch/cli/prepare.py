@@ -67,6 +67,7 @@ class RunOptions:
     task_queue: str = "agentorch"
     #: AGENT=QUEUE: an agent's model and tool calls go to that task queue's workers.
     routes: list[str] = field(default_factory=list)
+    context_tokens: int | None = None
 
 
 def app_name(target: Target) -> str:
@@ -199,9 +200,17 @@ def prepare_workflow(
     store: Store,
     budget: Budget | None,
 ) -> Prepared:
-    from agentorch.workflow import load_workflow
+    from agentorch.workflow import CONTEXT_TOKENS_KEY, load_workflow
 
     workflow = load_workflow(path)
+    state = workflow.run_state()
+    if opts.output:
+        state["output_dir"] = str(Path(opts.output).resolve())
+    if opts.context_tokens is not None:
+        state[CONTEXT_TOKENS_KEY] = opts.context_tokens
+    state[CLI_STATE_KEY] = cli_options(opts, engine)
+    # --file replaces the workflow's own input files (it is the same job on another document)
+    files = list(opts.files) or [str(f) for f in (getattr(workflow, "files", None) or [])]
     supervisor = workflow.supervisor(
         engine=engine,
         model=opts.model,
@@ -211,13 +220,9 @@ def prepare_workflow(
         approver=approver,
         on_event=on_event,
         policy=opts.policy,
+        files=files,
+        state=state,
     )
-    state = dict(getattr(workflow, "state", None) or {})
-    if opts.output:
-        state["output_dir"] = str(Path(opts.output).resolve())
-    state[CLI_STATE_KEY] = cli_options(opts, engine)
-    # --file replaces the workflow's own input files (it is the same job on another document)
-    files = list(opts.files) or [str(f) for f in (getattr(workflow, "files", None) or [])]
     return Prepared(supervisor, workflow.task, files, state, path)
 
 

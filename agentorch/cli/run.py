@@ -110,6 +110,16 @@ def run(
             "(default: $AGENTORCH_LIBRARY, else the workflow's own).",
         ),
     ] = None,
+    context_tokens: Annotated[
+        int | None,
+        typer.Option(
+            "--context-tokens",
+            metavar="N",
+            min=4000,
+            help="Tokens of input a single model call may read: the workflow splits its work "
+            "to keep within it (default 32000).",
+        ),
+    ] = None,
     events: EventsOpt = None,
     otlp: OtlpOpt = None,
     temporal: TemporalOpt = None,
@@ -148,6 +158,7 @@ def run(
         temporal=temporal,
         task_queue=task_queue,
         routes=list(route or []),
+        context_tokens=context_tokens,
     )
     with handle_errors(debug, json_output=json_output):
         code = run_session(opts)

@@ -1,4 +1,4 @@
-"""The RFP-response workflow: parse -> write each section -> review -> edit -> submit.
+"""The RFP-response workflow: parse -> write each part -> review -> edit -> assemble -> submit.
 
 Run it with ``agentorch run examples/rfp`` (offline without a provider key) or from Python::
 
@@ -6,11 +6,15 @@ Run it with ``agentorch run examples/rfp`` (offline without a provider key) or f
 
     result = load_workflow("examples/rfp").run_sync(engine="offline", approver=...)
 
-The plan is declared, not planned by a router: one writer step per category (run in parallel),
-each reviewed by the compliance reviewer and the risk critic; pricing and legal sections are high
-risk, so a person always signs them off. The editor runs even when a section failed (the failure
-becomes an open issue), writes ``response.md`` into the output folder once a person approves, and
-the submitter submits it (always after a person's approval).
+The plan is declared, not planned by a router, and it grows with the RFP: the document is split
+into parts (whole sections where they fit, by category: technical, security, sla, pricing, legal,
+other) small enough that no model call reads more than the run's context budget (32,000 tokens by
+default; ``agentorch run --context-tokens N``). Each part gets a parser step, a writer step
+(reviewed by the compliance reviewer and the risk critic) and an editor step; the parts' lists
+are merged, and the response and the bid review assembled, in code. Pricing and legal parts are
+high risk, so a person always signs them off. The assembling step runs even when a part failed
+(the failure becomes an open issue), writes ``response.md`` into the output folder once a person
+approves, and the submitter submits it (always after a person's approval).
 
 Paths: the RFP, the approved-answer library and the policy are found beside this file; the
 output folder is ``out/`` under the current directory (``agentorch run --output DIR`` changes it).
@@ -21,23 +25,36 @@ from __future__ import annotations
 from pathlib import Path
 
 from agentorch import Budget, Plan, Step
-from agentorch.discovery import builtin_agents
+from agentorch.discovery import builtin_agents, builtin_module
 from agentorch.orchestrator import EscalationPolicy
-from agentorch.workflow import Workflow
+from agentorch.workflow import PlanInputs, Workflow
 
 HERE = Path(__file__).resolve().parent
-SECTIONS = ("technical", "security", "sla", "pricing", "legal", "other")
 HIGH_RISK = ("pricing", "legal")  # commit money or legal terms: a person always signs them off
 
 
-def build_plan() -> Plan:
-    """The declared plan: 3 steps per section, plus parse, edit and submit."""
+def build_plan(inputs: PlanInputs | None = None) -> Plan:
+    """The declared plan: per document part, parse / write / review twice / edit; then merge,
+    check, assemble and submit."""
+    inputs = inputs or PlanInputs(files=(HERE / "rfp.md",))
+    parts = builtin_module("agents", "_parts").document_parts(inputs.files, inputs.context_tokens)
     steps = [
+        Step(
+            id=f"parse_{part.name}",
+            agent="parser",
+            instruction=f"List every numbered requirement of this part of the RFP "
+            f"({part.heading or part.file}) with its modality and category.",
+            params=part.params(),
+        )
+        for part in parts
+    ]
+    steps += [
         Step(
             id="parse",
             agent="parser",
-            instruction="Read the RFP and list every numbered requirement with its modality "
-            "and category.",
+            instruction="Merge the parts' requirement lists into the RFP's one list.",
+            depends_on=[s.id for s in steps],
+            params={"merge": True},
         ),
         Step(
             id="check_parse",
@@ -49,35 +66,47 @@ def build_plan() -> Plan:
             params={"check": "extraction"},
         ),
     ]
-    for section in SECTIONS:
-        write = f"write_{section}"
+    drafted: list[str] = []
+    for part in parts:
+        write = f"write_{part.name}"
+        section = {"part": part.name, "category": part.category}
+        reviewers = [f"compliance_{part.name}", f"critic_{part.name}"]
         steps += [
             Step(
                 id=write,
                 agent="writer",
-                instruction=f"Draft the answers to the {section} requirements from approved answers only.",
+                instruction=f"Draft the answers to the requirements of {part.heading or 'this part'}"
+                " from approved answers only.",
                 depends_on=["parse"],
-                params={"category": section},
-                risk="high" if section in HIGH_RISK else "low",
+                params=section,
+                risk="high" if part.category in HIGH_RISK else "low",
             ),
             Step(
-                id=f"compliance_{section}",
+                id=reviewers[0],
                 agent="compliance",
-                instruction=f"Build the compliance matrix of the {section} section and judge its coverage.",
+                instruction="Build the compliance matrix of this part and judge its coverage.",
                 depends_on=["parse"],
                 reviews=write,
-                params={"category": section},
+                params=section,
             ),
             Step(
-                id=f"critic_{section}",
+                id=reviewers[1],
                 agent="critic",
-                instruction=f"Flag risky commitments and unsourced claims in the {section} section.",
+                instruction="Flag risky commitments and unsourced claims in this part.",
                 depends_on=["parse"],
                 reviews=write,
-                params={"category": section},
+                params=section,
+            ),
+            Step(
+                id=f"edit_{part.name}",
+                agent="editor",
+                instruction="Edit this part's answers for the buyer: flow and grammar only.",
+                depends_on=["parse", write, *reviewers],
+                continue_on_failed_deps=True,
+                params=section,
             ),
         ]
-    reviewed = [s.id for s in steps if s.id not in ("parse", "check_parse")]
+        drafted += [write, *reviewers, f"edit_{part.name}"]
     steps += [
         Step(
             id="edit",
@@ -85,7 +114,7 @@ def build_plan() -> Plan:
             instruction="Assemble the buyer's response (response.md: answers only) and the bid "
             "team's review (bid-review.md: compliance matrix, checked values, open issues, "
             "decisions) and write both.",
-            depends_on=["parse", *reviewed],
+            depends_on=["parse", *drafted],
             continue_on_failed_deps=True,
             params={"file": "response.md", "review_file": "bid-review.md"},
         ),

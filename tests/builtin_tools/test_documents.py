@@ -56,7 +56,7 @@ def test_pdf_running_header_and_page_numbers_are_dropped() -> None:
 async def test_read_document_tool(tmp_path: Path) -> None:
     tool = documents.read_document
     assert tool.risk == "read" and tool.idempotent
-    assert set(tool.schema().parameters["properties"]) == {"path"}
+    assert set(tool.schema().parameters["properties"]) == {"path", "start", "end"}
     text = await tool.invoke({"path": "rfp.docx"}, make_ctx(input_dir=str(DATA)))
     assert text.startswith("# City of Riverton Request for Proposals")
 

@@ -198,10 +198,12 @@ def test_the_example_workflow_loads() -> None:
     plan = workflow.build_plan()
     assert plan is not None and plan.final_step == "submit"
     writers = [s for s in plan.steps if s.agent == "writer"]
-    assert len(writers) == 6 and {s.id for s in writers if s.risk == "high"} == {
-        "write_pricing",
-        "write_legal",
-    }
+    # one writer per document part: the RFP's seven sections (1 and 7 are both "other")
+    assert [s.id.removeprefix("write_") for s in writers] == [
+        "other", "technical", "security", "sla", "pricing", "legal", "other_2"
+    ]  # fmt: skip
+    assert {s.id for s in writers if s.risk == "high"} == {"write_pricing", "write_legal"}
+    assert plan.step("parse").depends_on == [f"parse_{s.params['part']}" for s in writers]
     assert plan.step("edit").continue_on_failed_deps and plan.step("submit").continue_on_failed_deps
     assert plan.step("check_parse").reviews == "parse"
     supervisor = workflow.supervisor(engine="offline")
