@@ -32,11 +32,16 @@ def _done(context: StepContext) -> list[tuple[str, Any]]:
 
 
 def requirements_of(context: StepContext) -> RequirementList | None:
-    """The parser's requirement list among the step's dependencies (merged if several)."""
+    """The parser's requirement list among the step's dependencies (merged if several).
+
+    The list is shared, not copied: every step of a large RFP reads the same one at once.
+    """
     found = [r for _, out in _done(context) if (r := requirement_list(out)) is not None]
     if not found:
         return None
-    merged = found[0]
+    if len(found) == 1:
+        return found[0]
+    merged = found[0].model_copy(update={"requirements": list(found[0].requirements)})
     for extra in found[1:]:
         merged.requirements.extend(extra.requirements)
     return merged
@@ -44,6 +49,8 @@ def requirements_of(context: StepContext) -> RequirementList | None:
 
 def requirement_list(value: Any) -> RequirementList | None:
     """``value`` (one step's output) as a ``RequirementList``, or ``None`` if it is not one."""
+    if isinstance(value, RequirementList):
+        return value
     if isinstance(value, BaseModel):
         value = value.model_dump(mode="json")
     if not isinstance(value, dict) or "requirements" not in value:
