@@ -149,6 +149,9 @@ class Orchestrator(Reviewing):
         self._dirty_set: set[int] = set()
         self.executions = 0
         self.total_revisions = 0
+        #: step id -> (stored output, typed output): a finished step's output is typed once, not
+        #: once per dependant (a large plan's steps all read the same parse result at once).
+        self._typed: dict[str, tuple[Any, Any]] = {}
         self._last_outputs: dict[str, str] = {}
 
     # --- scheduling ----------------------------------------------------------------------------
@@ -336,7 +339,12 @@ class Orchestrator(Reviewing):
         )
 
     def _typed_output(self, step: Step, value: Any) -> Any:
-        return typed_output(self.agents.get(step.agent), value)
+        cached = self._typed.get(step.id)
+        if cached is not None and cached[0] is value:
+            return cached[1]
+        typed = typed_output(self.agents.get(step.agent), value)
+        self._typed[step.id] = (value, typed)
+        return typed
 
     async def _run_step(self, plan: Plan, step: Step) -> Any:
         agent = self.agents[step.agent]
