@@ -215,8 +215,10 @@ class Workflow:
             approver: As for ``Supervisor``.
             on_event: As for ``Supervisor``.
             policy: Overrides the workflow's policy file.
-            files, state: The run's input files and state, for a plan built from them
-                (default: the workflow's own).
+            files: The run's input files, for a plan built from them (default: the
+                workflow's own).
+            state: The run's initial state, for a plan built from it (default: the
+                workflow's own).
         """
         from agentorch.budget import Budget
         from agentorch.supervisor import Supervisor
