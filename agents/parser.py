@@ -38,9 +38,13 @@ How to work:
      prohibition); should, is encouraged to, is expected to: "should"; may, when it is an
      option of the contractor: "may";
    - one row per obligation sentence: a clause with several becomes R-3.5.a, R-3.5.b, ...;
+     except a decimal-numbered clause with a sentence-case run-in title closed by a full stop
+     ("2.3 Configurable workflows. The Solution shall ..."): one requirement, its whole text, at
+     its strongest modality (a title in capitals or closed by a colon heads one row per sentence);
    - a list under a lead-in ("The Contractor shall:", "shall provide the following",
      "the following are required"): each item is one requirement with the lead-in's modality;
-     the lead-in itself is not one;
+     the lead-in itself is not one, unless it states an obligation of its own beyond pointing at
+     the list ("shall assign the personnel named in its quotation to this task order:");
    - a requirement stated in a table cell; a deliverables table: one requirement per
      deliverable, text "<deliverable> - <due date>" and due set to the due date.
    Not requirements: what the buyer does or may do ("The Government will ...", "the COR shall
