@@ -26,6 +26,36 @@ from agentorch.store.base import ApprovalRecord, Store
 DECISION_POLL_SECONDS = 0.5
 
 
+def approval_record(request: ApprovalRequest, run_id: str, created_at: float) -> ApprovalRecord:
+    """The pending approval a request leaves in the store (any engine)."""
+    return ApprovalRecord(
+        request_id=request.request_id,
+        run_id=run_id,
+        step_id=request.step_id,
+        agent=request.agent,
+        subject=request.subject,
+        tool=request.tool,
+        arguments=request.arguments,
+        risk=request.risk,
+        reason=request.reason,
+        created_at=created_at,
+    )
+
+
+def approval_requested(request: ApprovalRequest) -> ApprovalRequested:
+    """The event that reports a request to the run's subscribers (any engine)."""
+    return ApprovalRequested(
+        agent=request.agent,
+        step_id=request.step_id,
+        request_id=request.request_id,
+        subject=request.subject,
+        tool=request.tool,
+        arguments=request.arguments,
+        risk=request.risk,
+        reason=request.reason,
+    )
+
+
 class ApprovalGate:
     """The approval half of ``EmbeddedRuntime`` (which provides the attributes below)."""
 
@@ -66,32 +96,8 @@ class ApprovalGate:
             )
         if existing is None:
             if self.store is not None:
-                self.store.create_approval(
-                    ApprovalRecord(
-                        request_id=request.request_id,
-                        run_id=self.run_id,
-                        step_id=request.step_id,
-                        agent=request.agent,
-                        subject=request.subject,
-                        tool=request.tool,
-                        arguments=request.arguments,
-                        risk=request.risk,
-                        reason=request.reason,
-                        created_at=self.clock(),
-                    )
-                )
-            self.emit(
-                ApprovalRequested(
-                    agent=request.agent,
-                    step_id=request.step_id,
-                    request_id=request.request_id,
-                    subject=request.subject,
-                    tool=request.tool,
-                    arguments=request.arguments,
-                    risk=request.risk,
-                    reason=request.reason,
-                )
-            )
+                self.store.create_approval(approval_record(request, self.run_id, self.clock()))
+            self.emit(approval_requested(request))
         decision, elsewhere = await self._ask(request, approver)
         if elsewhere is not None:
             return self._recorded_decision(elsewhere, announce=request)

@@ -18,8 +18,9 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from agentorch.approvals import ApprovalDecision, ApprovalRequest, ApproveAll, Approver
+    from agentorch.approvals_gate import approval_requested
     from agentorch.errors import ApprovalPending, InDoubtError
-    from agentorch.events.types import ApprovalDecided, ApprovalRequested, BaseEvent
+    from agentorch.events.types import ApprovalDecided, BaseEvent
     from agentorch.temporal import _types as t
     from agentorch.temporal._tree import approver_level
 
@@ -134,18 +135,7 @@ class TemporalApprovals:
         if opened.decision is not None:
             return ApprovalDecision.model_validate(opened.decision)
         if opened.created:
-            self.emit(
-                ApprovalRequested(
-                    agent=request.agent,
-                    step_id=request.step_id,
-                    request_id=request.request_id,
-                    subject=request.subject,
-                    tool=request.tool,
-                    arguments=request.arguments,
-                    risk=request.risk,
-                    reason=request.reason,
-                )
-            )
+            self.emit(approval_requested(request))
         if self.spec.approve_all and not in_doubt and level == []:
             decided = await ApproveAll("cli:approve-all").decide(request)
             assert decided is not None

@@ -20,6 +20,7 @@ from temporalio.exceptions import ApplicationError
 
 from agentorch._spend import killed_attempts
 from agentorch.approvals import ApprovalDecision, ApprovalRequest, decided_automatically
+from agentorch.approvals_gate import approval_record
 from agentorch.errors import AgentOrchError, AuditError, ConfigError, ProviderError, UserError
 from agentorch.models.types import ModelRequest, ModelResponse
 from agentorch.models.wrappers import TimeoutModel, has_timeout
@@ -348,20 +349,7 @@ class RunActivities:
             return t.ApprovalOutput()
         except (UserError, KeyError):
             pass
-        store.create_approval(
-            ApprovalRecord(
-                request_id=request.request_id,
-                run_id=request.run_id,
-                step_id=request.step_id,
-                agent=request.agent,
-                subject=request.subject,
-                tool=request.tool,
-                arguments=request.arguments,
-                risk=request.risk,
-                reason=request.reason,
-                created_at=ask.now,
-            )
-        )
+        store.create_approval(approval_record(request, request.run_id, ask.now))
         return t.ApprovalOutput(created=True)
 
     @activity.defn(name=t.APPROVAL_ASK)
