@@ -214,7 +214,14 @@ def policy_check(
             help="The policy file (.toml, .yaml).", metavar="POLICY_FILE", show_default=False
         ),
     ],
-    project: ProjectOpt = None,
+    project: Annotated[
+        str | None,
+        typer.Option(
+            "--project",
+            metavar="DIR",
+            help="Project folder with agents/ and tools/ (default: the policy file's folder).",
+        ),
+    ] = None,
     json_output: JsonOpt = False,
     debug: DebugOpt = False,
 ) -> None:
@@ -227,7 +234,8 @@ def policy_check(
 
     with handle_errors(debug, json_output=json_output):
         policy = Policy.load(file)
-        found, registered = _discover(project)
+        # the policy sits in its project: its agents are the ones it names, wherever we run from
+        found, registered = _discover(project if project is not None else str(Path(file).parent))
         # nested supervisors are built in code: a path (ops.clerk) is checked by its last part here,
         # and in full when a supervisor loads the policy
         policy.validate_names(found, registered, paths_known=False)

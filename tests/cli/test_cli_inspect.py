@@ -123,6 +123,14 @@ def test_policy_check_prints_what_each_agent_may_do(cli: Cli, demo: Path) -> Non
     assert "worker" in text and "may call no tools" in text
 
 
+def test_policy_check_finds_the_project_of_the_policy_file(cli: Cli, demo: Path) -> None:
+    # run from elsewhere, no --project: the policy's own folder is its project
+    assert cli.cwd != demo
+    out = cli("policy", "check", str(demo / "policy.toml"))
+    assert out.exit_code == 0, out.output
+    assert re.search(r"publisher\s+risk ceiling: write", out.stdout)
+
+
 def test_policy_check_reports_bad_policy_with_line(cli: Cli, demo: Path) -> None:
     bad = demo / "bad.toml"
     bad.write_text('version = 1\n[agents.publisher]\nrisk_ceiling = "reckless"\n')
