@@ -4,6 +4,7 @@ bundled extractor's score on every corpus document against the targets (issue 13
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,17 @@ from bench import extraction
 from bench.extraction import CorpusError, Label, Row, id_carries, norm_id, score, tokens
 
 DOCUMENTS = extraction.load_corpus()
+TUNED = [d for d in DOCUMENTS if not d.held_out]
+HELD_OUT = [d for d in DOCUMENTS if d.held_out]
+
+# Held-out documents: labelled by hand and never tuned on, so their score is the extractor's on
+# an input nobody fitted it to. They are scored and reported, not held to the targets; a floor
+# set below the untuned score only catches a regression. Do not tune the extractor on them, and
+# do not raise a floor to what tuning elsewhere achieves.
+HELD_OUT_FLOORS = {
+    # FBI WMDD SOW, added untuned: recall 67.1% (51/76), precision 91.1% (51/56)
+    "fbi-wmdd-sme-sow": (0.65, 0.85),
+}
 
 
 def _label(text: str, id: str | None = None, modality: str = "must", lead_in: str = "") -> Label:
@@ -173,11 +185,30 @@ def test_every_label_is_verbatim_text_of_its_document(doc: extraction.Document) 
 # --- the extractor against the targets -----------------------------------------------------------
 
 
-@pytest.mark.parametrize("doc", DOCUMENTS, ids=lambda d: d.slug)
+@pytest.mark.parametrize("doc", TUNED, ids=lambda d: d.slug)
 def test_extraction_meets_the_targets(doc: extraction.Document) -> None:
     (s,) = extraction.evaluate([doc], extraction.bundled_extractor())
     assert s.recall >= extraction.RECALL_TARGET, f"recall {s.recall:.1%}: {len(s.missed)} missed"
     assert s.precision >= extraction.PRECISION_TARGET, f"precision {s.precision:.1%}"
+
+
+def test_the_held_out_documents_are_the_listed_ones() -> None:
+    assert HELD_OUT, "the corpus must keep a held-out document"
+    assert {d.slug for d in HELD_OUT} == set(HELD_OUT_FLOORS)
+
+
+@pytest.mark.parametrize("doc", HELD_OUT, ids=lambda d: d.slug)
+def test_held_out_document_is_scored_and_stays_above_its_floor(
+    doc: extraction.Document, record_property: Callable[[str, object], None]
+) -> None:
+    """Held out (never tuned on): reported with its score; the floor only catches a regression."""
+    (s,) = extraction.evaluate([doc], extraction.bundled_extractor())
+    record_property("recall", round(s.recall, 3))
+    record_property("precision", round(s.precision, 3))
+    recall_floor, precision_floor = HELD_OUT_FLOORS[doc.slug]
+    figures = f"held out {doc.slug}: recall {s.recall:.1%}, precision {s.precision:.1%}"
+    assert s.recall >= recall_floor, figures
+    assert s.precision >= precision_floor, figures
 
 
 def test_the_command_prints_json_and_fails_on_a_missed_target(
@@ -208,3 +239,31 @@ def test_the_command_prints_json_and_fails_on_a_missed_target(
     (doc,) = json.loads(capsys.readouterr().out)["documents"]
     assert (doc["document"], doc["labels"], doc["matched"], doc["passed"]) == ("tiny", 2, 1, False)
     assert [m["id"] for m in doc["missed"]] == ["3.2"]
+
+
+def test_a_held_out_document_is_reported_but_does_not_decide_the_exit_status(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "fresh"
+    folder.mkdir()
+    (folder / "document.md").write_text(
+        "# 3. Reporting\n\n3.1 The Contractor shall deliver a monthly status report.\n",
+        encoding="utf-8",
+    )
+    labels = [
+        {"id": "3.1", "text": "The Contractor shall deliver a monthly status report.", "modality": "must"},
+        {"id": "3.2", "text": "The Contractor shall return every badge on exit.", "modality": "must"},
+    ]  # fmt: skip
+    data = {"document": "document.md", "held_out": True, "requirements": labels}
+    (folder / "labels.json").write_text(json.dumps(data), encoding="utf-8")
+    assert extraction.main(["--corpus", str(tmp_path)]) == 0
+    out, err = capsys.readouterr()
+    assert "| fresh | 2 | 1 | 50.0% | 100.0% | 0 | 0 | 0 | FAIL (held out) |" in out
+    assert "held out (never tuned on, reported only): fresh recall 50.0%" in err
+    assert extraction.main(["--corpus", str(tmp_path), "--json"]) == 0
+    (doc,) = json.loads(capsys.readouterr().out)["documents"]
+    assert (doc["held_out"], doc["passed"]) == (True, False)
+    data["held_out"] = "yes"
+    (folder / "labels.json").write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(CorpusError, match="'held_out' must be true or false"):
+        extraction.load_corpus(tmp_path)
