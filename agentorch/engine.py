@@ -576,6 +576,7 @@ async def run_agent_standalone(
         approver=approver,
     )
     budget_obj = runtime.budget
+    reported_to = budget_obj.on_event
     budget_obj.on_event = runtime.emit
     context = StepContext(
         run_id=runtime.run_id,
@@ -586,4 +587,6 @@ async def run_agent_standalone(
     try:
         return await agent.execute(context, runtime, agent.resolve_model(model))
     finally:
+        # Given back as it was (no budget -> runtime -> budget cycle outlives the call).
+        budget_obj.on_event = reported_to
         await bus.drain()

@@ -179,30 +179,29 @@ def validate_plan(plan: Plan, agents: Iterable[str], *, max_steps: int | None = 
 def find_cycle(plan: Plan) -> list[str] | None:
     """A dependency cycle as a list of step ids (first repeated at the end), or ``None``."""
     graph = {s.id: [d for d in s.all_dependencies() if d != s.id] for s in plan.steps}
+    # Iterative depth-first search: no recursion limit on long plans, and no self-referencing
+    # closure (a reference cycle the garbage collector would have to find, once per run).
     state: dict[str, int] = {}  # 1 = on the stack, 2 = done
-    stack: list[str] = []
-
-    def visit(node: str) -> list[str] | None:
-        state[node] = 1
-        stack.append(node)
-        for dep in graph.get(node, []):
-            if dep not in graph:
-                continue
-            if state.get(dep) == 1:
-                return [*stack[stack.index(dep) :], dep]
-            if dep not in state:
-                found = visit(dep)
-                if found:
-                    return found
-        stack.pop()
-        state[node] = 2
-        return None
-
-    for node in graph:
-        if node not in state:
-            found = visit(node)
-            if found:
-                return found
+    for root in graph:
+        if root in state:
+            continue
+        state[root] = 1
+        stack = [root]
+        pending = [iter(graph[root])]
+        while pending:
+            for dep in pending[-1]:
+                if dep not in graph:
+                    continue
+                if state.get(dep) == 1:
+                    return [*stack[stack.index(dep) :], dep]
+                if dep not in state:
+                    state[dep] = 1
+                    stack.append(dep)
+                    pending.append(iter(graph[dep]))
+                    break
+            else:
+                state[stack.pop()] = 2
+                pending.pop()
     return None
 
 

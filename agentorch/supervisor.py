@@ -470,7 +470,11 @@ class Supervisor:
                     # Another process owns the run now: write nothing, report it here.
                     await bus.drain(timeout=1.0)
                     raise
-        finally:  # SDK clients belong to this event loop: close them with the run
+        finally:
+            # The run is over: its budget reports to nobody now, which also breaks the
+            # budget -> runtime -> budget cycle so the run is freed without the cyclic collector.
+            budget.on_event = None
+            # SDK clients belong to this event loop: close them with the run
             await close_model(*self._models.values())
 
     async def _drive_leased(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -121,7 +122,9 @@ class Subscription:
         critical: bool,
         maxsize: int,
     ) -> None:
-        self.bus = bus
+        # Weak: the bus holds its subscriptions, so a strong reference back would be a cycle
+        # per bus (one per run) for the cyclic garbage collector to find.
+        self._bus = weakref.ref(bus)
         self.callback = callback
         self.name = name
         self.kinds = kinds
@@ -144,7 +147,9 @@ class Subscription:
 
     def unsubscribe(self) -> None:
         """Stop receiving events (events already queued are discarded)."""
-        self.bus._remove(self)
+        bus = self._bus()
+        if bus is not None:
+            bus._remove(self)
 
     def __enter__(self) -> Subscription:
         return self

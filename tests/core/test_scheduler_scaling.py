@@ -82,3 +82,19 @@ async def test_a_failed_step_skips_its_whole_chain_of_dependants() -> None:
     result = await sup.run("chain", plan=plan)
     assert result.steps["s0"].status == "failed"
     assert [result.steps[f"s{i}"].status for i in range(1, 5)] == ["skipped"] * 4
+
+
+def test_cycles_are_found_in_a_long_chain_declared_backwards() -> None:
+    from agentorch.plan import find_cycle
+
+    steps = list(reversed(_chain(5_000).steps))  # each step visited before its dependency
+    assert find_cycle(Plan(steps=steps)) is None
+    steps[-1] = Step(id="s0", agent="worker", instruction="loops", depends_on=["s4999"])
+    cycle = find_cycle(Plan(steps=steps))
+    assert cycle is not None and cycle[0] == cycle[-1] and len(cycle) == 5_001
+    tight = [
+        Step(id="a", agent="worker", instruction="a", depends_on=["b"]),
+        Step(id="b", agent="worker", instruction="b", depends_on=["c", "a"]),
+        Step(id="c", agent="worker", instruction="c"),
+    ]
+    assert find_cycle(Plan(steps=tight)) == ["a", "b", "a"]
