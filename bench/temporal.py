@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import json
 import os
+import secrets
 import shutil
 import socket
 import statistics
@@ -170,6 +171,8 @@ def measure(runs: int) -> dict[str, Any]:
     rows = []
     wall, single = asyncio.run(_embedded(f"sqlite:///{folder}/embedded.db", runs))
     rows.append({"engine": "embedded (this process)", "wall_s": wall, "single_ms": single * 1000})
+    # runs on Temporal are encrypted (the default): one key for this benchmark's workers and client
+    os.environ.setdefault("AGENTORCH_TEMPORAL_KEY", secrets.token_hex(32))
     server, address = _server(folder)
     try:
         for count in (1, 2):

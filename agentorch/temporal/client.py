@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.common import WorkflowIDReusePolicy
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter, PayloadCodec
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
@@ -24,6 +25,16 @@ from agentorch.events.types import parse_event
 from agentorch.store.base import jsonable_state
 from agentorch.temporal import _types as t
 from agentorch.temporal._apps import serve
+from agentorch.temporal.codec import (
+    KEY_HINT,
+    EncryptionCodec,
+    KeyMismatchError,
+    data_converter,
+    default_codec,
+    load_keys,
+    quiet_key_errors,
+    undecryptable,
+)
 
 if TYPE_CHECKING:
     from agentorch.plan import Plan
@@ -33,6 +44,11 @@ if TYPE_CHECKING:
 
 #: How often a client following a run reads its new events from the store.
 FOLLOW_SECONDS = 0.2
+#: How often a waiting client checks that a run making no progress is not stuck on its key.
+KEY_CHECK_SECONDS = 4.0
+#: How long the run's workflow task must keep failing on a key before the client says so: a
+#: worker with the key (just started) gets the retried task within Temporal's 10 s task timeout.
+KEY_STUCK_SECONDS = 25.0
 
 
 def workflow_runner() -> WorkflowRunner:
@@ -55,6 +71,11 @@ class Temporal:
     a GPU host serving a local model); ``app`` names the supervisor workers serve (default: its
     ``name``). ``api_key`` (Temporal Cloud; default ``$TEMPORAL_API_KEY``) implies TLS; the
     namespace defaults to ``$TEMPORAL_NAMESPACE``, else ``default``.
+
+    Payloads are encrypted with the key of ``$AGENTORCH_TEMPORAL_KEY`` (or its key file; see
+    ``agentorch.temporal.codec``); with no key, connecting is refused unless ``plaintext`` (or
+    ``$AGENTORCH_TEMPORAL_PLAINTEXT=1``) accepts plaintext history. ``codec`` replaces
+    agentorch's codec with your own (e.g. one whose keys live in a KMS).
     """
 
     address: str = "localhost:7233"
@@ -66,16 +87,25 @@ class Temporal:
     timeouts: t.Timeouts = field(default_factory=t.Timeouts)
     api_key: str | None = field(default=None, repr=False)
     tls: bool = False
+    plaintext: bool = False
+    codec: PayloadCodec | None = field(default=None, repr=False)
     _client: Client | None = field(default=None, repr=False)
+
+    def converter(self) -> DataConverter:
+        """The data converter clients, workers and replayers of these runs use (the codec on)."""
+        if self.codec is None:
+            self.codec = default_codec(plaintext=self.plaintext)
+        return data_converter(self.codec)
 
     async def connect(self) -> Client:
         if self._client is None:
+            converter = self.converter()
             try:
                 api_key = self.api_key or os.environ.get("TEMPORAL_API_KEY") or None
                 self._client = await Client.connect(
                     self.address,
                     namespace=self.namespace,
-                    data_converter=pydantic_data_converter,
+                    data_converter=converter,
                     api_key=api_key,
                     tls=self.tls or api_key is not None,
                 )
@@ -111,8 +141,6 @@ class Temporal:
             "task_queue": self.task_queue,
             "app": app,
         }
-        import time
-
         record.created_at = record.updated_at = time.time()
         client = await self.connect()
         store.create_run(record)
@@ -162,6 +190,7 @@ class Temporal:
         handle = client.get_workflow_handle(run_id, result_type=t.RunOutput)
         waiting = asyncio.ensure_future(handle.result())
         seen = 0
+        checked, stuck_since, progress = time.monotonic(), None, 0.0
         try:
             while True:
                 if follow:
@@ -169,18 +198,52 @@ class Temporal:
                 if waiting.done():
                     break
                 await asyncio.wait({waiting}, timeout=FOLLOW_SECONDS)
+                if time.monotonic() - checked > KEY_CHECK_SECONDS and not waiting.done():
+                    checked = time.monotonic()
+                    updated = store.get_run(run_id).updated_at  # the workers' writes move it
+                    if updated != progress:
+                        progress, stuck_since = updated, None
+                    else:
+                        stuck_since = await self._check_workers_can_decrypt(handle, stuck_since)
             if follow:
                 _deliver(store, run_id, seen, follow)
             try:
                 out = waiting.result()
             except WorkflowFailureError as exc:
                 raise _agentorch_error(exc) from None
+            except KeyMismatchError as exc:
+                raise ConfigError(f"run {run_id}'s result is unreadable here: {exc}") from None
         finally:
             if not waiting.done():
                 waiting.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await waiting
         return _run_result(supervisor, store, out)
+
+    async def _check_workers_can_decrypt(
+        self, handle: WorkflowHandle[Any, Any], since: float | None
+    ) -> float | None:
+        """Raise a one-line error when the run's workflow task has failed for ``KEY_STUCK_SECONDS``
+        because a worker cannot decrypt the run (another key, or none); the run itself waits on
+        Temporal for a worker that can. Returns since when it has been failing (``None``: not)."""
+        described = await handle.describe()
+        if described.raw_description.pending_workflow_task.attempt < 2:
+            return None  # (Temporal records a task's first failure, then retries it quietly)
+        now = time.monotonic()
+        if since is None or now - since < KEY_STUCK_SECONDS:
+            return now if since is None else since
+        failure = None
+        async for event in handle.fetch_history_events():
+            if event.HasField("workflow_task_failed_event_attributes"):
+                failure = event.workflow_task_failed_event_attributes.failure
+        assert self.codec is not None  # set by connect()
+        reason = None if failure is None else await undecryptable(self.codec, failure)
+        if reason is not None:
+            raise ConfigError(
+                f"run {handle.id} is waiting on Temporal: its workers cannot decrypt it ({reason})",
+                hint=f"{KEY_HINT}; the run continues once a worker has the key",
+            )
+        return since
 
     # --- worker side -----------------------------------------------------------------------------
 
@@ -201,6 +264,7 @@ class Temporal:
                     hint="pass store='sqlite:///runs.db' (one host) or a postgresql:// URL",
                 )
         serve(apps)
+        quiet_key_errors()
         from agentorch.temporal._apps import APPS
 
         activities = RunActivities(
@@ -222,7 +286,13 @@ async def notify_decision(record_spec: Mapping[str, Any], run_id: str, request_i
     where = record_spec.get("temporal")
     if not isinstance(where, dict) or not where.get("address"):
         return False
-    target = Temporal(address=where["address"], namespace=where.get("namespace", "default"))
+    # The signal carries only the request id: with no key here it goes unencrypted, which
+    # workers read (a key configured here is used)
+    target = Temporal(
+        address=where["address"],
+        namespace=where.get("namespace", "default"),
+        codec=EncryptionCodec(load_keys()),
+    )
     client = await target.connect()
     try:
         await client.get_workflow_handle(run_id).signal(t.DECIDED_SIGNAL, request_id)

@@ -21,6 +21,16 @@ import pytest
 pytest.importorskip("temporalio")
 
 HERE = Path(__file__).resolve().parent
+#: The payload key of these tests' clients and workers (runs on Temporal are encrypted).
+TEST_KEY = "agentorch-tests-temporal-key-0123456789abcdef"
+
+
+@pytest.fixture(autouse=True)
+def temporal_key(monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every client and worker of a test shares this key (workers inherit the environment)."""
+    monkeypatch.setenv("AGENTORCH_TEMPORAL_KEY", TEST_KEY)
+    monkeypatch.delenv("AGENTORCH_TEMPORAL_PLAINTEXT", raising=False)
+    return TEST_KEY
 
 
 def _free_port() -> int:
@@ -96,7 +106,12 @@ class Workers:
         self.procs: list[subprocess.Popen[bytes]] = []
 
     def start(
-        self, args: list[str], count: int = 1, *, ready: Callable[[], int] | None = None
+        self,
+        args: list[str],
+        count: int = 1,
+        *,
+        ready: Callable[[], int] | None = None,
+        env: dict[str, str] | None = None,
     ) -> list[int]:
         before = len(list(self.workdir.glob("ready-*")))
         started = []
@@ -106,14 +121,14 @@ class Workers:
                     args,
                     stdout=subprocess.DEVNULL,
                     stderr=log,
-                    env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                    env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
                 )
             self.procs.append(proc)
             started.append(proc.pid)
         deadline = time.monotonic() + 90
         count_ready = ready or (lambda: len(list(self.workdir.glob("ready-*"))) - before)
         while count_ready() < count:
-            for proc in self.procs:
+            for proc in self.procs[-count:]:  # (earlier ones may have been killed)
                 if proc.poll() is not None:
                     log = (self.workdir / f"worker-{self.procs.index(proc)}.log").read_text()
                     raise RuntimeError(f"a worker exited with {proc.returncode}:\n{log[-3000:]}")
@@ -122,12 +137,20 @@ class Workers:
             time.sleep(0.2)
         return started
 
-    def app(self, queue: str, store: str, *extra: str, count: int = 1) -> list[int]:
-        """Workers serving the test app (``temporal_app.py``) on ``queue``."""
+    def app(
+        self,
+        queue: str,
+        store: str,
+        *extra: str,
+        count: int = 1,
+        env: dict[str, str] | None = None,
+        ready: Callable[[], int] | None = None,
+    ) -> list[int]:
+        """Workers serving the test app (``temporal_app.py``) on ``queue``; ``env`` overrides
+        their environment (e.g. another key)."""
         script = str(HERE / "worker_main.py")
-        return self.start(
-            [sys.executable, script, self.address, queue, store, str(self.workdir), *extra], count
-        )
+        args = [sys.executable, script, self.address, queue, store, str(self.workdir), *extra]
+        return self.start(args, count, env=env, ready=ready)
 
     def kill(self, pid: int) -> None:
         os.kill(pid, signal.SIGKILL)

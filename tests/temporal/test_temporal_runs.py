@@ -36,7 +36,6 @@ async def _replay(
     temporal: Temporal, run_id: str, supervisor: object, children: tuple[str, ...] = ()
 ) -> None:
     """Replaying the run's recorded history gives the same commands (determinism)."""
-    from temporalio.contrib.pydantic import pydantic_data_converter
     from temporalio.worker import Replayer
 
     from agentorch.temporal.workflows import RunWorkflow
@@ -47,7 +46,7 @@ async def _replay(
     replayer = Replayer(
         workflows=[RunWorkflow],
         workflow_runner=workflow_runner(),
-        data_converter=pydantic_data_converter,
+        data_converter=temporal.converter(),
     )
     await replayer.replay_workflow(history)
 
