@@ -177,3 +177,34 @@ async def test_keys_rotate_while_runs_go_on(workers, tmp_path: Path, temporal_ke
         await _replay(reader, history, supervisor)
     with pytest.raises(ConfigError, match="result is unreadable here"):  # a client left behind
         await on([temporal_key]).result(supervisor, after.run_id)
+
+
+async def test_approve_without_a_key_still_wakes_an_encrypted_run(workers, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from agentorch.store import open_store
+
+    store = f"sqlite:///{tmp_path}/runs.db"
+    workers.app("approve-nokey", store)
+    supervisor = make_supervisor(store, tmp_path)
+    slow = Timeouts(heartbeat_seconds=2.0, approval_poll_seconds=600.0)  # only a signal wakes it
+    temporal = Temporal(workers.address, task_queue="approve-nokey", timeouts=slow)
+    handle = await temporal.start(supervisor, f"Book invoice 42 ({MARKER})")
+    db = open_store(store)
+    for _ in range(600):
+        if db.get_run(handle.id).status == "waiting_approval":
+            break
+        await asyncio.sleep(0.1)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTORCH_TEMPORAL")}
+    env["XDG_CONFIG_HOME"] = str(tmp_path)  # no key file either
+    decided = subprocess.run(
+        [sys.executable, "-m", "agentorch", "approve", handle.id, "--store", store, "--json"],
+        capture_output=True, text=True, timeout=120, env=env,
+    )  # fmt: skip
+    assert decided.returncode == 0, decided.stdout + decided.stderr
+    result = await asyncio.wait_for(temporal.result(supervisor, handle.id), 120)
+    assert result.status == "succeeded", result.error
+    raw = b"".join(e.SerializeToString() for e in (await _history(temporal, handle.id)).events)
+    assert MARKER.encode() not in raw and b"invoice 42" not in raw
