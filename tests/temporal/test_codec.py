@@ -133,6 +133,18 @@ async def test_error_messages_are_encrypted_too_and_a_key_error_is_recognised() 
     assert await undecryptable(EncryptionCodec([OLD]), key_failure) == (
         f"its workers encrypt with key id {key_id(NEW)}, this process has key id(s) {key_id(OLD)}"
     )
+    # a worker that chose plaintext history reports in plaintext
+    plain = Failure()
+    await (
+        Temporal(codec=EncryptionCodec([]))
+        .converter()
+        .encode_failure(
+            KeyMismatchError(f"{MARK} (key id {key_id(NEW)}): no key is configured here"), plain
+        )
+    )
+    assert await undecryptable(codec, plain) == (
+        f"{MARK} (key id {key_id(NEW)}): no key is configured here"
+    )
 
 
 def test_a_key_error_in_a_worker_s_log_is_one_line() -> None:
