@@ -14,6 +14,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from docs_services import Background, OtlpReceiver, TemporalServer, free_port, loopback_options
 from sybil import Document, Example, Region
 from sybil.parsers.markdown.lexers import DirectiveInHTMLCommentLexer, RawFencedCodeBlockLexer
 
@@ -60,7 +62,16 @@ OFFLINE = {
     "NO_PROXY": "127.0.0.1,localhost",
     "PIP_NO_INDEX": "1",
 }
-MARKER_ARGS = re.compile(r"(?P<name>skip|provider|postgres)\b\s*(?P<reason>.*?)\s*$")
+MARKER_ARGS = re.compile(
+    r"(?P<name>skip|provider|offline|postgres|temporal|otlp|background|interrupt)\b"
+    r"\s*(?P<reason>.*?)\s*$"
+)
+#: ``interrupt KILL when TEXT``: the signal, and the output that says the command got that far.
+INTERRUPT_ARGS = re.compile(r"(?P<signal>KILL|INT|TERM)\s+when\s+(?P<text>.+)$")
+#: The reader's Temporal service and OTLP collector, as the pages write them.
+TEMPORAL_ADDRESS = re.compile(r"\b(?:localhost|127\.0\.0\.1|temporal\.internal):7233\b")
+OTLP_URL = re.compile(r"http://localhost:4318\b")
+START_DEV = re.compile(r"^(\s*temporal\s+server\s+start-dev\b[^#\n]*)", re.MULTILINE)
 
 
 class DocsError(AssertionError):
@@ -103,7 +114,7 @@ def parse_page(path: Path) -> Document:
         mapping={"info": "info", "source": "source"},
     )
     markers = DirectiveInHTMLCommentLexer(directive="docs-test", arguments=".*?")
-    hidden = DirectiveInHTMLCommentLexer(directive="invisible-code-block", arguments="python")
+    hidden = DirectiveInHTMLCommentLexer(directive="invisible-code-block", arguments="python|bash")
     regions: list[Region] = []
     for region in fences(document):
         info = str(region.lexemes["info"]).strip()
@@ -115,7 +126,9 @@ def parse_page(path: Path) -> Document:
         regions.append(region)
     for region in hidden(document):
         line = document.text.count("\n", 0, region.start) + 2
-        region.parsed = Block(PYTHON, PYTHON, str(region.lexemes["source"]), line, hidden=True)
+        language = str(region.lexemes["arguments"]).strip()
+        source = str(region.lexemes["source"])
+        region.parsed = Block(language, KINDS[language], source, line, hidden=True)
         region.evaluator = evaluate_block
         regions.append(region)
     for region in markers(document):
@@ -124,7 +137,8 @@ def parse_page(path: Path) -> Document:
         if match is None:
             raise DocsError(
                 f"{relative(path)}:{line}: unknown docs-test marker "
-                f"{region.lexemes['arguments']!r} (skip REASON, provider or postgres)"
+                f"{region.lexemes['arguments']!r} (skip REASON, provider, offline, postgres, "
+                "temporal, otlp, background until TEXT, interrupt SIGNAL when TEXT)"
             )
         region.parsed = Marker(match["name"], match["reason"], line)
         region.evaluator = evaluate_marker
@@ -168,8 +182,13 @@ class Page:
     module: types.ModuleType = field(init=False)
     loop: asyncio.AbstractEventLoop = field(init=False)
     skip_next: Marker | None = None
+    background_next: Marker | None = None  # the next shell block runs until the page ends
+    interrupt_next: Marker | None = None  # the next shell block's first command is interrupted
     provider: bool = False
     postgres_url: str | None = None
+    #: What the page's blocks name and the test session provides instead (postgres, temporal, otlp).
+    substitutions: list[tuple[re.Pattern[str], str]] = field(default_factory=list)
+    background: list[Background] = field(default_factory=list)
     done: int = 0  # examples evaluated so far
     failed_at: str | None = None  # the last block that failed
 
@@ -193,6 +212,8 @@ class Page:
         return env
 
     def close(self) -> None:
+        for command in self.background:
+            command.stop()
         loop = self.loop
         if not loop.is_closed():
             loop.run_until_complete(loop.shutdown_asyncgens())
@@ -209,6 +230,25 @@ class Services:
     def __init__(self, getfixturevalue: Callable[[str], Any]) -> None:
         self.getfixturevalue = getfixturevalue
         self._provider: Any = None
+        self._temporal: TemporalServer | None = None
+        self._otlp: OtlpReceiver | None = None
+
+    @property
+    def provider(self) -> Any:
+        """The local OpenAI/Anthropic-compatible server (``requests`` lists what it was sent)."""
+        self.provider_env()
+        return self._provider
+
+    def temporal_address(self) -> str:
+        if self._temporal is None:
+            self._temporal = TemporalServer().start()
+        return self._temporal.address
+
+    @property
+    def otlp(self) -> OtlpReceiver:
+        if self._otlp is None:
+            self._otlp = OtlpReceiver().start()
+        return self._otlp
 
     def provider_env(self) -> dict[str, str]:
         from docs_provider import ProviderServer  # the local OpenAI/Anthropic-compatible server
@@ -223,6 +263,10 @@ class Services:
     def close(self) -> None:
         if self._provider is not None:
             self._provider.stop()
+        if self._temporal is not None:
+            self._temporal.stop()
+        if self._otlp is not None:
+            self._otlp.stop()
 
 
 def open_page(path: Path, folder: Path, services: Services) -> tuple[Page, Document]:
@@ -255,14 +299,31 @@ def run_until(page: Page, document: Document, line: int) -> None:
 def evaluate_marker(example: Example) -> None:
     page: Page = example.namespace["__docs_page__"]
     marker: Marker = example.region.parsed
+    where = f"{page.name}:{marker.line}"
     if marker.name == "skip":
         if not marker.reason:
-            raise DocsError(f"{page.name}:{marker.line}: 'docs-test: skip' needs a reason")
+            raise DocsError(f"{where}: 'docs-test: skip' needs a reason")
         page.skip_next = marker
     elif marker.name == "provider":
         page.provider = True
+    elif marker.name == "offline":
+        page.provider = False
     elif marker.name == "postgres" and page.postgres_url is None:
         page.postgres_url = page.services.postgres_url()
+        page.substitutions.append((re.compile(r"postgres(?:ql)?://[^\s\"'`]+"), page.postgres_url))
+    elif marker.name == "temporal":
+        address = page.services.temporal_address()
+        page.substitutions.append((TEMPORAL_ADDRESS, address))
+    elif marker.name == "otlp":
+        page.substitutions.append((OTLP_URL, page.services.otlp.url))
+    elif marker.name == "background":
+        if not marker.reason.startswith("until "):
+            raise DocsError(f"{where}: write 'docs-test: background until TEXT'")
+        page.background_next = marker
+    elif marker.name == "interrupt":
+        if INTERRUPT_ARGS.match(marker.reason) is None:
+            raise DocsError(f"{where}: write 'docs-test: interrupt KILL|INT|TERM when TEXT'")
+        page.interrupt_next = marker
 
 
 def evaluate_block(example: Example) -> None:
@@ -272,12 +333,16 @@ def evaluate_block(example: Example) -> None:
         return
     where = f"{page.name}:{block.line}"
     skip, page.skip_next = page.skip_next, None
+    background, page.background_next = page.background_next, None
+    interrupt, page.interrupt_next = page.interrupt_next, None
     source = block.source
-    if page.postgres_url is not None:
-        source = re.sub(r"postgres(?:ql)?://[^\s\"'`]+", page.postgres_url, source)
+    for pattern, replacement in page.substitutions:
+        source = pattern.sub(replacement, source)
     check_statically(block, source, where)
     if skip is not None or block.kind == CONSOLE:
         return
+    if (background or interrupt) and block.kind != SHELL:
+        raise DocsError(f"{where}: 'background' and 'interrupt' apply to shell blocks only")
     if block.kind == SHELL and installs_packages(source):
         raise DocsError(
             f"{where}: installs packages (never in the test run): mark it "
@@ -287,6 +352,10 @@ def evaluate_block(example: Example) -> None:
         write_file(page, block.file, source, where)
     elif block.kind == PYTHON:
         run_python(page, source, block.line, where)
+    elif block.kind == SHELL and background is not None:
+        run_in_background(page, source, block.line, where, background.reason.removeprefix("until "))
+    elif block.kind == SHELL and interrupt is not None:
+        run_interrupted(page, source, block.line, where, interrupt.reason)
     elif block.kind == SHELL:
         run_shell(page, source, block.line, where)
 
@@ -474,7 +543,7 @@ def run_python(page: Page, source: str, line: int, where: str) -> None:
 PREAMBLE = textwrap.dedent(
     """\
     set -eo pipefail
-    __newest_run() { "$DOCS_PYTHON" -c 'import os; from agentorch.store import open_store; s = open_store(os.environ.get("AGENTORCH_STORE") or "sqlite:///runs.db"); r = s.list_runs(limit=1); s.close(); print(r[0].run_id if r else "no-run-yet")'; }
+    __newest_run() { "$DOCS_PYTHON" "$DOCS_RUN_ID" "$@"; }
     __expect() { if [ "$1" -ne "$2" ]; then echo "line $3: exit code $1, the page says $2" >&2; exit 97; fi; }
     trap 'echo "line $((LINENO - __OFFSET)): exit code $?" >&2' ERR
     """
@@ -486,8 +555,10 @@ def shell_script(source: str, line: int) -> str:
     lines = source.splitlines()
     for first, last, text in logical_lines(source):
         if "RUN_ID" in text:
+            words = text.split()
+            verb = words[1] if len(words) > 1 and Path(words[0]).name == "agentorch" else ""
             for i in range(first, last + 1):
-                lines[i] = re.sub(r"\bRUN_ID\b", '"$(__newest_run)"', lines[i])
+                lines[i] = re.sub(r"\bRUN_ID\b", f'"$(__newest_run {verb or "-"})"', lines[i])
         match = EXIT_COMMENT.search(lines[last])
         if match and not lines[last].lstrip().startswith("#"):
             check = f" || __rc=$?; __expect $__rc {match['code']} {line + last}"
@@ -497,10 +568,66 @@ def shell_script(source: str, line: int) -> str:
     return PREAMBLE + f"__OFFSET={offset}\n" + "\n".join(lines) + "\n"
 
 
-def run_shell(page: Page, source: str, line: int, where: str) -> None:
+def shell_env(page: Page) -> dict[str, str]:
     env = {**os.environ, **page.env(), **OFFLINE, "DOCS_PYTHON": sys.executable}
+    env["DOCS_RUN_ID"] = str(Path(__file__).with_name("docs_run_id.py"))
     env.pop("AGENTORCH_STORE", None)
-    script = shell_script(source, line)
+    return env
+
+
+def private_servers(source: str) -> str:
+    """A ``temporal server start-dev`` of a page listens on a free loopback port, with no web UI
+    (never the reader's 7233, which another test session may be using); the page's
+    ``temporal`` marker points its other blocks at the session's server."""
+    return START_DEV.sub(
+        lambda m: f"{m[1].rstrip()} {' '.join(loopback_options(free_port()))}", source
+    )
+
+
+def run_in_background(page: Page, source: str, line: int, where: str, ready: str) -> None:
+    """Start the block and leave it running until the page ends, once its output says ``ready``."""
+    log = page.folder / f".background-{line}.log"
+    command = Background(
+        shell_script(private_servers(source), line), page.folder, shell_env(page), log
+    )
+    page.background.append(command)
+    if not command.wait_for(ready):
+        tail = "\n".join(command.output().strip().splitlines()[-40:])
+        state = "ended" if command.proc.poll() is not None else "is still running"
+        raise DocsError(
+            f"{where}: the background block {state} without printing {ready!r}:\n{tail}"
+        )
+
+
+def run_interrupted(page: Page, source: str, line: int, where: str, how: str) -> None:
+    """The block's first command is stopped by a signal once its output shows ``TEXT``; the rest
+    of the block then runs as usual (to resume what was stopped)."""
+    match = INTERRUPT_ARGS.match(how)
+    assert match is not None  # checked with the marker
+    _first, last, _ = next(logical_lines(source))
+    lines = source.splitlines()
+    head = "\n".join(lines[: last + 1])
+    log = page.folder / f".interrupted-{line}.log"
+    command = Background(shell_script(head, line), page.folder, shell_env(page), log)
+    try:
+        if not command.wait_for(match["text"]) or command.proc.poll() is not None:
+            tail = "\n".join(command.output().strip().splitlines()[-40:])
+            raise DocsError(
+                f"{where}: the command ended before it printed {match['text']!r}, so it could "
+                f"not be interrupted:\n{tail}"
+            )
+        command.signal(getattr(signal, f"SIG{match['signal']}"))
+        command.proc.wait(timeout=120)
+    finally:
+        command.stop()
+    rest = "\n" * (last + 1) + "\n".join(lines[last + 1 :])
+    if rest.strip():
+        run_shell(page, rest, line, where)
+
+
+def run_shell(page: Page, source: str, line: int, where: str) -> None:
+    env = shell_env(page)
+    script = shell_script(private_servers(source), line)
     run = subprocess.run(
         ["bash", "-c", script],
         cwd=page.folder,
