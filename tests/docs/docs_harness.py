@@ -616,8 +616,15 @@ def run_interrupted(page: Page, source: str, line: int, where: str, how: str) ->
                 f"{where}: the command ended before it printed {match['text']!r}, so it could "
                 f"not be interrupted:\n{tail}"
             )
-        command.signal(getattr(signal, f"SIG{match['signal']}"))
-        command.proc.wait(timeout=120)
+        signum = getattr(signal, f"SIG{match['signal']}")
+        command.signal(signum)
+        code = command.proc.wait(timeout=120)
+        if code not in (-signum, 128 + signum, 130):  # 130: a clean stop on Ctrl-C
+            tail = "\n".join(command.output().strip().splitlines()[-20:])
+            raise DocsError(
+                f"{where}: the command was not stopped by SIG{match['signal']} (exit code "
+                f"{code}: it had finished first):\n{tail}"
+            )
     finally:
         command.stop()
     rest = "\n" * (last + 1) + "\n".join(lines[last + 1 :])
