@@ -555,8 +555,9 @@ def shell_script(source: str, line: int) -> str:
     lines = source.splitlines()
     for first, last, text in logical_lines(source):
         if "RUN_ID" in text:
-            words = text.split()
-            verb = words[1] if len(words) > 1 and Path(words[0]).name == "agentorch" else ""
+            words = [Path(word).name for word in text.split()]
+            at = words.index("agentorch") if "agentorch" in words else -1
+            verb = words[at + 1] if 0 <= at < len(words) - 1 else ""
             for i in range(first, last + 1):
                 lines[i] = re.sub(r"\bRUN_ID\b", f'"$(__newest_run {verb or "-"})"', lines[i])
         match = EXIT_COMMENT.search(lines[last])
@@ -585,18 +586,28 @@ def private_servers(source: str) -> str:
 
 
 def run_in_background(page: Page, source: str, line: int, where: str, ready: str) -> None:
-    """Start the block and leave it running until the page ends, once its output says ``ready``."""
+    """The block's first command is left running until the page ends, once its output says
+    ``ready``; the rest of the block then runs as usual."""
+    head, rest = first_command(source)
     log = page.folder / f".background-{line}.log"
-    command = Background(
-        shell_script(private_servers(source), line), page.folder, shell_env(page), log
-    )
+    script = shell_script(private_servers(head), line)
+    command = Background(script, page.folder, shell_env(page), log)
     page.background.append(command)
     if not command.wait_for(ready):
         tail = "\n".join(command.output().strip().splitlines()[-40:])
         state = "ended" if command.proc.poll() is not None else "is still running"
         raise DocsError(
-            f"{where}: the background block {state} without printing {ready!r}:\n{tail}"
+            f"{where}: the background command {state} without printing {ready!r}:\n{tail}"
         )
+    if rest.strip():
+        run_shell(page, rest, line, where)
+
+
+def first_command(source: str) -> tuple[str, str]:
+    """The block's first command, and the rest with its line numbers kept (blank lines first)."""
+    _, last, _ = next(logical_lines(source))
+    lines = source.splitlines()
+    return "\n".join(lines[: last + 1]), "\n" * (last + 1) + "\n".join(lines[last + 1 :])
 
 
 def run_interrupted(page: Page, source: str, line: int, where: str, how: str) -> None:
@@ -604,9 +615,7 @@ def run_interrupted(page: Page, source: str, line: int, where: str, how: str) ->
     of the block then runs as usual (to resume what was stopped)."""
     match = INTERRUPT_ARGS.match(how)
     assert match is not None  # checked with the marker
-    _first, last, _ = next(logical_lines(source))
-    lines = source.splitlines()
-    head = "\n".join(lines[: last + 1])
+    head, rest = first_command(source)
     log = page.folder / f".interrupted-{line}.log"
     command = Background(shell_script(head, line), page.folder, shell_env(page), log)
     try:
@@ -627,7 +636,6 @@ def run_interrupted(page: Page, source: str, line: int, where: str, how: str) ->
             )
     finally:
         command.stop()
-    rest = "\n" * (last + 1) + "\n".join(lines[last + 1 :])
     if rest.strip():
         run_shell(page, rest, line, where)
 

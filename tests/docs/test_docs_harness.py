@@ -142,3 +142,58 @@ def test_run_id_is_the_newest_run(run_page) -> None:
         "~~~bash\necho RUN_ID > id.txt\n~~~\n"
     )
     assert (folder / "id.txt").read_text() == "abc123def456\n"
+
+
+def test_run_id_is_the_newest_run_the_command_can_act_on(run_page) -> None:
+    folder = run_page(
+        "~~~python\nfrom agentorch import open_store\nfrom agentorch.store import RunRecord\n"
+        "store = open_store('sqlite:///runs.db')\n"
+        "store.create_run(RunRecord(run_id='aaa000000001', task='t', status='interrupted'))\n"
+        "store.create_run(RunRecord(run_id='bbb000000002', task='t', status='succeeded'))\n"
+        "store.close()\n~~~\n\n"
+        "~~~bash\necho agentorch resume RUN_ID > resume.txt\necho agentorch show RUN_ID > show.txt\n~~~\n"
+    )
+    assert (folder / "resume.txt").read_text() == "agentorch resume aaa000000001\n"
+    assert (folder / "show.txt").read_text() == "agentorch show bbb000000002\n"
+
+
+def test_hidden_shell_blocks_run_before_the_next_visible_block(run_page) -> None:
+    folder = run_page(
+        "<!-- invisible-code-block: bash\necho set up > setup.txt\n-->\n\n"
+        "~~~bash\ntest -f setup.txt\n~~~\n"
+    )
+    assert (folder / "setup.txt").read_text() == "set up\n"
+
+
+def test_an_interrupted_command_is_stopped_in_flight_then_the_block_goes_on(run_page) -> None:
+    folder = run_page(
+        "<!-- docs-test: interrupt KILL when started -->\n"
+        "~~~bash\necho started; sleep 60; echo finished > finished.txt\necho after > after.txt\n~~~\n"
+    )
+    assert (folder / "after.txt").read_text() == "after\n"
+    assert not (folder / "finished.txt").exists()
+    with pytest.raises(DocsError, match="ended before it printed 'started'"):
+        run_page("<!-- docs-test: interrupt INT when started -->\n~~~bash\ntrue\n~~~\n")
+
+
+def test_a_background_command_runs_until_the_page_ends(run_page) -> None:
+    folder = run_page(
+        "<!-- docs-test: background until ready -->\n"
+        "~~~bash\necho ready; while true; do sleep 0.1; done\necho next > next.txt\n~~~\n"
+    )
+    assert (folder / "next.txt").read_text() == "next\n"
+    with pytest.raises(DocsError, match="the background command ended without printing 'ready'"):
+        run_page("<!-- docs-test: background until ready -->\n~~~bash\ntrue\n~~~\n")
+
+
+def test_after_the_otlp_marker_the_collector_is_a_local_receiver(run_page) -> None:
+    run_page(
+        "<!-- docs-test: otlp -->\n"
+        "~~~python\nfrom agentorch.events import configure_otlp\n"
+        "provider = configure_otlp('http://localhost:4318', service_name='docs')\n"
+        "with provider.get_tracer('t').start_as_current_span('hello'):\n    pass\n"
+        "provider.shutdown()\n~~~\n\n"
+        "<!-- invisible-code-block: python\n"
+        "assert __docs_page__.services.otlp.spans(service='docs') == ['hello']\n-->\n\n"
+        "~~~python\npass\n~~~\n"
+    )
