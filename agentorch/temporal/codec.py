@@ -22,6 +22,18 @@ import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+try:
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    from cryptography.hazmat.primitives.hashes import SHA256
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+except ImportError as exc:  # pragma: no cover - the temporal extra brings it
+    from agentorch.errors import MissingDependencyError
+
+    raise MissingDependencyError(
+        "encrypting runs on Temporal needs the cryptography package",
+        hint="pip install 'agentorch[temporal]'",
+    ) from exc
 from temporalio.api.common.v1 import Payload
 from temporalio.api.failure.v1 import Failure
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -124,8 +136,6 @@ class EncryptionCodec(PayloadCodec):
     """
 
     def __init__(self, keys: Sequence[str]) -> None:
-        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
         self._ciphers = {
             key_id(k): AESGCM(_derive(k, b"agentorch temporal payloads v1")) for k in keys
         }
@@ -155,8 +165,6 @@ class EncryptionCodec(PayloadCodec):
         return [self._open(p) for p in payloads]
 
     def _open(self, payload: Payload) -> Payload:
-        from cryptography.exceptions import InvalidTag
-
         if payload.metadata.get("encoding") != ENCODING:
             return payload  # written before encryption was on (or by a plaintext client)
         kid = payload.metadata.get(KEY_ID, b"").decode("utf-8", "replace")
@@ -190,9 +198,6 @@ def key_id(key: str) -> str:
 
 def _derive(key: str, purpose: bytes) -> bytes:
     """32 bytes for ``purpose`` from a key (HKDF-SHA256), so any long random text is a key."""
-    from cryptography.hazmat.primitives.hashes import SHA256
-    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
     return HKDF(algorithm=SHA256(), length=32, salt=None, info=purpose).derive(key.encode())
 
 
