@@ -408,6 +408,10 @@ class Orchestrator(Reviewing):
             if step.reviews:  # a reviewer that failed does not hold its target forever
                 await self._review_guarded(plan, plan.step(step.reviews))
             return None
+        finally:
+            # A step's error carries this frame in its traceback, and the task holds the error:
+            # dropped here, so a failed step leaves no task -> error -> frame -> task cycle.
+            del task
         output = result.output
         dumped = output.model_dump(mode="json") if isinstance(output, BaseModel) else output
         rendered = render_value(output)

@@ -111,6 +111,10 @@ class TimeoutModel(WrapperModel):
             if deadline.expired():
                 raise self._timed_out(timeout) from None
             raise
+        finally:
+            # The deadline refers to the caller's task, which will hold an error raised through
+            # this frame: dropped, so a failed call leaves no reference cycle behind.
+            del deadline
 
     async def stream(self, request: ModelRequest) -> AsyncIterator[StreamChunk]:
         timeout = request.settings.timeout

@@ -46,9 +46,13 @@ def _agentorch_objects(objects: list[Any]) -> list[str]:
     return sorted(set(names))
 
 
-@pytest.mark.parametrize("durable", [False, True])
+@pytest.mark.parametrize(
+    ("durable", "fails"),
+    [(False, False), (True, False), (False, True)],
+    ids=["plain", "durable", "failed"],
+)
 async def test_a_finished_run_leaves_no_reference_cycle_of_the_runtime(
-    durable: bool, tmp_path: Path
+    durable: bool, fails: bool, tmp_path: Path
 ) -> None:
     """A run is freed by reference counting when it ends: the cyclic collector finds none of it.
 
@@ -70,6 +74,8 @@ async def test_a_finished_run_leaves_no_reference_cycle_of_the_runtime(
         return f"fact about {query}"
 
     def answer(request: ModelRequest) -> Any:
+        if fails:  # an error raised through the runtime's frames, each keeping its traceback
+            raise RuntimeError("provider down")
         if any(isinstance(m, ToolResultMessage) for m in request.messages):
             return text_response("done")
         return tool_call_response(("lookup", {"query": "x"}))
@@ -89,12 +95,13 @@ async def test_a_finished_run_leaves_no_reference_cycle_of_the_runtime(
         store=str(tmp_path / "runs.db") if durable else None,
     )
     try:
-        assert (await sup.run("warm up")).status == "succeeded"
+        status = "failed" if fails else "succeeded"
+        assert (await sup.run("warm up")).status == status
         gc.collect()
         gc.set_debug(gc.DEBUG_SAVEALL)
         gc.disable()
         try:
-            assert (await sup.run("look it up")).status == "succeeded"
+            assert (await sup.run("look it up")).status == status
             gc.collect()
             left = _agentorch_objects(gc.garbage)
         finally:
