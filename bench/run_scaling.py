@@ -7,9 +7,11 @@ calls and 4 tool calls per run), every figure the median of several fresh proces
    store (a file), interleaved in each process; CPU (``process_time``) per run. Target: a durable
    run costs at most 2x the storeless one. Also counted: SQL statements and transactions per run.
 2. Concurrent runs: N runs at once in one process (10 ms model), plain and durable, each size in
-   fresh processes; CPU per run, wall time, peak memory per run. Target: CPU per run at the
-   largest size within 1.25x of the smallest (flat). The processes tune the garbage collector the
-   way the ``agentorch`` command does (``agentorch.tune_gc``).
+   fresh processes, the sizes interleaved round by round (load that drifts during the measure
+   weighs on every size alike); CPU per run, the garbage collector's share of it, wall time, peak
+   memory per run. Target: CPU per run at the largest size within 1.25x of the smallest (flat).
+   The processes tune the garbage collector the way the ``agentorch`` command does
+   (``agentorch.tune_gc``).
 
 No figure is reported from an unhealthy run: every run must succeed with exactly the workload's
 calls, and a durable run's store must hold every run as succeeded with an intact audit chain.
@@ -32,7 +34,7 @@ from typing import Any
 from bench._env import child_env
 from bench.measures import store_health
 
-SIZES = (100, 500, 2000)
+SIZES = (100, 500, 1000, 2000)
 COST_TARGET = 2.0
 FLAT_TARGET = 1.25
 LATENCY = 0.01
@@ -91,7 +93,8 @@ def one_cost(runs: int) -> dict[str, Any]:
 
 
 def one_concurrent(runs: int, durable: bool) -> dict[str, Any]:
-    """One process: ``runs`` runs at once; CPU and wall time, peak memory per run."""
+    """One process: ``runs`` runs at once; CPU (and the collector's part of it), wall time, peak
+    memory per run."""
     import gc
     import resource
 
@@ -105,14 +108,26 @@ def one_concurrent(runs: int, durable: bool) -> dict[str, Any]:
             SPECIALISTS, LATENCY, store=str(Path(tmp) / "runs.db") if durable else None
         )
 
+        collector = [0.0, 0.0]  # CPU seconds in collections; when the current one started
+
+        def timed(phase: str, info: dict[str, Any]) -> None:
+            if phase == "start":
+                collector[1] = time.process_time()
+            else:
+                collector[0] += time.process_time() - collector[1]
+
         async def go() -> tuple[float, float, int]:
             await scenario.run()  # imports, caches
             agentorch.tune_gc()  # as the agentorch command does
             gc.collect()
             baseline = _rss_kb()
+            gc.callbacks.append(timed)
             cpu, wall = time.process_time(), time.perf_counter()
-            await asyncio.gather(*(scenario.run() for _ in range(runs)))
-            return time.process_time() - cpu, time.perf_counter() - wall, baseline
+            try:
+                await asyncio.gather(*(scenario.run() for _ in range(runs)))
+                return time.process_time() - cpu, time.perf_counter() - wall, baseline
+            finally:
+                gc.callbacks.remove(timed)
 
         cpu, wall, baseline = asyncio.run(go())
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -125,6 +140,7 @@ def one_concurrent(runs: int, durable: bool) -> dict[str, Any]:
         "runs": runs,
         "durable": durable,
         "cpu_ms_per_run": cpu * 1000 / runs,
+        "gc_ms_per_run": collector[0] * 1000 / runs,
         "wall_s": wall,
         "kb_per_run": max(peak - baseline, 0) / runs,
     }
@@ -159,13 +175,13 @@ def measure(
         [_child("--cost", str(cost_runs)) for _ in range(repeats)],
         ("plain_ms", "durable_ms", "ratio", "statements", "transactions"),
     )
-    rows = []
-    for n in sizes:
-        for durable in (False, True):
-            mode = "d" if durable else "p"
-            samples = [_child("--concurrent", str(n), mode) for _ in range(repeats)]
-            row = _median_row(samples, ("cpu_ms_per_run", "wall_s", "kb_per_run"))
-            rows.append({"runs": n, "durable": durable, **row})
+    cells = [(n, durable) for n in sizes for durable in (False, True)]
+    samples: dict[tuple[int, bool], list[dict[str, Any]]] = {cell: [] for cell in cells}
+    for _ in range(repeats):  # round by round: a change of load weighs on every size alike
+        for n, durable in cells:
+            samples[n, durable].append(_child("--concurrent", str(n), "d" if durable else "p"))
+    keys = ("cpu_ms_per_run", "gc_ms_per_run", "wall_s", "kb_per_run")
+    rows = [{"runs": n, "durable": d, **_median_row(samples[n, d], keys)} for n, d in cells]
     flat = {}
     for durable in (False, True):
         mine = [r for r in rows if r["durable"] is durable]
@@ -223,21 +239,28 @@ def render(result: dict[str, Any]) -> str:
         "",
         *(_why_durable(c) if not result["cost_met"] else []),
         f"Concurrent runs in one process ({LATENCY * 1000:.0f} ms model, the garbage collector "
-        "tuned as the `agentorch` command tunes it):",
+        "tuned as the `agentorch` command tunes it; the sizes measured round by round, "
+        "interleaved). The collector column is the CPU spent in garbage collections, part of "
+        "the CPU per run:",
         "",
-        "| runs at once | store | CPU per run (ms) | wall (s) | peak KiB per run |",
-        "|---:|---|---:|---:|---:|",
+        "| runs at once | store | CPU per run (ms) | collector (ms per run) | wall (s) "
+        "| peak KiB per run |",
+        "|---:|---|---:|---:|---:|---:|",
     ]
     for row in result["concurrent"]:
         lines.append(
             f"| {row['runs']:,} | {'SQLite' if row['durable'] else 'none'} | "
-            f"{row['cpu_ms_per_run']:.2f} | {row['wall_s']:.1f} | {row['kb_per_run']:.0f} |"
+            f"{row['cpu_ms_per_run']:.2f} | {row['gc_ms_per_run']:.2f} | {row['wall_s']:.1f} | "
+            f"{row['kb_per_run']:.0f} |"
         )
     lines += [""]
     for name in ("plain", "durable"):
+        mine = [r for r in result["concurrent"] if r["durable"] is (name == "durable")]
         lines.append(
             f"- {name}: CPU per run at {last:,} runs is {result['flat'][name]:.2f}x that at "
-            f"{first:,} (target <= {FLAT_TARGET}x): {verdict(result['flat_met'][name])}."
+            f"{first:,} (target <= {FLAT_TARGET}x): {verdict(result['flat_met'][name])}; the "
+            f"collector {mine[0]['gc_ms_per_run']:.2f} ms per run at {first:,}, "
+            f"{mine[-1]['gc_ms_per_run']:.2f} at {last:,}."
         )
     lines += ["", END]
     return "\n".join(lines) + "\n"

@@ -23,12 +23,13 @@ def gc_restored() -> Iterator[None]:
     gc.set_threshold(*thresholds)
 
 
-def test_tune_gc_freezes_and_raises_the_young_threshold(gc_restored: None) -> None:
+def test_tune_gc_freezes_and_raises_the_young_and_middle_thresholds(gc_restored: None) -> None:
     import agentorch
+    from agentorch.tuning import MIDDLE_THRESHOLD
 
     before = gc.get_freeze_count()
     agentorch.tune_gc(young=12_345)
-    assert gc.get_threshold()[0] == 12_345
+    assert gc.get_threshold()[:2] == (12_345, MIDDLE_THRESHOLD)
     assert gc.get_freeze_count() >= before
 
 
@@ -38,6 +39,7 @@ def test_one_process_of_each_measure_checks_its_runs(gc_restored: None) -> None:
     assert cost["transactions"] > 0 and cost["statements"] > cost["transactions"]
     row = run_scaling.one_concurrent(3, durable=True)
     assert row["runs"] == 3 and row["cpu_ms_per_run"] > 0
+    assert 0 <= row["gc_ms_per_run"] <= row["cpu_ms_per_run"]
 
 
 def test_a_store_missing_a_run_or_holding_a_failed_one_is_refused() -> None:
@@ -69,7 +71,14 @@ def test_the_section_is_rendered_from_the_results(tmp_path: Path) -> None:
         },
         "cost_met": False,
         "concurrent": [
-            {"runs": n, "durable": d, "cpu_ms_per_run": c, "wall_s": 1.0, "kb_per_run": 90}
+            {
+                "runs": n,
+                "durable": d,
+                "cpu_ms_per_run": c,
+                "gc_ms_per_run": 0.25,
+                "wall_s": 1.0,
+                "kb_per_run": 90,
+            }
             for n, d, c in (
                 (100, False, 2.0),
                 (100, True, 5.0),
@@ -84,8 +93,11 @@ def test_the_section_is_rendered_from_the_results(tmp_path: Path) -> None:
     text = run_scaling.render(result)
     assert "**2.50x** (target <= 2x): **MISSED**" in text
     assert "The difference, 3.00 ms per run, is 62 µs for each of the 48 transactions" in text
-    assert "1.50 2.00 2.50" in text and "| 2,000 | SQLite | 6.50 |" in text
-    assert "plain: CPU per run at 2,000 runs is 1.10x that at 100 (target <= 1.25x): met" in text
+    assert "1.50 2.00 2.50" in text and "| 2,000 | SQLite | 6.50 | 0.25 |" in text
+    assert (
+        "plain: CPU per run at 2,000 runs is 1.10x that at 100 (target <= 1.25x): met; "
+        "the collector 0.25 ms per run at 100, 0.25 at 2,000." in text
+    )
     report = tmp_path / "BENCHMARKS.md"
     report.write_text("# Benchmarks\n", encoding="utf-8")
     write_section(report, text, run_scaling.START, run_scaling.END)
