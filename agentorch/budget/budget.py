@@ -324,7 +324,10 @@ class Budget:
                 self._open[rid] = reservation
         self._emit(events)
         if error is not None:
-            raise error
+            try:
+                raise error
+            finally:
+                error = None  # this frame is in the error's traceback: no cycle back to it
         return reservation
 
     def settle(

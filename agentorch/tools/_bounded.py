@@ -144,6 +144,7 @@ async def call_sync(function: Callable[[], Any], timeout: float | None, name: st
         # A closed loop raises RuntimeError: the run has moved on without this call.
         with contextlib.suppress(RuntimeError):
             loop.call_soon_threadsafe(settle, value, error)
+        error = None  # this frame is in the error's traceback: no cycle back to it
 
     call = _Call(work)
     _POOL.submit(call)
@@ -153,7 +154,11 @@ async def call_sync(function: Callable[[], Any], timeout: float | None, name: st
         _POOL.give_up(call)
         raise
     if future in done:
-        return future.result()
+        try:
+            return future.result()
+        finally:
+            # A failed call's traceback holds this frame: let go of the future holding the error.
+            del done, future
     future.cancel()
     assert timeout is not None
     if not _POOL.give_up(call):  # every worker was busy: it never started, and never will

@@ -47,19 +47,26 @@ def _agentorch_objects(objects: list[Any]) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    ("durable", "fails"),
-    [(False, False), (True, False), (False, True)],
-    ids=["plain", "durable", "failed"],
+    ("case", "status"),
+    [
+        ("plain", "succeeded"),
+        ("durable", "succeeded"),
+        ("model fails", "failed"),
+        ("tool fails", "succeeded"),  # the error goes back to the model, which answers
+        ("over budget", "budget_exceeded"),
+    ],
 )
 async def test_a_finished_run_leaves_no_reference_cycle_of_the_runtime(
-    durable: bool, fails: bool, tmp_path: Path
+    case: str, status: str, tmp_path: Path
 ) -> None:
-    """A run is freed by reference counting when it ends: the cyclic collector finds none of it.
+    """A run is freed by reference counting when it ends: the cyclic collector finds none of it,
+    whether the run succeeded or an error went through the runtime's frames (each error keeps
+    them in its traceback).
 
     With thousands of runs in one process, each cycle left behind is work for the collector and
     memory held until it runs (``python -m bench run-scaling``).
     """
-    from agentorch import Agent, Plan, Step, Supervisor, tool
+    from agentorch import Agent, Budget, Plan, Step, Supervisor, tool
     from agentorch.models.testing import (
         FunctionModel,
         json_response,
@@ -71,10 +78,12 @@ async def test_a_finished_run_leaves_no_reference_cycle_of_the_runtime(
     @tool
     def lookup(query: str) -> str:
         """Look a fact up."""
+        if case == "tool fails":
+            raise ValueError("the index is down")
         return f"fact about {query}"
 
     def answer(request: ModelRequest) -> Any:
-        if fails:  # an error raised through the runtime's frames, each keeping its traceback
+        if case == "model fails":
             raise RuntimeError("provider down")
         if any(isinstance(m, ToolResultMessage) for m in request.messages):
             return text_response("done")
@@ -92,10 +101,10 @@ async def test_a_finished_run_leaves_no_reference_cycle_of_the_runtime(
         [agent],
         model=FunctionModel(supervise),
         tools=[lookup],
-        store=str(tmp_path / "runs.db") if durable else None,
+        store=str(tmp_path / "runs.db") if case == "durable" else None,
+        budget=Budget(tokens=10) if case == "over budget" else None,
     )
     try:
-        status = "failed" if fails else "succeeded"
         assert (await sup.run("warm up")).status == status
         gc.collect()
         gc.set_debug(gc.DEBUG_SAVEALL)
