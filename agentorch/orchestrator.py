@@ -206,9 +206,9 @@ class Orchestrator(Reviewing):
                 if not running:
                     break
                 done, _ = await asyncio.wait(running.values(), return_when=asyncio.FIRST_COMPLETED)
-                for task in done:
-                    step_id = task.get_name()
-                    del running[step_id]
+                # in the order the steps started, not the set's (a replayed workflow must agree)
+                for step_id in [sid for sid, task in running.items() if task in done]:
+                    task = running.pop(step_id)
                     error = await self._finish_step(plan, plan.step(step_id), task)
                     if error is not None and stop is None:
                         stop = error

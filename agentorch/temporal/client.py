@@ -17,7 +17,7 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.converter import DataConverter, PayloadCodec
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
-from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
+from temporalio.worker import Worker
 
 from agentorch import errors
 from agentorch.errors import ConfigError, UserError
@@ -35,6 +35,7 @@ from agentorch.temporal.codec import (
     quiet_key_errors,
     undecryptable,
 )
+from agentorch.temporal.sandbox import workflow_runner
 
 if TYPE_CHECKING:
     from agentorch.plan import Plan
@@ -49,18 +50,6 @@ KEY_CHECK_SECONDS = 4.0
 #: How long the run's workflow task must keep failing on a key before the client says so: a
 #: worker with the key (just started) gets the retried task within Temporal's 10 s task timeout.
 KEY_STUCK_SECONDS = 25.0
-
-
-def workflow_runner() -> WorkflowRunner:
-    """How workers run workflow code: in the worker's own modules, without Temporal's sandbox.
-
-    The sandbox re-imports a workflow's modules for every run and checks calls made from them.
-    agentorch's workflow code reaches the clock, ids, models, tools and the store only through
-    the runtime seam (replaying recorded histories checks it), and the user's specialists are
-    loaded once by the worker, their lazy imports included: re-importing them per run would
-    cost each run their import time and split their module state.
-    """
-    return UnsandboxedWorkflowRunner()
 
 
 @dataclass
@@ -89,6 +78,8 @@ class Temporal:
     tls: bool = False
     plaintext: bool = False
     codec: PayloadCodec | None = field(default=None, repr=False)
+    #: More modules a worker's workflow sandbox shares (e.g. a library a specialist imports lazily).
+    passthrough: tuple[str, ...] = ()
     _client: Client | None = field(default=None, repr=False)
 
     def converter(self) -> DataConverter:
@@ -275,7 +266,7 @@ class Temporal:
             task_queue=self.task_queue,
             workflows=[RunWorkflow, NestedWorkflow],
             activities=activities.definitions(),
-            workflow_runner=workflow_runner(),
+            workflow_runner=workflow_runner(apps.values(), self.passthrough),
             graceful_shutdown_timeout=timedelta(seconds=5),
             **options,
         )

@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from agentorch.temporal import _types as t
     from agentorch.temporal._apps import app
     from agentorch.temporal.runtime import TemporalRuntime, _unwrap
+    from agentorch.temporal.sandbox import load_tokenizers
     from agentorch.tools.registry import ToolRegistry
 
 
@@ -143,6 +144,7 @@ class NestedWorkflow:
     async def run(self, arg: t.NestedInput) -> t.NestedOutput:
         try:
             supervisor = app(arg.spec.app)
+            load_tokenizers(supervisor)
             agent = supervisor.agents.get(arg.agent)
             if not isinstance(agent, SupervisorAgent):
                 raise ConfigError(f"app {arg.spec.app!r} has no nested supervisor {arg.agent!r}")

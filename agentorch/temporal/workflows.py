@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from agentorch.temporal import _types as t
     from agentorch.temporal._apps import app
     from agentorch.temporal.runtime import TemporalRuntime
+    from agentorch.temporal.sandbox import load_tokenizers
 
 
 @workflow.defn(name=t.RUN_WORKFLOW)
@@ -57,6 +58,7 @@ class RunWorkflow:
     async def run(self, spec: t.RunInput) -> t.RunOutput:
         try:
             supervisor = app(spec.app)
+            load_tokenizers(supervisor)
             budget = Budget.from_dict(spec.budget) if spec.budget else Budget()
             registry = supervisor.registry()
         except AgentOrchError as exc:

@@ -11,7 +11,6 @@ a function it should not.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -50,6 +49,10 @@ class ToolHost(Protocol):
     """What the registry needs from the runtime around a call."""
 
     run_id: str
+
+    def now(self) -> float:
+        """The run's clock (a workflow's on Temporal): tool durations are measured with it."""
+        ...
 
     def emit(self, event: BaseEvent) -> None: ...
 
@@ -336,7 +339,7 @@ class ToolRegistry:
         async def run() -> Any:
             return _cut(render_result(await tool.invoke(arguments, context)), self.max_result_bytes)
 
-        started = time.perf_counter()
+        started = host.now()
 
         def finished(content: str, is_error: bool, replayed: bool) -> ToolCallFinished:
             return ToolCallFinished(
@@ -346,7 +349,7 @@ class ToolRegistry:
                 call_id=call.id,
                 idempotency_key=invocation.key,
                 result_size=len(content),
-                duration_ms=(time.perf_counter() - started) * 1000,
+                duration_ms=(host.now() - started) * 1000,
                 is_error=is_error,
                 error=content if is_error else None,
                 replayed=replayed,

@@ -8,6 +8,8 @@ import os
 import time
 from pathlib import Path
 
+from user_specialists import FramingSummarizer
+
 from agentorch import Agent, Budget, DeferredApprover, FunctionModel, Supervisor, tool
 from agentorch.approvals import ApproveAll, Approver
 from agentorch.models.testing import text_response, tool_call_response
@@ -29,8 +31,10 @@ def make_supervisor(
     approver: Approver | None = None,
     nested: bool = False,
     usd: float = 1.0,
+    user: bool = False,
 ) -> Supervisor:
-    """The test app; ``nested`` puts the bookkeeper under a nested supervisor (``office``)."""
+    """The test app; ``nested`` puts the bookkeeper under a nested supervisor (``office``);
+    ``user`` makes the summarizer the user's own specialist (``user_specialists``)."""
 
     @tool(risk="write", idempotent=False, requires_approval=True)
     def append_line(text: str) -> str:
@@ -55,7 +59,8 @@ def make_supervisor(
 
     def summary(request: ModelRequest) -> str:
         _log(workdir, "calls.txt", "summary")
-        return "all done"
+        framed = str(request.messages[-1].content).startswith("[FRAMED]")
+        return "all done (framed)" if framed else "all done"
 
     class Researcher(Agent):
         name = "researcher"
@@ -68,7 +73,7 @@ def make_supervisor(
         model = FunctionModel(book, name="book")
         tools = ["append_line"]
 
-    class Summarizer(Agent):
+    class Summarizer(FramingSummarizer if user else Agent):  # type: ignore[misc]
         name = "summarizer"
         description = "Summarizes."
         model = FunctionModel(summary, name="summary")

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 RFP = str(ROOT / "examples" / "rfp")
 
@@ -21,7 +23,9 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_rfp_runs_on_two_cli_workers_as_it_does_embedded(workers, tmp_path: Path) -> None:
+async def test_rfp_runs_on_two_cli_workers_as_it_does_embedded(
+    workers, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store = f"sqlite:///{tmp_path}/runs.db"
     args = [sys.executable, "-m", "agentorch", "worker", RFP, "--temporal", workers.address]
     args += ["--task-queue", "rfp-cli", "--store", store]
@@ -59,6 +63,42 @@ def test_rfp_runs_on_two_cli_workers_as_it_does_embedded(workers, tmp_path: Path
     assert here["requests"] == local_total["requests"]  # the same model calls, each once
     # (token counts differ by the output folder's path, which the prompts show)
     assert abs(here["input_tokens"] - local_total["input_tokens"]) < 0.001 * here["input_tokens"]
+    await _replay_rfp(workers.address, store, run_id, tmp_path, monkeypatch)
+
+
+async def _replay_rfp(
+    address: str, store: str, run_id: str, cwd: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bundled specialists' workflow code replays its history, deterministically, here."""
+    from determinism import no_nondeterminism
+    from temporalio.worker import Replayer
+
+    from agentorch.approvals import DeferredApprover
+    from agentorch.cli.prepare import RunOptions, prepare_workflow
+    from agentorch.store import open_store
+    from agentorch.temporal import Temporal
+    from agentorch.temporal._apps import serve
+    from agentorch.temporal.nested import NestedWorkflow
+    from agentorch.temporal.sandbox import workflow_runner
+    from agentorch.temporal.workflows import RunWorkflow
+
+    monkeypatch.chdir(cwd)  # the workers' folder: outputs go to its ./out
+    db = open_store(store)
+    prepared = prepare_workflow(
+        RFP, "offline", RunOptions(store=store), DeferredApprover(), None, db, None
+    )
+    serve({"rfp": prepared.supervisor})
+    temporal = Temporal(address)
+    client = await temporal.connect()
+    history = await client.get_workflow_handle(run_id).fetch_history()
+    replayer = Replayer(
+        workflows=[RunWorkflow, NestedWorkflow],
+        workflow_runner=workflow_runner([prepared.supervisor]),
+        data_converter=temporal.converter(),
+    )
+    with no_nondeterminism() as found:
+        await replayer.replay_workflow(history)
+    assert not found, found
 
 
 def test_bad_temporal_options_are_one_line_errors(tmp_path: Path) -> None:

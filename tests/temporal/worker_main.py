@@ -1,4 +1,4 @@
-"""A worker process serving the test app: ``python worker_main.py ADDRESS QUEUE STORE WORKDIR [nested]``.
+"""A worker process serving the test app: ``python worker_main.py ADDRESS QUEUE STORE WORKDIR [nested] [user]``.
 
 Writes ``ready-<pid>`` into WORKDIR once it polls, and serves until it is terminated.
 """
@@ -19,8 +19,8 @@ from agentorch.temporal import Temporal, Timeouts
 
 async def main() -> None:
     address, queue, store, workdir = sys.argv[1:5]
-    nested = "nested" in sys.argv[5:]
-    supervisor = make_supervisor(store, Path(workdir), nested=nested)
+    nested, user = "nested" in sys.argv[5:], "user" in sys.argv[5:]
+    supervisor = make_supervisor(store, Path(workdir), nested=nested, user=user)
     temporal = Temporal(address, task_queue=queue, timeouts=TIMEOUTS)
     worker = await temporal.worker(supervisor)
     (Path(workdir) / f"ready-{os.getpid()}").write_text("ready")
