@@ -82,9 +82,10 @@ class SupervisorAgent(Agent):
             )
         # a revision is a fresh nested run (ops.r1.write, ...) told what the reviewers asked
         scope = context.step.id + (f".r{context.revision}" if context.revision else "")
-        elsewhere = getattr(runtime, "run_nested", None)
+        root = runtime.root if isinstance(runtime, NestedRuntime) else runtime
+        elsewhere = getattr(root, "run_nested", None)
         if elsewhere is not None:  # the runtime runs it apart (on Temporal: a child workflow)
-            result: AgentResult = await elsewhere(self, context, scope, (*chain, key))
+            result: AgentResult = await elsewhere(self, context, scope, (*chain, key), runtime)
             return result
         return await self.run_inner(
             context, NestedRuntime.under(runtime, self, scope, (*chain, key))
@@ -161,8 +162,11 @@ class NestedRuntime(Runtime):
         layers: PolicyLayers,
         approvers: tuple[Approver | None, ...],
         chain: tuple[tuple[str, str], ...] = (),
+        path: tuple[tuple[str, str], ...] = (),
     ) -> None:
         self.root = root
+        #: (nested supervisor's agent name, step id) of each level from the run's top down.
+        self.path = path
         #: (agent, instruction) of each nested step from the run's top down to this level.
         self.chain = chain
         self.run_id = root.run_id
@@ -185,7 +189,7 @@ class NestedRuntime(Runtime):
     ) -> NestedRuntime:
         """The runtime for ``agent``'s inner supervisor, run as step ``step_id`` of ``parent``."""
         if isinstance(parent, NestedRuntime):
-            root, prefix = parent.root, parent.prefix
+            root, prefix, path = parent.root, parent.prefix, parent.path
             layers, approvers = parent.layers, parent.approvers
         else:
             outer = getattr(parent, "registry", None)
@@ -193,7 +197,7 @@ class NestedRuntime(Runtime):
                 raise ConfigError(
                     f"nested supervisor {agent.name!r} needs a runtime with a tool registry"
                 )
-            root, prefix = parent, ""
+            root, prefix, path = parent, "", ()
             layers = PolicyLayers([Layer(outer.policy or Policy.empty())])
             approvers = (getattr(parent, "approver", None),)
         own = agent.inner.registry()
@@ -207,6 +211,7 @@ class NestedRuntime(Runtime):
             layers,
             (agent.inner.approver or approvers[0], *approvers),
             chain,
+            (*path, (agent.name, step_id)),
         )
 
     # --- clock, ids, events, state -------------------------------------------------------------

@@ -149,13 +149,13 @@ class RunOutput(BaseModel):
 
 
 class NestedInput(BaseModel):
-    """A nested supervisor's step, run as a child workflow of the run's workflow."""
+    """A nested supervisor's step, run as a child workflow of its parent's (at any depth)."""
 
     spec: RunInput
     #: The run's workflow id: the owner of the budget ledger.
     root_id: str
-    agent: str
-    scope: str
+    #: [nested supervisor's agent name, step id] of each level from the run's top down to this one.
+    levels: list[list[str]]
     chain: list[list[str]] = Field(default_factory=list)
     step: dict[str, Any]
     inputs: dict[str, str] = Field(default_factory=dict)

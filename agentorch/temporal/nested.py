@@ -9,6 +9,7 @@ is applied once and the whole tree can never pass its limit.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -26,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from agentorch.nesting import NestedRuntime, SupervisorAgent
     from agentorch.plan import Step
     from agentorch.result import dump_output
-    from agentorch.runtime import ModelCall
+    from agentorch.runtime import ModelCall, Runtime
     from agentorch.supervisor import Supervisor
     from agentorch.temporal import _types as t
     from agentorch.temporal._apps import app
@@ -52,8 +53,9 @@ class ChildRuntime(TemporalRuntime):
     def __init__(
         self, *, spec: t.RunInput, supervisor: Supervisor, registry: ToolRegistry, root_id: str
     ) -> None:
-        super().__init__(spec=spec, supervisor=supervisor, budget=Budget(), registry=registry)
-        self.root_id = root_id
+        super().__init__(
+            spec=spec, supervisor=supervisor, budget=Budget(), registry=registry, root_id=root_id
+        )
         self._charges = 0
 
     async def _ledger(self, op: t.BudgetOp) -> dict[str, Any]:
@@ -135,20 +137,24 @@ class NestedWorkflow:
         self._runtime: ChildRuntime | None = None
 
     @workflow.signal(name=t.DECIDED_SIGNAL)
-    def approval_decided(self, request_id: str) -> None:
+    async def approval_decided(self, request_id: str) -> None:
+        """A decision is in the store: this level or one below may be waiting for it."""
         self._decided.add(request_id)
         if self._runtime is not None:
             self._runtime.decided.add(request_id)
+            for child in sorted(self._runtime.children):
+                await workflow.get_external_workflow_handle(child).signal(
+                    t.DECIDED_SIGNAL, request_id
+                )
 
     @workflow.run
     async def run(self, arg: t.NestedInput) -> t.NestedOutput:
+        chain = tuple((c[0], c[1]) for c in arg.chain)
         try:
             supervisor = app(arg.spec.app)
             load_tokenizers(supervisor)
-            agent = supervisor.agents.get(arg.agent)
-            if not isinstance(agent, SupervisorAgent):
-                raise ConfigError(f"app {arg.spec.app!r} has no nested supervisor {arg.agent!r}")
             registry = supervisor.registry()
+            levels = _levels(supervisor, arg.levels)
         except AgentOrchError as exc:
             raise ApplicationError(str(exc), type="ConfigError", non_retryable=True) from None
         runtime = ChildRuntime(
@@ -156,8 +162,13 @@ class NestedWorkflow:
         )
         runtime.decided |= self._decided
         self._runtime = runtime
-        chain = tuple((c[0], c[1]) for c in arg.chain)
-        scoped = NestedRuntime.under(runtime, agent, arg.scope, chain)
+        # the levels above this one, rebuilt as the embedded engine nests them (step ids,
+        # policy layers, approvers); only the innermost level runs here
+        scoped: Runtime = runtime
+        for depth, (agent, scope) in enumerate(levels):
+            scoped = NestedRuntime.under(scoped, agent, scope, chain[: depth + 1])
+        assert isinstance(scoped, NestedRuntime)
+        agent = levels[-1][0]
         context = StepContext(
             run_id=arg.spec.run_id,
             task=arg.spec.task,
@@ -176,3 +187,22 @@ class NestedWorkflow:
         return t.NestedOutput(
             output=dump_output(result.output), usage=result.usage.model_dump(mode="json")
         )
+
+
+def _levels(root: Supervisor, levels: Sequence[Sequence[str]]) -> list[tuple[SupervisorAgent, str]]:
+    """The nested supervisors' agents (with their step ids) from the run's top down."""
+    found: list[tuple[SupervisorAgent, str]] = []
+    sup = root
+    for name, scope in levels:
+        agent = sup.agents.get(name)
+        if not isinstance(agent, SupervisorAgent):
+            path = ".".join(a.name for a, _ in found)
+            raise ConfigError(
+                f"this worker's app has no nested supervisor {name!r}"
+                + (f" under {path!r}" if path else "")
+            )
+        found.append((agent, scope))
+        sup = agent.inner
+    if not found:
+        raise ConfigError("a nested supervisor's workflow was started without its level")
+    return found

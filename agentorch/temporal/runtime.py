@@ -43,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
         ToolSchema,
         Usage,
     )
+    from agentorch.nesting import NestedRuntime
     from agentorch.runtime import ModelCall, Runtime, ToolInvocation
     from agentorch.store.base import StepRecord
     from agentorch.temporal import _types as t
@@ -103,9 +104,17 @@ class TemporalRuntime(TemporalApprovals, Runtime):
     """One run's runtime inside its workflow."""
 
     def __init__(
-        self, *, spec: t.RunInput, supervisor: Supervisor, budget: Budget, registry: ToolRegistry
+        self,
+        *,
+        spec: t.RunInput,
+        supervisor: Supervisor,
+        budget: Budget,
+        registry: ToolRegistry,
+        root_id: str | None = None,
     ) -> None:
         self.run_id = spec.run_id
+        #: The run's workflow: the owner of the tree's budget ledger (this one unless a child).
+        self.root_id = root_id or workflow.info().workflow_id
         self.spec = spec
         self.supervisor = supervisor
         self.budget = budget
@@ -411,16 +420,19 @@ class TemporalRuntime(TemporalApprovals, Runtime):
         context: StepContext,
         scope: str,
         chain: tuple[tuple[str, str], ...],
+        parent: Runtime,
     ) -> AgentResult:
-        """Run a nested supervisor's step as a child workflow (its calls on this run's ledger)."""
+        """Run a nested supervisor's step as a child workflow of this one, at any depth (its
+        calls reserve on the run's ledger); ``parent`` is the runtime the step runs in here."""
         from agentorch.store.base import jsonable_state
 
+        above = parent.path if isinstance(parent, NestedRuntime) else ()
+        prefix = parent.prefix if isinstance(parent, NestedRuntime) else ""
         await self.write()
         arg = t.NestedInput(
             spec=self.spec,
-            root_id=workflow.info().workflow_id,
-            agent=agent.name,
-            scope=scope,
+            root_id=self.root_id,
+            levels=[list(level) for level in (*above, (agent.name, scope))],
             chain=[list(c) for c in chain],
             step=context.step.model_dump(mode="json"),
             inputs=dict(context.inputs),
@@ -428,7 +440,7 @@ class TemporalRuntime(TemporalApprovals, Runtime):
             feedback=list(context.feedback),
             revision=context.revision,
         )
-        child_id = f"{workflow.info().workflow_id}/{scope}"
+        child_id = f"{self.root_id}/{prefix}{scope}"
         self.children.add(child_id)
         try:
             out: t.NestedOutput = await workflow.execute_child_workflow(

@@ -32,9 +32,11 @@ def make_supervisor(
     nested: bool = False,
     usd: float = 1.0,
     user: bool = False,
+    deep: bool = False,
 ) -> Supervisor:
-    """The test app; ``nested`` puts the bookkeeper under a nested supervisor (``office``);
-    ``user`` makes the summarizer the user's own specialist (``user_specialists``)."""
+    """The test app; ``nested`` puts the bookkeeper under a nested supervisor (``office``),
+    ``deep`` one level further down (``office`` > ``desk`` > bookkeeper); ``user`` makes the
+    summarizer the user's own specialist (``user_specialists``)."""
 
     @tool(risk="write", idempotent=False, requires_approval=True)
     def append_line(text: str) -> str:
@@ -79,14 +81,31 @@ def make_supervisor(
         model = FunctionModel(summary, name="summary")
 
     budget = Budget(usd=usd, prices=PRICES)
-    if nested:
+    if nested or deep:
+        booking_plan = Plan(
+            steps=[Step(id="book", agent="bookkeeper", instruction="Book invoice 42.")]
+        )
         office = Supervisor(
             [Bookkeeper()],
             tools=[append_line],
-            plan=Plan(steps=[Step(id="book", agent="bookkeeper", instruction="Book invoice 42.")]),
+            plan=booking_plan,
             name="office",
             description="Keeps the books.",
         )
+        if deep:
+            desk = Supervisor(
+                [Bookkeeper()],
+                tools=[append_line],
+                plan=booking_plan,
+                name="desk",
+                description="Books invoices at the front desk.",
+            )
+            office = Supervisor(
+                [desk.as_agent()],
+                plan=Plan(steps=[Step(id="desk", agent="desk", instruction="Book invoice 42.")]),
+                name="office",
+                description="Keeps the books.",
+            )
         agents: list[Agent] = [Researcher(), office.as_agent(), Summarizer()]
         booking = Step(
             id="office", agent="office", instruction="Book invoice 42.", depends_on=["research"]

@@ -12,10 +12,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from determinism import no_nondeterminism
-from temporal_app import make_supervisor
+from temporal_app import ApproveAll, make_supervisor
 
 from agentorch import Supervisor
 from agentorch.store import open_store
@@ -140,15 +141,15 @@ async def test_a_killed_worker_s_call_finishes_on_the_other_once(workers, tmp_pa
     await _replay(temporal, handle.id, supervisor)
 
 
-@pytest.mark.parametrize("nested", [False, True], ids=["run", "child-workflow"])
+@pytest.mark.parametrize("level", ["", "nested", "deep"], ids=["run", "child", "grandchild"])
 async def test_approval_from_another_process_reaches_the_waiting_workflow(
-    workers, tmp_path: Path, nested: bool
+    workers, tmp_path: Path, level: str
 ) -> None:
     store = f"sqlite:///{tmp_path}/runs.db"
-    queue = f"approve-{nested}"
-    workers.app(queue, store, *(["nested"] if nested else []))
-    supervisor = make_supervisor(store, tmp_path, nested=nested)
-    # a long store poll: only the signal (forwarded to the child workflow) can wake the run soon
+    queue = f"approve-{level}"
+    workers.app(queue, store, *([level] if level else []))
+    supervisor = make_supervisor(store, tmp_path, nested=level == "nested", deep=level == "deep")
+    # a long store poll: only the signal (forwarded down to the child workflows) can wake it soon
     slow = Timeouts(heartbeat_seconds=2.0, approval_poll_seconds=600.0)
     temporal = Temporal(workers.address, task_queue=queue, timeouts=slow)
     handle = await temporal.start(supervisor, "Book invoice 42")
@@ -194,19 +195,73 @@ async def test_a_nested_supervisor_runs_as_a_child_workflow_on_the_run_s_budget(
     await _replay(temporal, result.run_id, supervisor, (child,))
 
 
-@pytest.mark.parametrize("nested", [False, True], ids=["flat", "child-workflow"])
-async def test_the_budget_stops_a_run_on_temporal_before_it_passes(
-    workers, tmp_path: Path, nested: bool
+async def test_every_nesting_level_is_a_child_workflow_and_stores_what_embedded_does(
+    workers, tmp_path: Path
 ) -> None:
     store = f"sqlite:///{tmp_path}/runs.db"
-    queue = f"budget-{nested}"
-    workers.app(queue, store, *(["nested"] if nested else []))
-    supervisor = make_supervisor(store, tmp_path, usd=0.0006, nested=nested)
+    workers.app("deep", store, "deep")
+    supervisor = make_supervisor(store, tmp_path, deep=True)
+    temporal = Temporal(workers.address, task_queue="deep", approve_all=True, timeouts=TIMEOUTS)
+    result = await asyncio.wait_for(temporal.run(supervisor, "Book invoice 42"), 120)
+    assert result.status == "succeeded", result.error
+    assert result.output == "all done" and len(_lines(tmp_path / "ledger.txt")) == 1
+    run_id = result.run_id
+    office, desk = f"{run_id}/office", f"{run_id}/office.desk"
+    client = await temporal.connect()
+    for child, parent in ((office, run_id), (desk, office)):
+        described = await client.get_workflow_handle(child).describe()
+        assert described.parent_id == parent and described.status.name == "COMPLETED"
+    # one ledger for the tree: the grandchild's calls were reserved and settled on the run's
+    assert result.usage.by_agent["bookkeeper"].requests == 2
+    assert result.usage.total.requests == 4
+
+    # the same tree in this process: the same steps, events and audit chain in its store
+    here = tmp_path / "embedded"
+    here.mkdir()
+    embedded = make_supervisor(
+        f"sqlite:///{here}/runs.db", here, deep=True, approver=ApproveAll("cli:approve-all")
+    )
+    local = await embedded.run("Book invoice 42")
+    assert local.status == "succeeded" and local.output == result.output
+    db, local_db = open_store(store), open_store(f"sqlite:///{here}/runs.db")
+
+    def stored(where: Any, rid: str) -> tuple[dict[str, str], list[tuple[str, str | None]]]:
+        steps = {s.step_id: s.status for s in where.get_steps(rid)}
+        # (the store seals each state write with a ``state_recorded`` record: workers write the
+        # journal in more transactions than one process does, so those are not compared)
+        events = sorted(
+            (e.kind, e.payload.get("step_id"))
+            for e in where.events(rid)
+            if e.kind != "state_recorded"
+        )
+        return steps, events
+
+    assert stored(db, run_id) == stored(local_db, local.run_id)
+    assert stored(db, run_id)[0]["office.desk.book"] == "done"
+    assert db.verify_audit(run_id).ok and local_db.verify_audit(local.run_id).ok
+    assert result.usage.total.cost_usd == pytest.approx(local.usage.total.cost_usd)
+    await _replay(temporal, run_id, supervisor, (office, desk))
+
+
+@pytest.mark.parametrize("level", ["", "nested", "deep"], ids=["flat", "child", "grandchild"])
+async def test_the_budget_stops_a_run_on_temporal_before_it_passes(
+    workers, tmp_path: Path, level: str
+) -> None:
+    store = f"sqlite:///{tmp_path}/runs.db"
+    queue = f"budget-{level}"
+    workers.app(queue, store, *([level] if level else []))
+    supervisor = make_supervisor(
+        store, tmp_path, usd=0.0006, nested=level == "nested", deep=level == "deep"
+    )
     temporal = Temporal(workers.address, task_queue=queue, approve_all=True, timeouts=TIMEOUTS)
     result = await asyncio.wait_for(temporal.run(supervisor, "Book invoice 42"), 120)
     assert result.status == "budget_exceeded", result.status
     assert result.usage.total.cost_usd <= 0.0006
     assert "summary" not in [line.split(" pid=")[0] for line in _lines(tmp_path / "calls.txt")]
+    if level == "deep":  # refused to the grandchild workflow by the run's ledger, by update
+        client = await temporal.connect()
+        desk = await client.get_workflow_handle(f"{result.run_id}/office.desk").describe()
+        assert desk.parent_id == f"{result.run_id}/office" and desk.status.name == "FAILED"
 
 
 async def test_a_user_s_specialist_package_runs_in_the_workflow_sandbox(

@@ -1,4 +1,4 @@
-"""A worker process serving the test app: ``python worker_main.py ADDRESS QUEUE STORE WORKDIR [nested] [user]``.
+"""A worker process serving the test app: ``python worker_main.py ADDRESS QUEUE STORE WORKDIR [nested|deep] [user]``.
 
 Writes ``ready-<pid>`` into WORKDIR once it polls, and serves until it is terminated.
 """
@@ -19,8 +19,8 @@ from agentorch.temporal import Temporal, Timeouts
 
 async def main() -> None:
     address, queue, store, workdir = sys.argv[1:5]
-    nested, user = "nested" in sys.argv[5:], "user" in sys.argv[5:]
-    supervisor = make_supervisor(store, Path(workdir), nested=nested, user=user)
+    options = {name: name in sys.argv[5:] for name in ("nested", "user", "deep")}
+    supervisor = make_supervisor(store, Path(workdir), **options)
     temporal = Temporal(address, task_queue=queue, timeouts=TIMEOUTS)
     worker = await temporal.worker(supervisor)
     (Path(workdir) / f"ready-{os.getpid()}").write_text("ready")
