@@ -56,6 +56,22 @@ def approval_requested(request: ApprovalRequest) -> ApprovalRequested:
     )
 
 
+def approval_decided(
+    request: ApprovalRequest, decision: ApprovalDecision, decided_at: float
+) -> ApprovalDecided:
+    """The event that records a decision made by the run (its approver, or approve-all)."""
+    return ApprovalDecided(
+        agent=request.agent,
+        step_id=request.step_id,
+        request_id=request.request_id,
+        decision=decision.decision,
+        approver=decision.approver,
+        arguments=decision.arguments if decision.arguments is not None else request.arguments,
+        comment=decision.comment,
+        decided_at=decided_at,
+    )
+
+
 class ApprovalGate:
     """The approval half of ``EmbeddedRuntime`` (which provides the attributes below)."""
 
@@ -202,17 +218,4 @@ class ApprovalGate:
                 comment=decision.comment,
                 decided_at=now,
             )
-        self.emit(
-            ApprovalDecided(
-                agent=request.agent,
-                step_id=request.step_id,
-                request_id=request.request_id,
-                decision=decision.decision,
-                approver=decision.approver,
-                arguments=decision.arguments
-                if decision.arguments is not None
-                else request.arguments,
-                comment=decision.comment,
-                decided_at=now,
-            )
-        )
+        self.emit(approval_decided(request, decision, now))

@@ -8,8 +8,6 @@ instead of doing it again. Approvals are kept in the store, which lets a run wai
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -17,19 +15,14 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
 
 from agentorch._spend import killed_attempts
-from agentorch.approvals import ApprovalDecision, ApprovalRequest, Approver
+from agentorch.approvals import ApprovalDecision, Approver
 from agentorch.approvals_gate import ApprovalGate
 from agentorch.errors import (
-    ApprovalPending,
-    InDoubtError,
     ProviderError,
     UserError,
 )
 from agentorch.events.types import (
     BaseEvent,
-    ModelCallFailed,
-    ModelCallFinished,
-    ModelCallStarted,
     TextDeltaEvent,
 )
 from agentorch.models.types import (
@@ -37,11 +30,20 @@ from agentorch.models.types import (
     ResponseDone,
     TextDelta,
     ToolResultMessage,
-    ToolSchema,
-    Usage,
 )
 from agentorch.models.wrappers import TimeoutModel, has_timeout
-from agentorch.runtime import Engine, ModelCall, Runtime, ToolInvocation
+from agentorch.runtime import Engine, ModelCall, ToolInvocation
+from agentorch.runtime_base import (
+    BaseRuntime,
+    answering_model,
+    call_failed,
+    call_finished,
+    call_started,
+    capped,
+    redacted_args,
+    request_hash,
+    usage_or_estimate,
+)
 from agentorch.store.base import ApprovalRecord, JournalEntry, StepRecord, Store
 from agentorch.tools._bounded import ToolAbandoned
 from agentorch.tools.registry import ToolRegistry, run_tool_guarded
@@ -55,12 +57,7 @@ if TYPE_CHECKING:
     from agentorch.tools.base import Tool
 
 
-def request_hash(payload: Any) -> str:
-    data = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(data.encode()).hexdigest()[:16]
-
-
-class EmbeddedRuntime(ApprovalGate, Runtime):
+class EmbeddedRuntime(ApprovalGate, BaseRuntime):
     """One run's runtime in this process."""
 
     def __init__(
@@ -108,11 +105,6 @@ class EmbeddedRuntime(ApprovalGate, Runtime):
     def add_secret(self, value: str) -> None:
         self.bus.redactor.add(value)
 
-    def count_tokens(self, model: Model, text: str) -> int:
-        from agentorch.budget.tokens import count_text
-
-        return count_text(text, model.encoding)
-
     # --- state ---------------------------------------------------------------------------------
 
     def _recorded(self, key: str) -> JournalEntry | None:
@@ -154,7 +146,7 @@ class EmbeddedRuntime(ApprovalGate, Runtime):
             entry = self._recorded(key)
             if entry is not None and entry.status == "completed":
                 response = ModelResponse.model_validate(entry.result)
-                self.emit(_call_finished(call, model, response, latency_ms=0.0, replayed=True))
+                self.emit(call_finished(call, model, response, latency_ms=0.0, replayed=True))
                 return response
             killed = killed_attempts(entry)
         candidates = [
@@ -169,23 +161,10 @@ class EmbeddedRuntime(ApprovalGate, Runtime):
             step_id=call.step_id,
             candidates=candidates,
         )
-        request = call.request
-        if reservation.max_tokens < request.settings.max_tokens:
-            settings = request.settings.model_copy(update={"max_tokens": reservation.max_tokens})
-            request = request.model_copy(update={"settings": settings})
+        request = capped(call.request, reservation)
         started = self.clock()
         with self.checkpoint():
-            self.emit(
-                ModelCallStarted(
-                    agent=call.agent,
-                    step_id=call.step_id,
-                    call_key=call.key,
-                    model=model.id,
-                    reserved_usd=reservation.usd,
-                    reserved_tokens=reservation.tokens,
-                    max_tokens=reservation.max_tokens,
-                )
-            )
+            self.emit(call_started(call, reservation))
             self._journal_model_start(call, key, model, reservation, started, killed)
         t0 = time.perf_counter()
         try:
@@ -207,27 +186,18 @@ class EmbeddedRuntime(ApprovalGate, Runtime):
                     error=f"{type(exc).__name__}: {message}",
                     finished_at=self.clock(),
                 )
-            self.emit(
-                ModelCallFailed(
-                    agent=call.agent,
-                    step_id=call.step_id,
-                    call_key=call.key,
-                    model=model.id,
-                    error_type=type(exc).__name__,
-                    message=message,
-                )
-            )
+            self.emit(call_failed(call, exc))
             if isinstance(exc, ProviderError | UserError):
                 raise
             raise ProviderError(
                 f"{type(exc).__name__}: {message}", provider=model.provider, model=model.name
             ) from exc
         latency = (time.perf_counter() - t0) * 1000
-        self._learn_secrets(response)
-        answered = _answering_model(model, response)
+        self.learn_secrets(response)
+        answered = answering_model(model, response)
         usage = self.budget.settle(
             reservation,
-            _usage_or_estimate(response, reservation.prompt_tokens, answered.encoding),
+            usage_or_estimate(response, reservation.prompt_tokens, answered.encoding),
             model_id=answered.id,
             price_key=answered.price_key,
             call_key=call.key,
@@ -249,7 +219,7 @@ class EmbeddedRuntime(ApprovalGate, Runtime):
                 event = content_event(call.key, model.id, request, response)
                 event.agent, event.step_id = call.agent, call.step_id
                 self.emit(event)
-            self.emit(_call_finished(call, model, response, latency_ms=latency, replayed=False))
+            self.emit(call_finished(call, model, response, latency_ms=latency, replayed=False))
         self.budget.raise_if_halted()  # this call (or one beside it) overran its reservation
         return response
 
@@ -285,17 +255,6 @@ class EmbeddedRuntime(ApprovalGate, Runtime):
             )
         )
 
-    def _learn_secrets(self, response: ModelResponse) -> None:
-        """Values the model put in secret tool arguments are redacted from here on, journal included."""
-        for call in response.tool_calls:
-            tool = self.registry.find(call.name)
-            if tool is None:
-                continue
-            for name in tool.secret_args:
-                value = call.arguments.get(name)
-                if isinstance(value, str) and value:
-                    self.add_secret(value)
-
     async def _stream(self, call: ModelCall, model: Model, request: Any) -> ModelResponse:
         final: ModelResponse | None = None
         window = self.bus.redactor.stream()  # a secret split across deltas is still redacted
@@ -317,10 +276,6 @@ class EmbeddedRuntime(ApprovalGate, Runtime):
         return final
 
     # --- tool calls ----------------------------------------------------------------------------
-
-    def visible_tools(self, agent: Agent) -> list[ToolSchema]:
-        allowed = tuple(agent.tools) if agent.tools is not None else None
-        return self.registry.schemas_for(agent.name, allowed)
 
     async def call_tool(self, invocation: ToolInvocation) -> ToolResultMessage:
         if self.lease is not None:
@@ -364,7 +319,9 @@ class EmbeddedRuntime(ApprovalGate, Runtime):
             self.emit(finished(content, is_error, True))
             return content, is_error, True
         if entry is not None and entry.status == "started" and not tool.idempotent:
-            outcome = await self._resolve_in_doubt(invocation, tool, arguments, approver)
+            outcome = await self.resolve_in_doubt(
+                invocation, tool, redacted_args(tool, arguments), approver
+            )
             if outcome is not None:
                 with self.checkpoint():
                     store.journal_finish(
@@ -392,7 +349,7 @@ class EmbeddedRuntime(ApprovalGate, Runtime):
                     idempotent=tool.idempotent,
                     request={
                         "agent": invocation.agent,
-                        "arguments": _redacted_args(tool, arguments),
+                        "arguments": redacted_args(tool, arguments),
                     },
                     started_at=self.clock(),
                 )
@@ -417,106 +374,6 @@ class EmbeddedRuntime(ApprovalGate, Runtime):
             )
             self.emit(finished(content, is_error, False))
         return content, is_error, False
-
-    async def _resolve_in_doubt(
-        self,
-        invocation: ToolInvocation,
-        tool: Tool,
-        arguments: dict[str, Any],
-        approver: Approver | None = None,
-    ) -> str | None:
-        """A side-effecting call started before a crash with no recorded outcome: ask a person."""
-        request = ApprovalRequest(
-            request_id=f"{self.run_id}:{invocation.key}:in_doubt",
-            run_id=self.run_id,
-            subject="in_doubt",
-            step_id=invocation.step_id,
-            agent=invocation.agent,
-            tool=tool.name,
-            arguments=_redacted_args(tool, arguments),
-            risk=tool.risk,
-            reason=(
-                f"{tool.name!r} started before the run stopped and its outcome is unknown: "
-                "run it again, skip it, or mark it done"
-            ),
-        )
-        try:
-            decision = await self.request_approval(request, approver=approver)
-        except ApprovalPending as exc:
-            raise InDoubtError(
-                f"tool call {tool.name!r} ({invocation.key}) is in doubt and waits for a decision",
-                key=invocation.key,
-            ) from exc
-        if decision.decision == "run_again":
-            return None
-        if decision.decision == "mark_done":
-            return f"(a person marked this call as done: {decision.comment or 'no comment'})"
-        return f"(a person chose to skip this call: {decision.comment or 'no comment'})"
-
-
-def _call_finished(
-    call: ModelCall, model: Model, response: ModelResponse, *, latency_ms: float, replayed: bool
-) -> ModelCallFinished:
-    """The event reporting a finished (or replayed) model call, from its priced response."""
-    usage = response.usage
-    return ModelCallFinished(
-        agent=call.agent,
-        step_id=call.step_id,
-        call_key=call.key,
-        model=model.id,
-        input_tokens=usage.input_tokens,
-        output_tokens=usage.output_tokens,
-        cached_input_tokens=usage.cached_input_tokens,
-        cost_usd=usage.cost_usd,
-        latency_ms=latency_ms,
-        stop_reason=response.stop_reason,
-        replayed=replayed,
-        usage_estimated=usage.estimated,
-    )
-
-
-def _usage_or_estimate(response: ModelResponse, prompt_tokens: int, encoding: str | None) -> Usage:
-    """The provider's usage, with what it left out counted from the text and flagged.
-
-    A call always has input, so no input tokens means the provider sent no usage: the prompt is
-    taken at its reservation (counted with the model's tokenizer plus the margin), the output is
-    counted from the response's text and tool calls.
-    """
-    from agentorch.budget.tokens import count_text, output_text
-
-    usage = response.usage
-    fix: dict[str, Any] = {}
-    if usage.input_tokens <= 0:
-        fix["input_tokens"] = prompt_tokens
-    if usage.output_tokens <= 0:
-        out = output_text(response.text, response.tool_calls)
-        if out:
-            fix["output_tokens"] = count_text(out, encoding)
-    if not fix:
-        return usage
-    return usage.model_copy(update={**fix, "estimated": True, "requests": usage.requests or 1})
-
-
-def _answering_model(model: Model, response: ModelResponse) -> Model:
-    """The model of a fallback chain that actually answered (priced at its own rates)."""
-    for candidate in getattr(model, "candidates", ()) or ():
-        if candidate.provider == response.provider and candidate.name == response.model_name:
-            return candidate
-    return model
-
-
-def _redacted_args(tool: Tool, arguments: dict[str, Any]) -> dict[str, Any]:
-    out = {}
-    for name, value in arguments.items():
-        if name in tool.secret_args:
-            out[name] = "[REDACTED]"
-        else:
-            try:
-                json.dumps(value)
-                out[name] = value
-            except (TypeError, ValueError):
-                out[name] = str(value)
-    return out
 
 
 class EmbeddedEngine(Engine):

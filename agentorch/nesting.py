@@ -33,11 +33,12 @@ from agentorch.planner import make_plan
 from agentorch.policy import Policy
 from agentorch.policy.layers import Layer, PolicyLayers
 from agentorch.runtime import ModelCall, Runtime, ToolInvocation
+from agentorch.runtime_base import BaseRuntime
 from agentorch.store.base import StepRecord
 from agentorch.tools.registry import ToolRegistry
 
 if TYPE_CHECKING:
-    from agentorch.models.types import ModelResponse, ToolResultMessage, ToolSchema
+    from agentorch.models.types import ModelResponse, ToolResultMessage
     from agentorch.supervisor import Supervisor
     from agentorch.tools.base import Tool
 
@@ -147,7 +148,7 @@ class SupervisorAgent(Agent):
         raise PlanError(message)
 
 
-class NestedRuntime(Runtime):
+class NestedRuntime(BaseRuntime):
     """The run's runtime as a nested supervisor sees it.
 
     Step ids, call keys and events carry the nested step's path; tool calls go through the inner
@@ -256,19 +257,12 @@ class NestedRuntime(Runtime):
     def update_run(self, **fields: Any) -> None:
         return None  # the run record is the parent's
 
-    def count_tokens(self, model: Model, text: str) -> int:
-        return self.root.count_tokens(model, text)
-
     # --- calls ---------------------------------------------------------------------------------
 
     async def call_model(self, call: ModelCall) -> ModelResponse:
         return await self.root.call_model(
             replace(call, key=self.prefix + call.key, step_id=self._step(call.step_id))
         )
-
-    def visible_tools(self, agent: Agent) -> list[ToolSchema]:
-        allowed = tuple(agent.tools) if agent.tools is not None else None
-        return self.registry.schemas_for(agent.name, allowed)
 
     async def call_tool(self, invocation: ToolInvocation) -> ToolResultMessage:
         scoped = replace(

@@ -18,16 +18,13 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from agentorch.approvals import ApprovalDecision, ApprovalRequest, ApproveAll, Approver
-    from agentorch.approvals_gate import approval_requested
-    from agentorch.errors import ApprovalPending, InDoubtError
-    from agentorch.events.types import ApprovalDecided, BaseEvent
+    from agentorch.approvals_gate import approval_decided, approval_requested
+    from agentorch.events.types import BaseEvent
     from agentorch.temporal import _types as t
     from agentorch.temporal._tree import approver_level
 
 if TYPE_CHECKING:
-    from agentorch.runtime import ToolInvocation
     from agentorch.supervisor import Supervisor
-    from agentorch.tools.base import Tool
 
 #: Errors an approval activity reports that no retry fixes.
 _FINAL = ["AuditError", "ConfigError", "UserError"]
@@ -69,52 +66,14 @@ class TemporalApprovals:
     async def _local(self, name: str, arg: Any, result_type: type[Any]) -> Any:
         """Run a store activity."""
 
-    async def _resolve_in_doubt(
-        self,
-        invocation: ToolInvocation,
-        tool: Tool,
-        arguments: dict[str, Any],
-        approver: Approver | None,
-    ) -> str | None:
-        """A side-effecting call whose worker was lost mid-call: a person decides, as embedded."""
-        request = ApprovalRequest(
-            request_id=f"{self.run_id}:{invocation.key}:in_doubt",
-            run_id=self.run_id,
-            subject="in_doubt",
-            step_id=invocation.step_id,
-            agent=invocation.agent,
-            tool=tool.name,
-            arguments=arguments,
-            risk=tool.risk,
-            reason=(
-                f"{tool.name!r} started on a worker that was lost and its outcome is unknown: "
-                "run it again, skip it, or mark it done"
-            ),
-        )
-        try:
-            decision = await self.request_approval(request, approver=approver, in_doubt=True)
-        except ApprovalPending as exc:
-            raise InDoubtError(
-                f"tool call {tool.name!r} ({invocation.key}) is in doubt", key=invocation.key
-            ) from exc
-        if decision.decision == "run_again":
-            return None
-        if decision.decision == "mark_done":
-            return f"(a person marked this call as done: {decision.comment or 'no comment'})"
-        return f"(a person chose to skip this call: {decision.comment or 'no comment'})"
-
     # --- approvals -------------------------------------------------------------------------------
 
     async def request_approval(
-        self,
-        request: ApprovalRequest,
-        *,
-        approver: Approver | None = None,
-        in_doubt: bool = False,
+        self, request: ApprovalRequest, *, approver: Approver | None = None
     ) -> ApprovalDecision:
         """A decision from the store, or the approver's; a deferred one waits for a signal."""
         async with self._approval_lock:
-            return await self._request_approval(request, approver, in_doubt)
+            return await self._request_approval(request, approver)
 
     def _approval_input(self, request: ApprovalRequest, level: list[str]) -> t.ApprovalInput:
         return t.ApprovalInput(
@@ -126,7 +85,7 @@ class TemporalApprovals:
         )
 
     async def _request_approval(
-        self, request: ApprovalRequest, approver: Approver | None, in_doubt: bool
+        self, request: ApprovalRequest, approver: Approver | None
     ) -> ApprovalDecision:
         level = approver_level(self.supervisor, approver, self.approver)
         opened: t.ApprovalOutput = await self._local(
@@ -136,7 +95,8 @@ class TemporalApprovals:
             return ApprovalDecision.model_validate(opened.decision)
         if opened.created:
             self.emit(approval_requested(request))
-        if self.spec.approve_all and not in_doubt and level == []:
+        # --approve-all never answers for a call in doubt: the workers' approver (a person) does
+        if self.spec.approve_all and request.subject != "in_doubt" and level == []:
             decided = await ApproveAll("cli:approve-all").decide(request)
             assert decided is not None
             self._record(request, decided)
@@ -156,7 +116,7 @@ class TemporalApprovals:
         if asked.decision is not None:
             decision = ApprovalDecision.model_validate(asked.decision)
             if not asked.recorded:  # the approver decided just now (and the activity stored it)
-                self.emit(_decided_event(request, decision, self.now()))
+                self.emit(approval_decided(request, decision, self.now()))
             return decision
         # Deferred: the run waits here (for days if need be) until `agentorch approve` decides.
         self.update_run(status="waiting_approval")
@@ -186,17 +146,4 @@ class TemporalApprovals:
                 "decided_at": now,
             }
         )
-        self.emit(_decided_event(request, decision, now))
-
-
-def _decided_event(request: ApprovalRequest, decision: ApprovalDecision, now: float) -> BaseEvent:
-    return ApprovalDecided(
-        agent=request.agent,
-        step_id=request.step_id,
-        request_id=request.request_id,
-        decision=decision.decision,
-        approver=decision.approver,
-        arguments=decision.arguments if decision.arguments is not None else request.arguments,
-        comment=decision.comment,
-        decided_at=now,
-    )
+        self.emit(approval_decided(request, decision, now))

@@ -21,8 +21,6 @@ with workflow.unsafe.imports_passed_through():
     from agentorch import errors
     from agentorch.agent import AgentResult
     from agentorch.approvals import ApprovalDecision, ApproveAll, Approver
-    from agentorch.budget.tokens import count_text
-    from agentorch.engine import _answering_model, _call_finished, _usage_or_estimate
     from agentorch.errors import (
         AgentOrchError,
         AuditError,
@@ -33,18 +31,26 @@ with workflow.unsafe.imports_passed_through():
     )
     from agentorch.events.types import (
         BaseEvent,
-        ModelCallFailed,
-        ModelCallStarted,
     )
     from agentorch.models.types import (
         ModelRequest,
         ModelResponse,
         ToolResultMessage,
-        ToolSchema,
         Usage,
     )
     from agentorch.nesting import NestedRuntime
     from agentorch.runtime import ModelCall, Runtime, ToolInvocation
+    from agentorch.runtime_base import (
+        BaseRuntime,
+        answering_model,
+        call_failed,
+        call_finished,
+        call_started,
+        capped,
+        redacted_args,
+        request_hash,
+        usage_or_estimate,
+    )
     from agentorch.store.base import StepRecord
     from agentorch.temporal import _types as t
     from agentorch.temporal._approvals import TemporalApprovals
@@ -52,7 +58,7 @@ with workflow.unsafe.imports_passed_through():
     from agentorch.tools.registry import ToolRegistry
 
 if TYPE_CHECKING:
-    from agentorch.agent import Agent, StepContext
+    from agentorch.agent import StepContext
     from agentorch.budget import Budget
     from agentorch.models.base import Model
     from agentorch.nesting import SupervisorAgent
@@ -100,8 +106,10 @@ def _nested_error(exc: ChildWorkflowError) -> AgentOrchError:
     return errors.PlanError(message)
 
 
-class TemporalRuntime(TemporalApprovals, Runtime):
+class TemporalRuntime(TemporalApprovals, BaseRuntime):
     """One run's runtime inside its workflow."""
+
+    in_doubt_cause = "started on a worker that was lost"
 
     def __init__(
         self,
@@ -170,9 +178,6 @@ class TemporalRuntime(TemporalApprovals, Runtime):
     def update_run(self, **fields: Any) -> None:
         self._ops.append({"op": "run", "fields": {**fields, "updated_at": self.now()}})
 
-    def count_tokens(self, model: Model, text: str) -> int:
-        return count_text(text, model.encoding)
-
     async def drain(self, timeout: float | None = None) -> bool:
         """Write what is buffered (the supervisor's driver calls this as it would a bus's)."""
         await self.write()
@@ -238,21 +243,8 @@ class TemporalRuntime(TemporalApprovals, Runtime):
             (m.id, m.price_key) for m in getattr(model, "candidates", ()) if m is not model
         ]
         reservation = await self._reserve(call, candidates)
-        request = call.request
-        if reservation.max_tokens < request.settings.max_tokens:
-            settings = request.settings.model_copy(update={"max_tokens": reservation.max_tokens})
-            request = request.model_copy(update={"settings": settings})
-        self.emit(
-            ModelCallStarted(
-                agent=call.agent,
-                step_id=call.step_id,
-                call_key=call.key,
-                model=model.id,
-                reserved_usd=reservation.usd,
-                reserved_tokens=reservation.tokens,
-                max_tokens=reservation.max_tokens,
-            )
-        )
+        request = capped(call.request, reservation)
+        self.emit(call_started(call, reservation))
         await self.write()
         arg = t.ModelCallInput(
             app=self.spec.app,
@@ -277,16 +269,7 @@ class TemporalRuntime(TemporalApprovals, Runtime):
         except ActivityError as exc:
             await self._release(call, reservation)
             error = _unwrap(exc, model)
-            self.emit(
-                ModelCallFailed(
-                    agent=call.agent,
-                    step_id=call.step_id,
-                    call_key=call.key,
-                    model=model.id,
-                    error_type=type(error).__name__,
-                    message=str(error),
-                )
-            )
+            self.emit(call_failed(call, error))
             raise error from None
         for attempt in out.killed:  # attempts lost with their worker may have been billed
             await self._charge(
@@ -298,17 +281,12 @@ class TemporalRuntime(TemporalApprovals, Runtime):
                 ),
             )
         response = ModelResponse.model_validate(out.response)
-        for tool_call in response.tool_calls:  # secret arguments are redacted from here on
-            tool = self.registry.find(tool_call.name)
-            for name in tool.secret_args if tool is not None else ():
-                value = tool_call.arguments.get(name)
-                if isinstance(value, str) and value:
-                    self.add_secret(value)
-        answered = _answering_model(model, response)
+        self.learn_secrets(response)
+        answered = answering_model(model, response)
         usage, stop = await self._settle(
             call,
             reservation,
-            _usage_or_estimate(response, reservation.prompt_tokens, answered.encoding),
+            usage_or_estimate(response, reservation.prompt_tokens, answered.encoding),
             answered,
         )
         response = response.model_copy(update={"usage": usage})
@@ -321,7 +299,7 @@ class TemporalRuntime(TemporalApprovals, Runtime):
                 "finished_at": self.now(),
             }
         )
-        self.emit(_call_finished(call, model, response, latency_ms=out.latency_ms, replayed=False))
+        self.emit(call_finished(call, model, response, latency_ms=out.latency_ms, replayed=False))
         if stop is not None:
             raise stop  # this call (or one beside it) overran its reservation
         return response
@@ -456,10 +434,6 @@ class TemporalRuntime(TemporalApprovals, Runtime):
 
     # --- tool calls ------------------------------------------------------------------------------
 
-    def visible_tools(self, agent: Agent) -> list[ToolSchema]:
-        allowed = tuple(agent.tools) if agent.tools is not None else None
-        return self.registry.schemas_for(agent.name, allowed)
-
     async def call_tool(self, invocation: ToolInvocation) -> ToolResultMessage:
         return await self.registry.call(invocation, self)
 
@@ -476,7 +450,6 @@ class TemporalRuntime(TemporalApprovals, Runtime):
         approval: ApprovalDecision | None = None,
     ) -> tuple[str, bool, bool]:
         """The call runs as an activity on a worker (``run`` is this process's: not used)."""
-        from agentorch.engine import _redacted_args, request_hash
         from agentorch.store.base import jsonable_state
 
         self.emit(started)
@@ -492,7 +465,7 @@ class TemporalRuntime(TemporalApprovals, Runtime):
             tool=tool.name,
             call_id=invocation.call.id,
             arguments=_jsonable(arguments),
-            stored_arguments=_redacted_args(tool, arguments),
+            stored_arguments=redacted_args(tool, arguments),
             request_hash=request_hash(arguments),
             state=jsonable_state(invocation.state),
             approval=approval.model_dump(mode="json") if approval is not None else None,
@@ -512,7 +485,7 @@ class TemporalRuntime(TemporalApprovals, Runtime):
                 cause = exc.cause
                 if not (isinstance(cause, ApplicationError) and cause.type == t.IN_DOUBT):
                     raise _unwrap(exc) from None
-            outcome = await self._resolve_in_doubt(invocation, tool, arg.stored_arguments, approver)
+            outcome = await self.resolve_in_doubt(invocation, tool, arg.stored_arguments, approver)
             if outcome is None:  # run it again: a fresh attempt under a new activity id
                 arg = arg.model_copy(update={"run_again": arg.run_again + 1})
                 continue
