@@ -17,7 +17,15 @@ APPS: dict[str, Supervisor] = {}
 
 
 def serve(apps: dict[str, Supervisor]) -> None:
-    """Make ``apps`` available to this process's workflows and activities."""
+    """Make ``apps`` available to this process's workflows and activities.
+
+    Their tokenizers are loaded here, before any workflow task: loading one reads and parses a
+    file, which can take a workflow task past Temporal's deadlock timeout on a busy host.
+    """
+    from agentorch.temporal.sandbox import load_tokenizers
+
+    for supervisor in apps.values():
+        load_tokenizers(supervisor)
     APPS.update(apps)
 
 

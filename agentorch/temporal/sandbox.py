@@ -93,6 +93,7 @@ def load_tokenizers(root: Supervisor) -> None:
 
     Counting tokens is deterministic once the encoding is loaded; loading it reads a file, which
     the sandbox refuses, and a refused load would fall back to estimating on this worker only.
+    ``serve`` loads them before any workflow runs; a workflow calls this again (then a no-op).
     """
     from agentorch.budget.tokens import get_encoding
 
