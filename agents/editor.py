@@ -14,9 +14,17 @@ from typing import Any
 
 from agentorch import Agent, Model, RunError
 from agentorch.agent import AgentResult, StepContext, run_loop
-from agentorch.models import AssistantMessage, ModelResponse, ModelSettings, ToolCall, Usage
+from agentorch.models import (
+    AssistantMessage,
+    ModelResponse,
+    ModelSettings,
+    ToolCall,
+    ToolResultMessage,
+    Usage,
+)
 from agentorch.models.testing import FunctionModel, json_response
 from agentorch.runtime import ToolInvocation
+from agentorch.tools.registry import is_denial
 
 from ._context import (
     compliance_of,
@@ -145,22 +153,25 @@ class Editor(Agent):
         return await self.assemble(context, runtime)
 
     async def assemble(self, context: StepContext, runtime: Any) -> AgentResult:
-        """Render both documents from the typed outputs and write them (bid review first)."""
+        """Render both documents from the typed outputs and write them (bid review first).
+
+        A document a reviewer denied is not written, and the step says so (a person's decision);
+        a write that failed fails the step, so the run never ends as if its documents were there.
+        """
         rendered = render(self.assembly(context))
         file, review_file = self.files(context)
         prefix = f"{context.step.id}/r{context.revision}"
-        calls = [
-            ToolCall(
+        messages: list[Any] = []
+        results: list[ToolResultMessage] = []
+        for i, (what, path, content) in enumerate(
+            (("bid review", review_file, rendered.review), ("response", file, rendered.response))
+        ):
+            call = ToolCall(
                 id=f"{prefix}/w{i}",
                 name="write_file",
                 arguments={"path": path, "content": content},
             )
-            for i, (path, content) in enumerate(
-                ((review_file, rendered.review), (file, rendered.response))
-            )
-        ]
-        results = [
-            await runtime.call_tool(
+            result = await runtime.call_tool(
                 ToolInvocation(
                     key=f"{prefix}/t0.{i}",
                     agent=self.name,
@@ -170,8 +181,12 @@ class Editor(Agent):
                     state=context.state,
                 )
             )
-            for i, call in enumerate(calls)
-        ]
+            messages += [AssistantMessage(tool_calls=(call,)), result]
+            if result.is_error and not is_denial(result):
+                raise RunError(
+                    f"the {what} ({path}) was not written: {result.content.removeprefix('Error: ')}"
+                )
+            results.append(result)
         review, response = results
         notes = [
             f"{what} written" if not r.is_error else f"{what} not written: {r.content}"
@@ -194,7 +209,6 @@ class Editor(Agent):
             library=str(context.state.get("library") or ""),
             note="; ".join(notes),
         )
-        messages: list[Any] = [AssistantMessage(tool_calls=tuple(calls)), *results]
         return AgentResult(output=document, usage=Usage(), messages=messages, turns=0)
 
     def offline_model(self) -> FunctionModel:

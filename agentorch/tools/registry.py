@@ -43,6 +43,13 @@ if TYPE_CHECKING:
 
 #: Default size limit of a tool call's arguments and of its result (UTF-8 bytes).
 DEFAULT_MAX_BYTES = 1_000_000
+#: How a call that a reviewer denied comes back (``is_denial`` tells a decision from a failure).
+DENIED = "a reviewer denied calling"
+
+
+def is_denial(result: ToolResultMessage) -> bool:
+    """Whether ``result`` is a reviewer's denial of the call (a decision), not a failure of it."""
+    return result.is_error and result.content.startswith(f"Error: {DENIED} ")
 
 
 class ToolHost(Protocol):
@@ -303,7 +310,7 @@ class ToolRegistry:
                     raise
             if not decision.approved:
                 why = decision.comment or "no reason given"
-                return failed(f"a reviewer denied calling {tool.name!r}: {why}")
+                return failed(f"{DENIED} {tool.name!r}: {why}")
             granted = decision
             if decision.arguments is not None and decision.arguments != call.arguments:
                 try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 from pathlib import Path
 from types import SimpleNamespace
@@ -135,7 +136,7 @@ async def test_every_model_request_stays_in_the_context_budget(
 ) -> None:
     """The real-model path (engine "models"): each specialist's model records every request."""
     records: list[dict[str, Any]] = []
-    workflow = rfp_workflow()
+    workflow = copy.copy(rfp_workflow())  # the loaded workflow is shared: change a copy
     workflow.agents = recording_agents(records)
     budget = 8_000
     result = await workflow.run(
@@ -203,3 +204,21 @@ def test_a_part_step_reads_its_own_part_by_default(rfp_x3: Path) -> None:
     mine = findings_in(whole, blocks, part.start, part.end).model_dump()
     assert tools["find_requirements"](ctx, str(rfp_x3)) == mine
     assert tools["read_document"](ctx, str(rfp_x3), start=0, end=3).startswith("# City")
+
+
+async def test_a_run_whose_documents_were_not_written_does_not_succeed(
+    rfp_state: dict[str, Any],
+) -> None:
+    """A write that fails (here: past the run's tool-argument limit) fails the editor's step and
+    the run: it never ends "succeeded" without its response and bid review."""
+    workflow = copy.copy(rfp_workflow())  # the loaded workflow is shared: change a copy
+    workflow.limits = Limits(max_tool_argument_bytes=5_000)  # smaller than any part sent
+    result = await workflow.run(engine="offline", approver=ApproveAll(), state=rfp_state)
+    assert result.status == "failed"
+    edit = result.steps["edit"]
+    assert edit.status == "failed" and "was not written" in (edit.error or "")
+    assert "the limit is 5000 bytes" in (edit.error or "")
+    assert result.steps["submit"].status != "done"
+    assert "edit" in (result.error or "")
+    out = Path(rfp_state["output_dir"])
+    assert not (out / "response.md").exists() and not (out / "bid-review.md").exists()
