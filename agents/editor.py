@@ -8,6 +8,7 @@ outputs and writes them (``write_file``, journaled and approved like any tool ca
 from __future__ import annotations
 
 import copy
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,9 @@ from ._types import NO_SOURCE_TEXT, EditedAnswer, ResponseDocument, SectionEdit
 
 DEFAULT_FILE = "response.md"
 DEFAULT_REVIEW_FILE = "bid-review.md"
+#: Largest piece of a document one write_file call carries (as JSON): a quarter of the default
+#: tool-argument limit (1 MB), so a document of any size is written in calls of bounded size.
+WRITE_PART_BYTES = 256_000
 
 INSTRUCTIONS = """\
 You are the bid editor. You edit the answers of ONE part of an RFP response before the response
@@ -155,33 +159,19 @@ class Editor(Agent):
     async def assemble(self, context: StepContext, runtime: Any) -> AgentResult:
         """Render both documents from the typed outputs and write them (bid review first).
 
-        A document a reviewer denied is not written, and the step says so (a person's decision);
-        a write that failed fails the step, so the run never ends as if its documents were there.
+        Each document goes out in parts of at most ``WRITE_PART_BYTES`` (``write_file`` puts
+        them together), so no call grows with the RFP. A document a reviewer denied is not
+        written, and the step says so (a person's decision); a write that failed fails the step,
+        so the run never ends as if its documents were there.
         """
         rendered = render(self.assembly(context))
         file, review_file = self.files(context)
-        prefix = f"{context.step.id}/r{context.revision}"
         messages: list[Any] = []
         results: list[ToolResultMessage] = []
         for i, (what, path, content) in enumerate(
             (("bid review", review_file, rendered.review), ("response", file, rendered.response))
         ):
-            call = ToolCall(
-                id=f"{prefix}/w{i}",
-                name="write_file",
-                arguments={"path": path, "content": content},
-            )
-            result = await runtime.call_tool(
-                ToolInvocation(
-                    key=f"{prefix}/t0.{i}",
-                    agent=self.name,
-                    step_id=context.step.id,
-                    call=call,
-                    allowed=tuple(self.tools or ()),
-                    state=context.state,
-                )
-            )
-            messages += [AssistantMessage(tool_calls=(call,)), result]
+            result = await self._write(context, runtime, i, path, content, messages)
             if result.is_error and not is_denial(result):
                 raise RunError(
                     f"the {what} ({path}) was not written: {result.content.removeprefix('Error: ')}"
@@ -210,6 +200,42 @@ class Editor(Agent):
             note="; ".join(notes),
         )
         return AgentResult(output=document, usage=Usage(), messages=messages, turns=0)
+
+    async def _write(
+        self,
+        context: StepContext,
+        runtime: Any,
+        index: int,
+        path: str,
+        content: str,
+        messages: list[Any],
+    ) -> ToolResultMessage:
+        """Write one document with ``write_file``, in parts when it is large; the last result,
+        or the first that failed (the parts after it are not sent)."""
+        pieces = split_text(content, WRITE_PART_BYTES)
+        prefix = f"{context.step.id}/r{context.revision}"
+        result: ToolResultMessage | None = None
+        for k, piece in enumerate(pieces, 1):
+            arguments: dict[str, Any] = {"path": path, "content": piece}
+            if len(pieces) > 1:
+                arguments.update(part=k, parts=len(pieces))
+            tail = f"{index}" if len(pieces) == 1 else f"{index}.{k}"
+            call = ToolCall(id=f"{prefix}/w{tail}", name="write_file", arguments=arguments)
+            result = await runtime.call_tool(
+                ToolInvocation(
+                    key=f"{prefix}/t0.{tail}",
+                    agent=self.name,
+                    step_id=context.step.id,
+                    call=call,
+                    allowed=tuple(self.tools or ()),
+                    state=context.state,
+                )
+            )
+            messages += [AssistantMessage(tool_calls=(call,)), result]
+            if result.is_error:
+                break
+        assert result is not None  # split_text returns at least one piece
+        return result
 
     def offline_model(self) -> FunctionModel:
         return offline_model(self.name, _play)
@@ -260,3 +286,31 @@ def _play(talk: Conversation) -> ModelResponse:
             note="kept as drafted",
         )
     )
+
+
+def split_text(text: str, max_bytes: int) -> list[str]:
+    """``text`` in consecutive pieces (cut after a newline where one fits) whose JSON encoding
+    is at most ``max_bytes``; joined, they give ``text`` back. Always at least one piece."""
+    pieces: list[str] = []
+    current: list[str] = []
+    size = 0
+    for line in text.splitlines(keepends=True):
+        cost = _json_bytes(line)
+        if cost > max_bytes:  # one line too long for a call: cut it where any character fits
+            step = max(1, max_bytes // 6)  # a character takes at most 6 bytes as JSON
+            cuts = [line[i : i + step] for i in range(0, len(line), step)]
+            pieces += ["".join(current), *cuts[:-1]] if current else cuts[:-1]
+            current, size = [cuts[-1]], _json_bytes(cuts[-1])
+            continue
+        if current and size + cost > max_bytes:
+            pieces.append("".join(current))
+            current, size = [], 0
+        current.append(line)
+        size += cost
+    pieces.append("".join(current))
+    return pieces
+
+
+def _json_bytes(text: str) -> int:
+    """Bytes ``text`` takes inside a JSON string (without its quotes)."""
+    return len(json.dumps(text, ensure_ascii=False).encode("utf-8")) - 2

@@ -3,6 +3,10 @@
 Every path lives under ``ToolContext.state["output_dir"]`` (default ``./out``): a relative path,
 or an absolute one inside that folder. A path that leaves it (``../x``, a symlink out, an absolute
 path elsewhere) is refused before any approval is asked, so no approval can let it through.
+
+A file larger than one call's arguments may carry (the run's tool-argument limit, 1 MB by
+default) is written in parts: each part is staged under ``.parts/<run id>/`` in the output folder
+and the file appears whole, in one rename, when its last part is written.
 """
 
 from __future__ import annotations
@@ -11,37 +15,104 @@ import contextlib
 import hashlib
 import json
 import os
+import re
+import shutil
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from agentorch import ToolContext, tool
 from agentorch.errors import ModelRetry, ToolError
 
+#: Content of one call (a whole file, or one part of a file sent in parts).
 MAX_BYTES = 10 * 1024 * 1024
+#: Parts one file may be sent in.
+MAX_PARTS = 10_000
+#: Where the parts of a file wait for its last one, inside the output folder.
+PARTS_DIR = ".parts"
 
 
 def _check_path(arguments: dict[str, Any], ctx: ToolContext) -> None:
-    """Refuse a path outside the output folder before the call is put to approval."""
+    """Refuse a path outside the output folder, or parts out of range, before any approval."""
     resolve_output(ctx, arguments["path"])
+    part, parts = arguments.get("part", 1), arguments.get("parts", 1)
+    if not 1 <= part <= parts <= MAX_PARTS:
+        raise ModelRetry(
+            f"refused: part {part} of {parts}: parts is 1 to {MAX_PARTS} and part 1 to parts"
+        )
 
 
 @tool(risk="write", idempotent=True, check=_check_path)
-def write_file(ctx: ToolContext, path: str, content: str) -> str:
+def write_file(ctx: ToolContext, path: str, content: str, part: int = 1, parts: int = 1) -> str:
     """Write a text file (UTF-8) into the run's output folder, replacing any earlier version.
+
+    A file too large for one call is sent in parts, in order (part 1, 2, ... parts), each call
+    with the next piece of the text; the file appears whole when its last part is written.
 
     Args:
         path: File path relative to the output folder, e.g. "response.md" or "drafts/3.1.md".
-        content: The full text of the file.
+        content: The full text of the file, or of this part of it.
+        part: Which part of the file this call sends, from 1 to parts.
+        parts: How many parts the file is sent in (1: the whole file in this call).
     """
+    _check_path({"path": path, "part": part, "parts": parts}, ctx)
     target = resolve_output(ctx, path)
     data = content.encode("utf-8")
     if len(data) > MAX_BYTES:
         raise ModelRetry(f"refused: content is {len(data)} bytes; the limit is {MAX_BYTES}")
     if target.is_dir():
         raise ModelRetry(f"refused: {path} is a folder; give a file name")
-    atomic_write(target, data)
+    if parts == 1:
+        atomic_write(target, data)
+        return str(target)
+    staged = _staging(ctx, target)
+    if part == 1:
+        shutil.rmtree(staged, ignore_errors=True)  # a new write of this file starts over
+    elif not (staged / _part_name(part - 1, parts)).is_file():
+        if part == parts and _ends_with(target, data) and not staged.exists():
+            return str(target)  # the last part again, after the file was put together
+        raise ModelRetry(
+            f"refused: part {part - 1} of {parts} of {path} was not written first: send the "
+            "parts in order, from part 1"
+        )
+    atomic_write(staged / _part_name(part, parts), data)
+    if part < parts:
+        return f"part {part} of {parts} of {target} staged; the file is written with part {parts}"
+    atomic_write(target, (staged / _part_name(i, parts) for i in range(1, parts + 1)))
+    shutil.rmtree(staged, ignore_errors=True)
+    _remove_empty(staged.parent, output_dir(ctx).resolve())
     return str(target)
+
+
+def _part_name(part: int, parts: int) -> str:
+    return f"{part:05d}-of-{parts:05d}"
+
+
+def _staging(ctx: ToolContext | None, target: Path) -> Path:
+    """The folder holding the parts of ``target`` written so far, one per run and file."""
+    root = output_dir(ctx).resolve()
+    run = re.sub(r"[^\w.-]", "_", (ctx.run_id if ctx is not None else "") or "run")
+    return root / PARTS_DIR / run / target.resolve().relative_to(root)
+
+
+def _ends_with(target: Path, data: bytes) -> bool:
+    """Whether ``target`` exists and ends with ``data`` (a last part replayed after the join)."""
+    if not target.is_file() or target.stat().st_size < len(data):
+        return False
+    with target.open("rb") as fh:
+        fh.seek(target.stat().st_size - len(data))
+        return fh.read() == data
+
+
+def _remove_empty(folder: Path, root: Path) -> None:
+    """Remove ``folder`` and its parents up to ``root`` (excluded) while they are empty."""
+    while folder != root and folder.is_relative_to(root):
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
 
 
 #: ``ToolContext.state`` key: the mandatory requirements still open, set by the submitting step.
@@ -171,8 +242,9 @@ def resolve_output(ctx: ToolContext | None, path: str) -> Path:
     return Path(os.path.normpath(target))
 
 
-def atomic_write(path: Path, data: bytes, *, exclusive: bool = False) -> bool:
-    """Write via a temp file and a rename, so readers never see half a file.
+def atomic_write(path: Path, data: bytes | Iterable[Path], *, exclusive: bool = False) -> bool:
+    """Write ``data`` (bytes, or files to join in order) via a temp file and a rename, so readers
+    never see half a file.
 
     With ``exclusive`` the file is only created if it does not exist yet; returns False if it did.
     """
@@ -181,7 +253,12 @@ def atomic_write(path: Path, data: bytes, *, exclusive: bool = False) -> bool:
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            if isinstance(data, bytes):
+                fh.write(data)
+            else:
+                for piece in data:
+                    with piece.open("rb") as src:
+                        shutil.copyfileobj(src, fh)
             fh.flush()
             os.fsync(fh.fileno())
         if not exclusive:

@@ -158,6 +158,38 @@ async def test_write_file_refuses_a_folder_and_huge_content(ctx, tmp_path: Path)
         await write(ctx, "big.md", "x" * (files.MAX_BYTES + 1))
 
 
+async def test_a_large_file_is_written_in_parts_and_appears_whole(ctx, tmp_path: Path) -> None:
+    """Parts are staged; the file appears, whole, only with its last part; nothing stays behind."""
+    out = tmp_path / "out"
+    (out / "response.md").parent.mkdir(parents=True)
+    (out / "response.md").write_text("old")
+
+    async def part(k: int, text: str, parts: int = 3) -> str:
+        arguments = {"path": "response.md", "content": text, "part": k, "parts": parts}
+        return await files.write_file.invoke(arguments, ctx)
+
+    assert "staged" in await part(1, "one\n")
+    assert "staged" in await part(2, "två\n")
+    assert (out / "response.md").read_text() == "old"  # readers never see a partial file
+    assert Path(await part(3, "three\n")) == out / "response.md"
+    assert (out / "response.md").read_text(encoding="utf-8") == "one\ntvå\nthree\n"
+    assert sorted(p.name for p in out.iterdir()) == ["response.md"]
+    # the last part again (a journaled call run twice after a crash) changes nothing
+    assert Path(await part(3, "three\n")) == out / "response.md"
+    assert (out / "response.md").read_text(encoding="utf-8") == "one\ntvå\nthree\n"
+    # a part out of order, or out of range, is refused and the file kept
+    with pytest.raises(ModelRetry, match=r"part 1 of 3 of response\.md was not written first"):
+        await part(2, "x")
+    for k, n in ((0, 3), (4, 3), (1, files.MAX_PARTS + 1)):
+        with pytest.raises(ModelRetry, match="refused: part"):
+            await part(k, "x", n)
+    await part(1, "new 1\n")  # part 1 starts the file over
+    await part(2, "new 2\n")
+    await part(3, "new 3\n")
+    assert (out / "response.md").read_text() == "new 1\nnew 2\nnew 3\n"
+    assert sorted(p.name for p in out.iterdir()) == ["response.md"]
+
+
 async def test_submit_response_files_a_receipt(ctx, tmp_path: Path) -> None:
     await write(ctx, "response.md", "# Our response\n")
     receipt = await files.submit_response.invoke(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import itertools
+import json
+import re
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -222,3 +224,45 @@ async def test_a_run_whose_documents_were_not_written_does_not_succeed(
     assert "edit" in (result.error or "")
     out = Path(rfp_state["output_dir"])
     assert not (out / "response.md").exists() and not (out / "bid-review.md").exists()
+
+
+async def test_documents_larger_than_one_call_are_written_in_parts(
+    rfp_state: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With calls limited to 20 KB, the editor sends both documents in parts of 8 KB: the run
+    succeeds with whole documents, and no write carries more than its part."""
+    from agentorch.events.types import ToolCallStarted
+
+    editor = builtin_module("agents", "editor")
+    monkeypatch.setattr(editor, "WRITE_PART_BYTES", 8_000, raising=False)
+    workflow = copy.copy(rfp_workflow())  # the loaded workflow is shared: change a copy
+    workflow.limits = Limits(max_tool_argument_bytes=20_000)  # the bid review is ~53 KB
+    writes: list[dict[str, Any]] = []
+    result = await workflow.run(
+        engine="offline",
+        approver=ApproveAll(),
+        state=rfp_state,
+        on_event=lambda e: (
+            writes.append(e.arguments)
+            if isinstance(e, ToolCallStarted) and e.tool == "write_file"
+            else None
+        ),
+    )
+    assert result.status == "succeeded", result.error
+    document = result.steps["edit"].output
+    assert document.written and document.review_path and document.requirements == 50
+    out = Path(rfp_state["output_dir"])
+    assert sorted(p.name for p in out.iterdir()) == ["bid-review.md", "response.md"]
+    response = (out / "response.md").read_text(encoding="utf-8")
+    assert response == document.markdown
+    assert response.count("\n### R-") == document.covered + document.partial
+    review = (out / "bid-review.md").read_text(encoding="utf-8")
+    matrix = review.split("## Compliance matrix", 1)[1].split("## Open issues", 1)[0]
+    assert len(re.findall(r"^\| R-", matrix, re.M)) == 50 and "## Excluded" in review
+    by_file = {w["path"]: [x for x in writes if x["path"] == w["path"]] for w in writes}
+    assert set(by_file) == {"bid-review.md", "response.md"}
+    for path, parts in by_file.items():
+        assert len(parts) > 2 and [p["part"] for p in parts] == list(range(1, len(parts) + 1))
+        text = (out / path).read_text(encoding="utf-8")
+        assert "".join(p["content"] for p in parts) == text
+        assert all(len(json.dumps(p["content"], ensure_ascii=False)) <= 8_002 for p in parts)
