@@ -1,6 +1,7 @@
 """Tool calls bounded by their timeout whatever the tool does.
 
-A sync tool runs on a daemon worker thread: at the timeout the run takes control back at once
+A sync tool runs on a daemon worker thread, its timeout counted from when a worker takes it (time
+queued behind other calls does not count): at the timeout the run takes control back at once
 and the thread is abandoned (it cannot be stopped; being a daemon it never holds up the
 process's exit) and replaced in the pool. An async tool is cancelled at the timeout; one that swallows the cancellation
 is abandoned after a short grace. An abandoned call may still take effect, so it raises
@@ -17,6 +18,7 @@ import contextvars
 import os
 import queue
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -56,13 +58,18 @@ def _abandon_message(name: str, timeout: float, how: str) -> str:
 class _Call:
     """One sync call handed to the pool."""
 
-    __slots__ = ("abandoned", "cancelled", "run", "running")
+    __slots__ = ("abandoned", "cancelled", "run", "running", "started")
 
     def __init__(self, run: Callable[[], None]) -> None:
         self.run = run
         self.running = False
         self.cancelled = False
         self.abandoned = False
+        self.started = 0.0  # time.monotonic() when a worker took it
+
+    def ran_for(self) -> float:
+        """Seconds since a worker took the call; 0 while it waits in the queue."""
+        return time.monotonic() - self.started if self.running else 0.0
 
 
 class _DaemonPool:
@@ -105,6 +112,7 @@ class _DaemonPool:
                 if call.cancelled:
                     skip = True
                 else:
+                    call.started = time.monotonic()  # set before running: ran_for reads both
                     skip, call.running = False, True
             if skip:
                 self._idle.release()
@@ -149,7 +157,13 @@ async def call_sync(function: Callable[[], Any], timeout: float | None, name: st
     call = _Call(work)
     _POOL.submit(call)
     try:
-        done, _ = await asyncio.wait({future}, timeout=timeout)
+        while True:
+            # The timeout bounds the call's own run: time queued for a worker (many steps
+            # calling tools at once) does not count, so a call waits its turn instead of failing.
+            left = None if timeout is None else timeout - call.ran_for()
+            done, _ = await asyncio.wait({future}, timeout=None if left is None else max(0, left))
+            if future in done or call.ran_for() >= (timeout or 0):
+                break
     except asyncio.CancelledError:
         _POOL.give_up(call)
         raise
@@ -161,8 +175,7 @@ async def call_sync(function: Callable[[], Any], timeout: float | None, name: st
             del done, future
     future.cancel()
     assert timeout is not None
-    if not _POOL.give_up(call):  # every worker was busy: it never started, and never will
-        raise TimeoutError(f"tool {name!r} timed out after {timeout:g} s before it started")
+    _POOL.give_up(call)  # running past its timeout: abandoned, a fresh worker takes its place
     raise ToolAbandoned(_abandon_message(name, timeout, "a sync tool's thread cannot be stopped"))
 
 

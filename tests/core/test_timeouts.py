@@ -193,6 +193,28 @@ def test_the_worker_pool_replaces_a_stuck_worker_and_never_runs_a_call_given_up_
     assert not ran.wait(0.2)
 
 
+async def test_time_queued_for_a_worker_does_not_count_against_the_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Many steps calling tools at once queue for the workers: a call that waited its turn
+    longer than its timeout still runs, and is bounded from when it starts."""
+    from agentorch.tools import _bounded
+
+    monkeypatch.setattr(_bounded, "_POOL", _bounded._DaemonPool(1))
+    gate = threading.Event()
+    busy = asyncio.ensure_future(_bounded.call_sync(lambda: gate.wait(GUARD), 5.0, "busy"))
+    await asyncio.sleep(0.05)
+    queued = asyncio.ensure_future(_bounded.call_sync(lambda: "ran", 0.2, "queued"))
+    await asyncio.sleep(0.6)  # three times its timeout, waiting for the only worker
+    assert not queued.done()
+    gate.set()
+    assert await asyncio.wait_for(busy, GUARD) is True
+    assert await asyncio.wait_for(queued, GUARD) == "ran"
+    slow = asyncio.ensure_future(_bounded.call_sync(lambda: RELEASE.wait(GUARD), 0.2, "slow"))
+    with pytest.raises(_bounded.ToolAbandoned):  # its own run is still bounded
+        await asyncio.wait_for(slow, GUARD)
+
+
 def test_no_thread_left_can_block_the_exit() -> None:
     """Every thread still alive (abandoned tool threads included) is a daemon thread."""
     RELEASE.set()
