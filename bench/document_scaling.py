@@ -19,6 +19,7 @@ import re
 import subprocess
 import sys
 import tempfile
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -148,7 +149,15 @@ def _health(result: Any, document: Any) -> dict[str, Any]:
     """Refuse to report a broken run: requirements found, all in the matrix, answers covered,
     the response and the bid review on disk (the response as the editor rendered it)."""
     if document is None or not getattr(document, "written", False):
-        raise AssertionError(f"the response was not written: {result.status} {result.error}")
+        causes = Counter(
+            re.sub(r"\d+", "N", (step.error or "")[:300])
+            for step in result.steps.values()
+            if step.error
+        )
+        raise AssertionError(
+            f"the response was not written: {result.status} {result.error}; step errors: "
+            + "; ".join(f"{n} x {why}" for why, n in causes.most_common(5))
+        )
     found = int(document.requirements)
     covered = int(document.covered) + int(document.partial)
     in_matrix = found == sum(
