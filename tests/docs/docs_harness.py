@@ -193,7 +193,7 @@ class Page:
     failed_at: str | None = None  # the last block that failed
 
     def __post_init__(self) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        (self.folder / "home").mkdir(parents=True, exist_ok=True)
         shutil.copytree(ROOT / "examples", self.folder / "examples", dirs_exist_ok=True)
         name = "docs_page_" + re.sub(r"\W", "_", relative(self.path))
         self.module = types.ModuleType(name)
@@ -207,6 +207,8 @@ class Page:
     def env(self) -> dict[str, str]:
         """The environment of the page's commands and Python blocks (changes it makes to it)."""
         env = {"PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+        # a home of its own: a page may write the reader's files (~/.config/agentorch/...)
+        env["HOME"] = str(self.folder / "home")
         if self.provider:
             env.update(self.services.provider_env())
         return env
