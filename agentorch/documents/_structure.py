@@ -34,6 +34,10 @@ _ITEM = re.compile(
     r"|(?P<d>[a-z]{1,4}|[A-Z])[.)]\s+)(?P<rest>\S.*)$"
 )
 _CUE_WORD = re.compile(r"\b(?:shall|must|will|should|may|required|responsible)\b", re.I)
+#: "A. Baseline Security Requirements": a lettered part of a document, titled in Title Case.
+_LETTER_PART = re.compile(r"^(?P<num>[A-Z])\.\s+(?P<rest>[A-Z].*)$")
+_SMALL_WORDS_LIST = "a an and as at by for in of on or the to upon with"
+_SMALL_WORDS = frozenset(_SMALL_WORDS_LIST.split())
 
 
 @dataclass(slots=True)
@@ -74,6 +78,7 @@ def units(blocks: Iterable[Block]) -> Iterator[Unit]:
     previous_colon = False
     previous_kind = ""
     title_clause = False  # the open clause is only a title: "5. Special Instructions."
+    part = ""  # the open lettered part ("A. Baseline Security Requirements"), if any
 
     def base() -> str:
         if clause:
@@ -88,6 +93,7 @@ def units(blocks: Iterable[Block]) -> Iterator[Unit]:
             number, _ = _heading_number(body)
             bare = _BARE.match(body) if block.heading and not number else None
             number = bare.group("num") if bare else number
+            part = number if _lettered_part(body) else ""
             if not level:
                 level = 7 + number.count(".")
             while headings and headings[-1][0] >= level:
@@ -125,6 +131,25 @@ def units(blocks: Iterable[Block]) -> Iterator[Unit]:
             )
             continue
         header = []
+        letter = _LETTER_PART.match(text) if part else None
+        if letter and ord(letter.group("num")) == ord(part) + 1:
+            # "E. Position Sensitivity Designations All Contractor ... must": the part after
+            # part D, its title run into its first sentence
+            part = clause = letter.group("num")
+            items, title_clause = [], False
+            printings[part] = printings.get(part, 0) + 1
+            previous_colon, previous_kind = False, "clause"
+            yield Unit(
+                "clause",
+                letter.group("rest"),
+                block.where,
+                section,
+                part,
+                clause=part,
+                printing=printings[part],
+                section_index=section_index,
+            )
+            continue
         # "1. ..." right under the heading "7 Security" (or a clause that is only a title,
         # "5. Special Instructions.") is item 7.1 of it, not clause 1
         if title_clause and _next_number(text, clause):
@@ -253,6 +278,8 @@ def _looks_like_title(text: str) -> bool:
         return False
     number, rest = _heading_number(text)
     rest = rest.strip()
+    if not number and _LETTER_PART.match(text):
+        return _lettered_part(text)
     if number and not rest:
         return bool(_PART.match(text))
     words = rest.split()
@@ -268,8 +295,21 @@ def _looks_like_title(text: str) -> bool:
     return bool(number) and bool(_PART.match(text))
 
 
+def _lettered_part(text: str) -> bool:
+    """ "B. Training", "C. Rules of Behavior": a capital letter, then a short title in Title Case."""
+    match = _LETTER_PART.match(text)
+    words = match.group("rest").split() if match else []
+    if not words or len(words) > 8 or _CUE_WORD.search(text) or re.search(r"[.:;,!?]$", text):
+        return False
+    return all(w[:1].isupper() or w[:1] in "(0123456789" or w in _SMALL_WORDS for w in words)
+
+
 def _heading_number(text: str) -> tuple[str, str]:
     """The number a heading (or title line) carries, and the rest of it."""
+    if _lettered_part(text):
+        match = _LETTER_PART.match(text)
+        assert match is not None
+        return match.group("num"), match.group("rest")
     for pattern in (_DECIMAL, _PART, _SINGLE):
         match = pattern.match(text)
         if match:

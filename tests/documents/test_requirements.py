@@ -227,3 +227,20 @@ def test_items_that_only_complete_the_lead_in_are_part_of_its_one_obligation() -
     assert rows(text) == [
         ("R-5", "must", "Offerors shall describe any relationship that may result in:")
     ]
+
+
+def test_lettered_parts_number_their_clauses_and_a_part_title_may_run_in() -> None:
+    # HHS security clauses after a numbered SOW: parts "A." .. "E." with "1)" clauses and "a."
+    # items; "E." runs its title into its first sentence. A "Section C" heading is no such part.
+    text = (
+        "SECTION 10 - REFERENCE MATERIALS\n\n- A link to the program's site.\n\n"
+        "A. Baseline Security Requirements\n\n"
+        "1) Safeguarding Information. The Contractor shall:\n\n"
+        "a. Protect government information.\n\nb. Provide security for its systems.\n\n"
+        "B. Training\n\n"
+        "1) Mandatory Training. All Contractor employees shall complete the training.\n\n"
+        "C. Position Sensitivity Designations All Contractor employees must obtain a background "
+        "investigation.\n\n"
+        "SECTION D - REPORTS\n\nE. Other Reports. The Contractor shall file a report.\n"
+    )
+    assert [r[0] for r in rows(text)] == ["R-A.1.a", "R-A.1.b", "R-B.1", "R-C", "R-D.e"]
