@@ -13,11 +13,11 @@ import math
 import re
 import statistics
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from agentorch.documents._blocks import MARKER, RawLine
+from agentorch.documents._pdf_tables import PdfLine, add_run, rebuild_tables
 from agentorch.errors import InputFileError
 
 _BULLETS = frozenset("-\u2022\u25cb\u25e6\u25aa\u25cf\u25a0\u2219\u00b7\uf0b7\uf0a7o")
@@ -25,12 +25,7 @@ _HEADING_RATIO = 1.12  # a font this much larger than the body text marks a head
 _GAP_RATIO = 1.3  # a vertical gap this much wider than the usual line spacing starts a paragraph
 _SHORT_RATIO = 0.7  # a line this much shorter than a full line, ending a sentence, ends a paragraph
 
-
-@dataclass(slots=True)
-class _Line:
-    text: str
-    y: float
-    size: float
+_Line = PdfLine
 
 
 def pdf_lines(file: Path) -> list[RawLine]:
@@ -44,6 +39,7 @@ def pdf_lines(file: Path) -> list[RawLine]:
         # pypdf raises many types on damaged content streams; all mean "corrupt" to the user.
         raise _corrupt(file, exc) from exc
     _drop_running_lines(pages)
+    _join_rows_across_pages(pages)
     return _raw_lines(pages)
 
 
@@ -83,34 +79,42 @@ def _open(file: Path) -> Any:
 
 
 def _page_lines(page: Any) -> list[_Line]:
-    fragments: list[tuple[str, float, float]] = []
+    fragments: list[tuple[str, float, float, float]] = []
 
     def visit(text: str, cm: list[float], tm: list[float], _font: Any, font_size: float) -> None:
         if text:
             m = _multiply(tm, cm)
-            fragments.append((text, m[5], float(font_size) * math.hypot(m[2], m[3])))
+            fragments.append((text, m[4], m[5], float(font_size) * math.hypot(m[2], m[3])))
 
     page.extract_text(visitor_text=visit)
     lines: list[_Line] = []
     parts: list[str] = []
+    runs: list[tuple[float, str]] = []  # where each drawn run of the line starts, and its text
     y: float | None = None
     size = 0.0
-    for text, frag_y, frag_size in fragments:
+    for text, frag_x, frag_y, frag_size in fragments:
         pieces = text.split("\n")
         for index, piece in enumerate(pieces):
             if index > 0:
-                _flush(lines, parts, y, size)
-                parts, y, size = [], None, 0.0
+                _flush(lines, parts, runs, y, size)
+                parts, runs, y, size = [], [], None, 0.0
             if piece.strip():
                 if y is None:
                     y = frag_y
                 size = max(size, frag_size)
+                add_run(runs, frag_x if index == 0 else None, piece, frag_size)
             parts.append(piece)
-    _flush(lines, parts, y, size)
-    return lines
+    _flush(lines, parts, runs, y, size)
+    return rebuild_tables(lines)
 
 
-def _flush(lines: list[_Line], parts: list[str], y: float | None, size: float) -> None:
+def _flush(
+    lines: list[_Line],
+    parts: list[str],
+    runs: list[tuple[float, str]],
+    y: float | None,
+    size: float,
+) -> None:
     text = " ".join("".join(parts).replace("\u200b", "").split())
     if not text or y is None:
         return
@@ -119,8 +123,10 @@ def _flush(lines: list[_Line], parts: list[str], y: float | None, size: float) -
         # the same baseline: a link or styled run that the text layer split off its line
         joiner = "" if text[:1] in ".,;:)" else " "
         last.text, last.size = last.text + joiner + text, max(last.size, size)
+        for x, run in runs:
+            add_run(last.runs, x, run, size)
         return
-    lines.append(_Line(text, y, size))
+    lines.append(_Line(text, y, size, list(runs)))
 
 
 def _multiply(a: list[float], b: list[float]) -> list[float]:
@@ -157,6 +163,21 @@ def _drop_running_lines(pages: list[list[_Line]]) -> None:
         lines[:] = [line for line in lines if id(line) not in drop]
 
 
+def _join_rows_across_pages(pages: list[list[_Line]]) -> None:
+    """A table row cut by a page break: its rest, at the top of the next page, joins it."""
+    for before, page in itertools.pairwise(pages):
+        if not (before and page and page[0].continued and before[-1].cells and page[0].cells):
+            continue
+        last, rest = before[-1], page[0]
+        if last.cells is None or rest.cells is None or len(last.cells) != len(rest.cells):
+            continue
+        last.cells = [
+            " ".join(f"{a} {b}".split()) for a, b in zip(last.cells, rest.cells, strict=True)
+        ]
+        last.text = " | ".join(last.cells)
+        del page[0]
+
+
 def _raw_lines(pages: list[list[_Line]]) -> list[RawLine]:
     all_lines = [line for lines in pages for line in lines]
     if not all_lines:
@@ -187,6 +208,11 @@ def _raw_lines(pages: list[list[_Line]]) -> list[RawLine]:
         for index, line in enumerate(lines):
             text = line.text.replace("\u200b", "").strip()
             if not text:
+                continue
+            if line.cells is not None:  # a table row: a block of its own
+                where = f"page {page_number}, line {index + 1}"
+                raw.append(RawLine(text, new_block=True, where=where))
+                previous, previous_level, bullet = line, 0, False
                 continue
             if text in _BULLETS:
                 bullet = True

@@ -1,0 +1,114 @@
+"""PDF deliverables tables: cells told apart by position, rows rebuilt, a row cut by a page break."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from agentorch.documents import find_requirements, read_blocks, read_text
+
+Text = tuple[float, float, str]  # x, y, text drawn there
+
+
+def pdf(path: Path, pages: list[list[Text]]) -> Path:
+    """A minimal PDF drawing each text at its position in 11 pt Helvetica, one stream a page."""
+    objects: list[bytes] = [b"", b"", b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    kids = []
+    for texts in pages:
+        ops = " ".join(
+            f"BT /F1 11 Tf 1 0 0 1 {x} {y} Tm ({t.replace('(', '[').replace(')', ']')}) Tj ET"
+            for x, y, t in texts
+        ).encode()
+        objects.append(b"<< /Length %d >>\nstream\n" % len(ops) + ops + b"\nendstream")
+        objects.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3"
+            f" 0 R >> >> /Contents {len(objects)} 0 R >>".encode()
+        )
+        kids.append(f"{len(objects)} 0 R")
+    objects[0] = b"<< /Type /Catalog /Pages 2 0 R >>"
+    objects[1] = f"<< /Type /Pages /Kids [{' '.join(kids)}] /Count {len(kids)} >>".encode()
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    path.write_bytes(bytes(out))
+    return path
+
+
+BODY = [
+    (72, 740, "SECTION 8 - DELIVERABLES"),
+    (72, 715, "The Contractor shall deliver the items below."),
+]
+
+
+def test_a_deliverables_table_drawn_column_by_column_reads_as_rows(tmp_path: Path) -> None:
+    # as a word processor draws it: a row's first cell (wrapped) before its second one
+    first = [
+        *BODY,
+        (72, 690, "Deliverable"),
+        (320, 690, "Due Date"),
+        (72, 670, "Kick-off Meeting"),
+        (320, 670, "Within 2 weeks of award"),
+        (72, 655, "Identify and Secure Training"),
+        (72, 640, "Locations"),
+        (320, 655, "Within 4 months of task"),
+        (320, 640, "order award"),
+        (72, 620, "Off-boarding documentation"),
+        (320, 620, "Prior to any work on behalf of"),
+    ]
+    # the page break cut the last row: its rest opens the next page
+    second = [
+        (72, 740, "when leaving contract"),
+        (320, 740, "HHS"),
+        (72, 725, "Final Report"),
+        (320, 725, "At contract expiration"),
+        (72, 690, "The Contractor shall keep all records."),
+    ]
+    text = read_text(pdf(tmp_path / "d.pdf", [first, second]))
+    assert [line for line in text.splitlines() if " | " in line] == [
+        "Deliverable | Due Date",
+        "Kick-off Meeting | Within 2 weeks of award",
+        "Identify and Secure Training Locations | Within 4 months of task order award",
+        "Off-boarding documentation when leaving contract | Prior to any work on behalf of HHS",
+        "Final Report | At contract expiration",
+    ]
+    found = find_requirements(read_blocks(tmp_path / "d.pdf")).requirements
+    assert [(r.text, r.due) for r in found if r.due] == [
+        ("Kick-off Meeting - Within 2 weeks of award", "Within 2 weeks of award"),
+        (
+            "Identify and Secure Training Locations - Within 4 months of task order award",
+            "Within 4 months of task order award",
+        ),
+        (
+            "Off-boarding documentation when leaving contract - Prior to any work on behalf of HHS",
+            "Prior to any work on behalf of HHS",
+        ),
+        ("Final Report - At contract expiration", "At contract expiration"),
+    ]
+
+
+def test_other_tables_and_runs_of_one_line_stay_text(tmp_path: Path) -> None:
+    page = [
+        (72, 740, "APPENDIX A: ACRONYMS"),
+        (72, 715, "Acronym"),
+        (200, 715, "Description"),
+        (72, 700, "COR"),
+        (200, 700, "Contracting Officer Representative"),
+        (72, 685, "SOW"),
+        (200, 685, "Statement of Work"),
+        # one sentence drawn in two runs (a styled word), the second where the first ends
+        (72, 650, "The Contractor shall submit the "),
+        (222, 650, "final report on time."),
+        (72, 635, "The Contractor shall return the "),
+        (222, 635, "badges on the last day."),
+    ]
+    text = read_text(pdf(tmp_path / "a.pdf", [page]))
+    assert " | " not in text
+    assert "The Contractor shall submit the final report on time." in text
