@@ -20,6 +20,7 @@ from agentorch.documents._blocks import MARKER, RawLine
 from agentorch.documents._pdf_tables import PdfLine, add_run, rebuild_tables
 from agentorch.errors import InputFileError
 
+_LOWER_ITEM = re.compile(r"^\(?[a-z][.)]\s+[a-z]")
 _BULLETS = frozenset("-\u2022\u25cb\u25e6\u25aa\u25cf\u25a0\u2219\u00b7\uf0b7\uf0a7o")
 _HEADING_RATIO = 1.12  # a font this much larger than the body text marks a heading
 _GAP_RATIO = 1.3  # a vertical gap this much wider than the usual line spacing starts a paragraph
@@ -200,6 +201,7 @@ def _raw_lines(pages: list[list[_Line]]) -> list[RawLine]:
     # Line spacing as a multiple of the font size, so headings' wider spacing is judged fairly.
     leading = statistics.median(gaps) / body if gaps and body > 0 else 0.0
 
+    indents = _bullet_indents(all_lines)
     raw: list[RawLine] = []
     previous: _Line | None = None
     previous_level = -1
@@ -217,6 +219,12 @@ def _raw_lines(pages: list[list[_Line]]) -> list[RawLine]:
             if text in _BULLETS:
                 bullet = True
                 continue
+            depth = 0
+            if len(line.runs) >= 2 and line.runs[0][1].strip() in _BULLETS:
+                # a bullet glyph and its text drawn apart: how far in the glyph is, is its level
+                depth = min(range(len(indents)), key=lambda i: abs(indents[i] - line.runs[0][0]))
+                if text[:2] == "o ":  # Word's second-level bullet is a letter o
+                    line.text = text = "- " + text[2:]
             if bullet:
                 line.text, bullet = "- " + text, False
             if text[-2:-1] == " " and text[-1:] in _BULLETS:
@@ -236,12 +244,27 @@ def _raw_lines(pages: list[list[_Line]]) -> list[RawLine]:
                     new_block = new_block or _ends_paragraph(previous.text, full)
             if not level and MARKER.match(line.text):
                 new_block = True
+            if previous is not None and previous.text.endswith(":") and _LOWER_ITEM.match(text):
+                new_block = True  # "shall be:" then "a. marked appropriately;"
             if line.text.startswith("- "):
                 new_block = True
             where = f"page {page_number}, line {index + 1}"
-            raw.append(RawLine(line.text, heading=level, new_block=new_block, where=where))
+            raw.append(
+                RawLine(line.text, heading=level, new_block=new_block, where=where, depth=depth)
+            )
             previous, previous_level = line, level
     return raw
+
+
+def _bullet_indents(lines: list[_Line]) -> list[float]:
+    """Where bullet glyphs drawn apart from their text start, left to right (one per level)."""
+    indents: list[float] = []
+    for line in lines:
+        if len(line.runs) >= 2 and line.runs[0][1].strip() in _BULLETS:
+            x = line.runs[0][0]
+            if not any(abs(x - seen) <= 3.0 for seen in indents):
+                indents.append(x)
+    return sorted(indents)
 
 
 def _ends_paragraph(text: str, full: float) -> bool:

@@ -28,8 +28,10 @@ _CUE = re.compile(
     | (?P<mustneg>(?:shall|must|will|may)\s+not|cannot|can\s*not)
     | (?P<must>(?:is|are|will\s+be|shall\s+be)\s+(?:required|responsible|obligated|instructed
         |expected)\s+(?:to|for)|(?:is|are)\s+(?:also\s+)?required
-        |(?:is|are)\s+the\s+\w+(?:'s)?\s+responsibility|responsibility\s+to|shall|must)
-    | (?P<should>(?:is|are)\s+encouraged\s+to|should)
+        |(?:is|are)\s+the\s+\w+(?:'s)?\s+responsibility|responsibility\s+to|shall|must
+        |it\s+is\s+(?:imperative|essential|mandatory)\s+that)
+    | (?P<should>(?:is|are)\s+encouraged\s+to|should
+        |(?:is|are)\s+(?:(?:highly|strongly)\s+)?recommended)
     | (?P<will>will)
     | (?P<may>may|can)
     )\b""",
@@ -44,13 +46,15 @@ _IMPERATIVE = re.compile(
     r"|test|install|train|supply|upload|register|verify|contact|follow|address|attach|indicate"
     r"|specify|list|propose|manage|monitor|track|design|build|deploy|operate|analy[sz]e"
     r"|participate|present|return|protect|secure|store|retain|remove|dispose|schedule|plan"
-    r"|define|evaluate|collect|produce|recommend|review|clean|inspect|verify|migrate|convert)\b)",
+    r"|define|evaluate|collect|produce|recommend|review|clean|inspect|verify|migrate|convert"
+    r"|acquire|arrange|help|act|offer|acknowledge)\b(?!\s+of\b))",
     re.I,
 )
 #: The buyer's own estimate or intent: "The Government estimates ...", "The City anticipates ...".
 _BUYER_INTENT = re.compile(
-    r"(?i)^(?:the\s+)?(?:government|city|county|state|agency|department|owner|\w+\s+officer)\s+"
+    r"(?i)^(?:(?:the\s+)?(?:government|city|county|state|agency|department|owner|\w+\s+officer)\s+"
     r"(?:estimates|anticipates|intends|expects|believes|plans|reserves|will\s+not)\b"
+    r"|it\s+is\s+(?:estimated|anticipated)\s+that\b)"
 )
 #: "will be given ... by the COR": what the buyer will do, told in the passive.
 _BY_BUYER = re.compile(
@@ -80,7 +84,8 @@ _BUYER_PASSIVE = re.compile(
     r"^\s*(?:not\s+)?be\s+(?:evaluated|considered|scored|rated|rejected|accepted|deemed|awarded"
     r"|paid|reimbursed|returned|reviewed|inspected|determined|judged|disqualified|eliminated"
     r"|found|answered|posted|issued|administered|published|given"
-    r"|communicated|notified|announced|assessed|introduced|provided\s+by\s+the\s+government)\b"
+    r"|communicated|notified|announced|assessed|introduced|offered"
+    r"|provided\s+by\s+the\s+government)\b"
     r"|^\s*be\s+made\s+to\s+the\b"
     r"|^\s*be\s+(?:provided|furnished|given|sent|delivered|made\s+available)\s+to\s+the\s+"
     r"(?:contractor|offeror|vendor|quoter|awardee)",
@@ -100,6 +105,8 @@ _OTHERS = re.compile(
     r"(?:\s+(?:of|who|that)\b|\s*$)"
 )
 _MODAL = re.compile(r"(?i)\b(?:shall|must|will|should|may)\b")
+#: An instruction whose object is a clause: "Acknowledge that X will ...", "Ensure that ...".
+_THAT_CLAUSE = re.compile(r"(?i)^\W*\w+\s+that\b")
 #: A cue right after a relative pronoun belongs to a clause describing a noun, not a statement.
 _RELATIVE = re.compile(r"(?i)\b(?:which|who|whom)\s+(?:\w+ly\s+)?$")
 _BY_CONTRACTOR = re.compile(
@@ -322,8 +329,12 @@ def classify(
             modality = "may"
         if best is None or _RANK[modality] > _RANK[best]:
             best, best_actor = modality, actor
-    if best is None and not buyer_reason and _IMPERATIVE.match(sentence):
-        best = "must"  # an instruction: "Submit the plan ...", "Please ensure ..."
+    if _IMPERATIVE.match(sentence) and (
+        (best is None and not buyer_reason) or _THAT_CLAUSE.match(sentence)
+    ):
+        # an instruction ("Submit the plan ...", "Please ensure ..."), also when its object is a
+        # clause with a cue of its own ("Acknowledge that CDC will not ...": that cue is the clause's)
+        best, buyer_reason = "must", ""
         result.has_cue = result.imperative = True
         best_actor = "contractor"
     if best is not None and re.match(r"(?i)\s*(?:no|neither|none)\b", sentence):

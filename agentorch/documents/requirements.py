@@ -31,7 +31,15 @@ from agentorch.documents._statements import (
 )
 from agentorch.documents._structure import Unit, is_child, split_title, units
 
+_DUTIES = re.compile(r"(?i)\bwould\b(?:\s+include\b)?")
+_SUBJECT_OF_BUYER = re.compile(r"(?i)\b(?:government|agency|department|contracting\s+officer)\b")
 _ALTERNATIVE = re.compile(r"(?i)[,;]?\s+(?:or|and)\s*$")
+#: A lead-in whose items only complete it: the aims of one obligation ("Protect the information
+#: in order to ensure:"), or cases it applies in ("includes either or both of the following:").
+_COMPLETED_BY_ITEMS = re.compile(
+    r"(?i)\b(?:to\s+ensure|either\s+or\s+both\s+of\s+the\s+following|either\s+of\s+the"
+    r"\s+following)\s*:\s*$"
+)
 _POINTER = re.compile(r"(?i)\b(?:the\s+following|as\s+follows|below)\b")
 _RANK = {"must": 3, "should": 2, "may": 1}
 _ISSUER = re.compile(r"(?i)^issued\s+by:?\s*([^,.;]+)")
@@ -230,6 +238,10 @@ class _Shredder:
                     modality, excluded = statement.modality, ""
                 elif statement.excluded:
                     modality, excluded = None, statement.excluded
+                elif _DUTIES.search(sentence) and not _SUBJECT_OF_BUYER.search(sentence):
+                    # "Additionally, the co-coordinator would:": the duties of a role, each item
+                    # a task (a list that only may happen says "may include")
+                    modality, excluded = "must", ""
                 elif lead is not None and unit.kind == "item" and index == 0:
                     # "Using any of the approved languages, including:" inside a list
                     modality, excluded = lead.modality, lead.excluded
@@ -302,12 +314,19 @@ class _Shredder:
             self._pop_lead()
         nested = self.last_item_depth >= 0 and unit.depth > self.last_item_depth
         if nested and not self.last_item_leads:
-            return  # a sub-item of an item that is not a lead-in: part of that item
+            # a sub-item of an item that is not a lead-in is part of that item, unless it is a
+            # full sentence with its own subject and modal verb
+            if _own_statement(unit.text):
+                self._sentences(unit, unit.text, None, depth=unit.depth)
+            return
         self.last_item_depth = unit.depth
         self.last_item_leads = False
         lead = self.leads[-1] if self.leads else None
         first = lead is not None and not lead.used and not lead.alternatives
-        if lead is not None and (lead.alternatives or (first and _ALTERNATIVE.search(unit.text))):
+        completes = first and (
+            _ALTERNATIVE.search(unit.text) or _COMPLETED_BY_ITEMS.search(lead.text if lead else "")
+        )
+        if lead is not None and (lead.alternatives or completes):
             lead.alternatives = True  # part of the lead-in's one obligation, not a row
             return
         if lead is not None and lead.excluded:
@@ -352,6 +371,7 @@ class _Shredder:
             )
         ):
             self._add(lead.unit, lead.text, lead.modality, lead.negative)
+            lead.used = True  # an item of the list above that became a row of it
         if lead.used and self.leads:
             self.leads[-1].used = True
 

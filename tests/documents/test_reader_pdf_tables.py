@@ -1,4 +1,5 @@
-"""PDF deliverables tables: cells told apart by position, rows rebuilt, a row cut by a page break."""
+"""PDF layout: deliverables tables (cells told apart by position, a row cut by a page break),
+bullet levels from where their glyphs are drawn, lettered items after a colon."""
 
 from __future__ import annotations
 
@@ -112,3 +113,32 @@ def test_other_tables_and_runs_of_one_line_stay_text(tmp_path: Path) -> None:
     text = read_text(pdf(tmp_path / "a.pdf", [page]))
     assert " | " not in text
     assert "The Contractor shall submit the final report on time." in text
+
+
+def test_bullet_levels_come_from_where_the_glyphs_are_drawn(tmp_path: Path) -> None:
+    page = [
+        (72, 740, "4. TASKS"),
+        (90, 715, "-"),  # a bullet glyph, then its text after a tab
+        (108, 715, "Identify and secure training locations."),
+        (126, 700, "o"),  # Word's second-level bullet
+        (144, 700, "The Contractor shall secure training sites using agency space."),
+        (90, 685, "-"),
+        (108, 685, "The Contractor shall protect all information as follows:"),
+        (108, 670, "a. marked appropriately;"),
+        (108, 655, "b. disclosed on a need-to-know basis."),
+    ]
+    path = pdf(tmp_path / "b.pdf", [page])
+    assert [(b.depth, b.text) for b in read_blocks(path)][1:] == [
+        (0, "- Identify and secure training locations."),
+        (1, "- The Contractor shall secure training sites using agency space."),
+        (0, "- The Contractor shall protect all information as follows:"),
+        (0, "a. marked appropriately;"),
+        (0, "b. disclosed on a need-to-know basis."),
+    ]
+    found = [r.text for r in find_requirements(read_blocks(path)).requirements]
+    assert found == [
+        "Identify and secure training locations.",
+        "The Contractor shall secure training sites using agency space.",
+        "marked appropriately;",
+        "disclosed on a need-to-know basis.",
+    ]

@@ -244,3 +244,58 @@ def test_lettered_parts_number_their_clauses_and_a_part_title_may_run_in() -> No
         "SECTION D - REPORTS\n\nE. Other Reports. The Contractor shall file a report.\n"
     )
     assert [r[0] for r in rows(text)] == ["R-A.1.a", "R-A.1.b", "R-B.1", "R-C", "R-D.e"]
+
+
+def test_wordings_seen_in_an_hhs_statement_of_work() -> None:
+    text = (
+        "# 4. Tasks\n\n"
+        "- Acquire the guest speakers for these trainings.\n"
+        "- Arrange and pay for travel for the guest speakers.\n\n"
+        "Schedule of Deliverables\n\n"
+        "It is imperative that the facilitator is available for all sessions.\n\n"
+        "For internal websites, HTTPS is not required, but it is highly recommended.\n\n"
+        "It is estimated that 100% of the work will be performed off-site.\n\n"
+        "The speakers will be offered a stipend.\n\n"
+        "Acknowledge that the agency will not treat a report as evidence of fault.\n"
+    )
+    assert [(r[1], r[2]) for r in rows(text)] == [
+        ("must", "Acquire the guest speakers for these trainings."),
+        ("must", "Arrange and pay for travel for the guest speakers."),
+        ("must", "It is imperative that the facilitator is available for all sessions."),
+        ("should", "For internal websites, HTTPS is not required, but it is highly recommended."),
+        ("must", "Acknowledge that the agency will not treat a report as evidence of fault."),
+    ]
+
+
+def test_items_that_complete_a_lead_in_and_a_role_s_duties() -> None:
+    text = (
+        "# 2. Security\n\n"
+        "The requirements apply whether the contract includes either or both of the following:\n\n"
+        "a. Access: an employee will have access to government information.\n\n"
+        "b. Operation: an employee will operate a federal system.\n\n"
+        "The Contractor shall:\n\n"
+        "a. Protect government information in order to ensure:\n\n"
+        "- Confidentiality, which means preserving restrictions on access;\n"
+        "- Integrity, which means guarding against modification.\n\n"
+        "# 3. Facilitation\n\n"
+        "Additionally, the co-coordinator would:\n\n"
+        "- Attend and participate in the three classroom sessions.\n"
+        "- Present on at least one public health topic.\n"
+    )
+    assert [(r[0], r[2]) for r in rows(text)] == [
+        ("R-2.a", "Protect government information in order to ensure:"),
+        ("R-3.a", "Attend and participate in the three classroom sessions."),
+        ("R-3.b", "Present on at least one public health topic."),
+    ]
+
+
+def test_a_full_sentence_nested_under_a_plain_item_is_a_row() -> None:
+    text = (
+        "# 4. Tasks\n\n- Identify and secure training locations.\n"
+        "  - The Contractor shall secure training sites using agency space.\n"
+        "  - Sites near a metro station.\n"
+    )
+    assert [r[2] for r in rows(text)] == [
+        "Identify and secure training locations.",
+        "The Contractor shall secure training sites using agency space.",
+    ]
