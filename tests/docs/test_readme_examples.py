@@ -28,7 +28,7 @@ def test_the_first_python_example_runs_as_written(tmp_path: Path) -> None:
     )
     assert run.returncode == 0, run.stderr
     first, second = run.stdout.splitlines()
-    assert first == "succeeded sku='SUP-1' unit_price=1200.0 total=3600.0"  # as the comment says
+    assert first == "succeeded | SUP-1: 3,600 USD for 3 years"  # as the comment says
     assert int(second.split()[0]) > 0
     assert (tmp_path / "runs.db").is_file()
 
