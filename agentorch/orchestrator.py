@@ -441,7 +441,8 @@ class Orchestrator(Reviewing):
                 "settled": False,
             }
         )
-        with self.rt.checkpoint():
+        target = plan.step(step.reviews or step.id)
+        with self.rt.checkpoint():  # the step's result, its verdict and what it settles
             self._save(record)
             self.rt.emit(
                 StepFinished(
@@ -452,33 +453,21 @@ class Orchestrator(Reviewing):
                     revision=record.revision,
                 )
             )
-        target = step.reviews or step.id
-        if isinstance(output, Verdict) and step.reviews:
-            self.rt.emit(
-                ReviewVerdictEvent(
-                    step_id=step.id,
-                    agent=step.agent,
-                    target_step=step.reviews,
-                    verdict=output.verdict,
-                    confidence=output.confidence,
-                    reasons=output.reasons,
+            if isinstance(output, Verdict) and step.reviews:
+                self.rt.emit(
+                    ReviewVerdictEvent(
+                        step_id=step.id,
+                        agent=step.agent,
+                        target_step=step.reviews,
+                        verdict=output.verdict,
+                        confidence=output.confidence,
+                        reasons=output.reasons,
+                    )
                 )
-            )
-        await self._review_guarded(plan, plan.step(target))
+            escalation = self._review_now(plan, target)
+        if escalation is not None:
+            await self._review_guarded(plan, target, escalation)
         return None
-
-    async def _review_guarded(self, plan: Plan, target: Step) -> None:
-        try:
-            await self._review(plan, target)
-        except ApprovalPending as exc:
-            self.rt.emit(
-                StepWaiting(
-                    step_id=target.id,
-                    agent=target.agent,
-                    request_id=exc.request_id,
-                    reason=str(exc),
-                )
-            )
 
     def _fail(self, plan: Plan, step: Step, exc: BaseException) -> None:
         message = str(exc) or type(exc).__name__

@@ -13,8 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agentorch.agent import render_value
 from agentorch.approvals import ApprovalRequest
-from agentorch.errors import MaxStepsExceeded
-from agentorch.events.types import Escalated, RevisionRequested
+from agentorch.errors import ApprovalPending, MaxStepsExceeded
+from agentorch.events.types import Escalated, RevisionRequested, StepWaiting
 from agentorch.plan import Plan, Step, Verdict
 
 if TYPE_CHECKING:
@@ -64,12 +64,45 @@ class Reviewing(ABC):
 
     async def _review(self, plan: Plan, target: Step) -> None:
         """Once a step and all its reviewers are done, settle it, revise it, or escalate it."""
+        escalation = self._review_now(plan, target)
+        if escalation is not None:
+            await self._escalate(plan, target, *escalation)
+
+    async def _review_guarded(
+        self,
+        plan: Plan,
+        target: Step,
+        escalation: tuple[list[str], list[tuple[Step, Verdict]]] | None = None,
+    ) -> None:
+        """``_review`` (or only the ``escalation`` ``_review_now`` left); a pending approval
+        leaves the step waiting."""
+        try:
+            if escalation is None:
+                await self._review(plan, target)
+            else:
+                await self._escalate(plan, target, *escalation)
+        except ApprovalPending as exc:
+            self.rt.emit(
+                StepWaiting(
+                    step_id=target.id,
+                    agent=target.agent,
+                    request_id=exc.request_id,
+                    reason=str(exc),
+                )
+            )
+
+    def _review_now(
+        self, plan: Plan, target: Step
+    ) -> tuple[list[str], list[tuple[Step, Verdict]]] | None:
+        """``_review`` up to the escalation: settle or revise ``target`` now (no waiting, so it
+        can share the transaction of the write that finished the step); return the reasons and
+        verdicts of an escalation still to make, if any."""
         record = self.records[target.id]
         if record.status != "done" or record.settled:
-            return
+            return None
         reviewers = plan.reviewers_of(target.id)
         if any(self.records[r.id].status not in ("done", "failed", "skipped") for r in reviewers):
-            return
+            return None
         verdicts: list[tuple[Step, Verdict]] = []
         for reviewer in reviewers:
             out = self._typed_output(reviewer, self.records[reviewer.id].output)
@@ -83,11 +116,10 @@ class Reviewing(ABC):
                 for reason in (v.reasons or ["(no reason given)"])
             ]
             self._revise_or_fail(plan, target, reasons, reviewer_step=revise[0][0].id)
-            return
+            return None
         reasons = self._escalation_reasons(target, verdicts)
         if reasons:
-            await self._escalate(plan, target, reasons, verdicts)
-            return
+            return reasons, verdicts
         notes = [
             f"{r.agent} reviewed {target.id}: {v.verdict} (confidence {v.confidence:.2f})"
             for r, v in verdicts
@@ -97,6 +129,7 @@ class Reviewing(ABC):
                 update={"settled": True, "decisions": _merge(record.decisions, notes)}
             )
         )
+        return None
 
     def _escalation_reasons(self, target: Step, verdicts: list[tuple[Step, Verdict]]) -> list[str]:
         policy = self.escalation

@@ -538,15 +538,12 @@ class Supervisor:
         except AgentOrchError as exc:
             status, error = "failed", f"{type(exc).__name__}: {exc}"
         report = budget.report()
-        if status in ("waiting_approval", "budget_exceeded", "in_doubt"):
-            runtime.emit(RunPaused(reason=status, message=error or ""))  # type: ignore[arg-type]
-        runtime.update_run(
-            status=status,
-            output=dump_output(output),
-            error=error,
-            usage=report.model_dump(mode="json"),
-        )
-        runtime.emit(RunFinished(status=status, error=error, usage=report.model_dump(mode="json")))
+        with runtime.checkpoint():  # the run's outcome and the events reporting it
+            if status in ("waiting_approval", "budget_exceeded", "in_doubt"):
+                runtime.emit(RunPaused(reason=status, message=error or ""))  # type: ignore[arg-type]
+            usage = report.model_dump(mode="json")
+            runtime.update_run(status=status, output=dump_output(output), error=error, usage=usage)
+            runtime.emit(RunFinished(status=status, error=error, usage=usage))
         await bus.drain()
         pending = store.approvals(runtime.run_id, pending_only=True) if store is not None else []
         return RunResult(

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from agentorch.errors import RunLockedError, StoreError
+from agentorch.errors import LeaseLostError, RunLockedError, StoreError
 from agentorch.store._audit import (
     GENESIS_HASH,
     canonical_json,
@@ -45,6 +45,9 @@ from agentorch.store.base import AuditRecord, AuditVerification
 _EVENT_SELECT = ", ".join(EVENT_COLS)
 _INSERT_EVENT = f"INSERT INTO events ({_EVENT_SELECT}) VALUES (?, ?, ?, ?, ?, ?, ?)"
 _MOVE_HEAD = "UPDATE runs SET audit_seq = ?, audit_head = ?, audit_mac = ? WHERE run_id = ?"
+#: ``_MOVE_HEAD`` only from the head this process last committed (and, fenced, under its lease).
+_MOVE_OWN_HEAD = f"{_MOVE_HEAD} AND audit_seq = ? AND audit_head = ?"
+_MOVE_OWN_HEAD_FENCED = f"{_MOVE_OWN_HEAD} AND lease_owner = ? AND lease_epoch = ?"
 _PAGE = 1000
 #: The tables whose rows the chain records, with each one's key column.
 _COVERED: tuple[tuple[Table, str], ...] = (
@@ -63,7 +66,19 @@ class SQLLedgerStore(SQLRecordStore):
     A transaction's records are chained as they are appended but written at its end: one
     ``executemany`` of the records and one update of the signed head per run, inside the same
     transaction (a rollback loses them with everything else).
+
+    With ``own_head_checks`` (a dialect whose write transaction holds the whole database's write
+    lock from its first statement: SQLite's ``BEGIN IMMEDIATE``), a run whose head this process
+    committed last is not read at all: its records chain from that head, and the update that
+    moves the head at the end of the transaction only matches the row if the head is still that
+    one and, for a fenced run, the lease still this one's. A row that does not match is read
+    then, and the lease checked (``LeaseLostError``), the head's signature checked and the
+    transaction's records of the run chained again from the head found: nothing is committed
+    that the up-front read would have refused.
     """
+
+    #: Check the fence and the cached head in the update that moves the head (see above).
+    own_head_checks: bool = False
 
     def __init__(self, audit_key: str | bytes | None = None) -> None:
         super().__init__(audit_key)
@@ -78,6 +93,11 @@ class SQLLedgerStore(SQLRecordStore):
         self._dirty: dict[str, None] = {}
         #: Heads written in the current transaction (remembered once it commits).
         self._written: dict[str, tuple[int, str]] = {}
+        #: Runs chained from the cached head in the current transaction, with that head (checked
+        #: when the head is moved).
+        self._bases: dict[str, tuple[int, str]] = {}
+        #: Fenced runs whose lease check waits for the end of the current transaction.
+        self._deferred: dict[str, None] = {}
 
     # --- event log / audit chain -----------------------------------------------------------------
 
@@ -111,7 +131,12 @@ class SQLLedgerStore(SQLRecordStore):
         self._check_fence(run_id)
         head = self._tx_heads.get(run_id)
         if head is None:
-            head = self._read_head(run_id)
+            own = self._audit_heads.get(run_id) if self.own_head_checks else None
+            if own is None:
+                head = self._read_head(run_id)
+            else:  # checked when the head moves (``_move_head``)
+                self._bases[run_id] = own
+                head = self._tx_heads[run_id] = [own[0], own[1]]
         seq, prev_hash = head[0] + 1, head[1]
         digest = record_hash_of_text(run_id, seq, kind, ts, payload_json, prev_hash)
         self._pending.append((run_id, seq, kind, ts, payload_json, prev_hash, digest))
@@ -134,18 +159,81 @@ class SQLLedgerStore(SQLRecordStore):
         self._tx_heads[run_id] = head
         return head
 
+    def _check_fence(self, run_id: str) -> None:
+        if (
+            self.own_head_checks
+            and run_id in self._audit_heads
+            and run_id in self._fences
+            and run_id not in self._fence_checked
+        ):
+            self._fence_checked.add(run_id)  # checked at the end of the transaction
+            self._deferred[run_id] = None
+            return
+        super()._check_fence(run_id)
+
     def _flush_audit(self) -> None:
         """Write the records appended so far in this transaction and the heads they moved."""
+        if self._deferred:
+            for run_id in self._deferred:
+                if run_id not in self._bases:  # no head to move here: read the lease
+                    self._fence_checked.discard(run_id)
+                    super()._check_fence(run_id)
+            self._deferred = {}
         if not self._pending:
             return
         key = self._signing_key()
         for run_id in self._dirty:
-            seq, digest = self._tx_heads[run_id]
-            self._x(_MOVE_HEAD, (seq, digest, sign_head(key, run_id, seq, digest), run_id))
-            self._written[run_id] = (seq, digest)
+            self._move_head(key, run_id)
         self._xmany(_INSERT_EVENT, self._pending)
         self._pending = []
         self._dirty = {}
+
+    def _move_head(self, key: bytes, run_id: str) -> None:
+        seq, digest = self._tx_heads[run_id]
+        params: tuple[Any, ...] = (seq, digest, sign_head(key, run_id, seq, digest), run_id)
+        base = self._bases.pop(run_id, None)
+        if base is None:
+            self._x(_MOVE_HEAD, params)
+        else:
+            fence = self._fences.get(run_id)
+            if fence is None:
+                moved = self._x(_MOVE_OWN_HEAD, (*params, *base)).rowcount
+            else:
+                moved = self._x(_MOVE_OWN_HEAD_FENCED, (*params, *base, *fence)).rowcount
+            if not moved:  # the lease or the head changed since this process's last commit
+                self._rechain(run_id)
+                seq, digest = self._tx_heads[run_id]
+                self._x(_MOVE_HEAD, (seq, digest, sign_head(key, run_id, seq, digest), run_id))
+        self._written[run_id] = (seq, digest)
+
+    def _rechain(self, run_id: str) -> None:
+        """Read the run's row (the lease and head checks ``_append`` skipped) and chain this
+        transaction's records of the run again from the head found there."""
+        self._fence_checked.discard(run_id)
+        self._tx_rows.pop(run_id, None)
+        super()._check_fence(run_id)
+        self._audit_heads.pop(run_id, None)
+        seq, prev = self._read_head(run_id)
+        for i, rec in enumerate(self._pending):
+            if rec[0] == run_id:
+                seq += 1
+                digest = record_hash_of_text(run_id, seq, rec[2], rec[3], rec[4], prev)
+                self._pending[i] = (run_id, seq, rec[2], rec[3], rec[4], prev, digest)
+                prev = digest
+        self._tx_heads[run_id] = [seq, prev]
+
+    def _check_deferred(self) -> BaseException | None:
+        """A transaction failed: the lease checks it deferred, done now (a lost lease is what
+        the caller must hear about, whatever else went wrong)."""
+        for run_id in self._deferred:
+            try:
+                self._fence_checked.discard(run_id)
+                super()._check_fence(run_id)
+            except LeaseLostError as exc:
+                return exc
+            except self._driver_errors():
+                return None
+        return None
 
     def _before_commit(self) -> None:
         self._flush_audit()
@@ -161,6 +249,8 @@ class SQLLedgerStore(SQLRecordStore):
             self._tx_heads = {}
         if self._pending or self._dirty or self._written:
             self._pending, self._dirty, self._written = [], {}, {}
+        if self._bases or self._deferred:
+            self._bases, self._deferred = {}, {}
 
     def _savepoint_state(self) -> Any:
         # Called right after a flush: nothing is pending, so the heads are all there is to keep.
@@ -169,6 +259,7 @@ class SQLLedgerStore(SQLRecordStore):
     def _restore_savepoint(self, state: Any) -> None:
         self._tx_heads, self._written = state
         self._pending, self._dirty = [], {}
+        self._bases = {}  # (the flush before the savepoint checked every one)
 
     def _seal(
         self,

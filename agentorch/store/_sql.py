@@ -125,6 +125,10 @@ class SQLStore(Store):
     def _after_commit(self) -> None:
         """What to remember once the transaction is committed."""
 
+    def _check_deferred(self) -> BaseException | None:
+        """A transaction failed: the error to raise instead, if a check it deferred fails now."""
+        return None
+
     def _savepoint_state(self) -> Any:
         """What ``_restore_savepoint`` needs to undo this process's view of a rolled-back block."""
         return None
@@ -328,7 +332,10 @@ class _Tx:
                     raise store._wrap(exc) from exc
                 return
             if exc is not None:
+                lost = store._check_deferred()
                 self._abort()
+                if lost is not None:
+                    raise lost from exc
                 if isinstance(exc, store._driver_errors()):
                     raise store._wrap(exc) from exc
                 return
