@@ -22,13 +22,18 @@ ENV_KEY = "AGENTORCH_AUDIT_KEY"
 ENV_FILE = "AGENTORCH_AUDIT_KEY_FILE"
 
 
-def key_file() -> Path:
-    """The key file this process uses."""
-    named = os.environ.get(ENV_FILE)
+def config_key_file(env_file: str, name: str) -> Path:
+    """A key file: the one ``$env_file`` names, else ``name`` in agentorch's config folder."""
+    named = os.environ.get(env_file)
     if named:
         return Path(named).expanduser()
     config = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(config) / "agentorch" / "audit.key"
+    return Path(config) / "agentorch" / name
+
+
+def key_file() -> Path:
+    """The key file this process uses."""
+    return config_key_file(ENV_FILE, "audit.key")
 
 
 def load_key(*, create: bool) -> bytes | None:

@@ -44,6 +44,7 @@ from temporalio.converter import (
 )
 
 from agentorch.errors import ConfigError
+from agentorch.store._keys import config_key_file
 
 ENV_KEY = "AGENTORCH_TEMPORAL_KEY"
 ENV_FILE = "AGENTORCH_TEMPORAL_KEY_FILE"
@@ -74,11 +75,7 @@ class KeyMismatchError(Exception):
 
 def key_file() -> Path:
     """The key file this process reads (when ``$AGENTORCH_TEMPORAL_KEY`` is not set)."""
-    named = os.environ.get(ENV_FILE)
-    if named:
-        return Path(named).expanduser()
-    config = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(config) / "agentorch" / "temporal.key"
+    return config_key_file(ENV_FILE, "temporal.key")
 
 
 def load_keys() -> list[str]:
