@@ -22,6 +22,14 @@ from agentorch.store._ledger import SQLLedgerStore
 from agentorch.store._sql import TxMode
 
 _HEADER = b"SQLite format 3\x00"
+
+#: Store files this process has open, with how many stores hold each. SQLite locks with POSIX
+#: locks, which the close() of *any* descriptor of the file in this process drops: reading the
+#: header of a file a connection here already uses would drop its locks, and another process
+#: closing its own connection could then take itself for the last one and delete the live WAL
+#: (lost commits, then "file is not a database"). So the header is read only on the first open.
+_OPEN_FILES: dict[str, int] = {}
+_OPEN_FILES_LOCK = threading.Lock()
 MEMORY = ":memory:"
 
 
@@ -56,13 +64,25 @@ class SQLiteStore(SQLLedgerStore):
         else:
             file = Path(path).expanduser().resolve()
             self.url = f"sqlite:///{file}"
-            _check_header(file)
-            try:
-                file.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise StoreError(f"cannot create the folder for the store {file}: {exc}") from exc
+            with _OPEN_FILES_LOCK:
+                if not _OPEN_FILES.get(str(file)):
+                    _check_header(file)
+                try:
+                    file.parent.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise StoreError(
+                        f"cannot create the folder for the store {file}: {exc}"
+                    ) from exc
+                _OPEN_FILES[str(file)] = _OPEN_FILES.get(str(file), 0) + 1
             target = str(file)
         self.path = target
+        try:
+            self._connect(target, busy_timeout, memory)
+        except BaseException:
+            _release(target)
+            raise
+
+    def _connect(self, target: str, busy_timeout: float, memory: bool) -> None:
         try:
             self._conn = sqlite3.connect(
                 target,
@@ -176,9 +196,12 @@ class SQLiteStore(SQLLedgerStore):
             self._conn.execute("ROLLBACK")
 
     def _close_connection(self) -> None:
-        if self._checkpointer is not None:
-            self._checkpointer.stop()
-        self._conn.close()
+        try:
+            if self._checkpointer is not None:
+                self._checkpointer.stop()
+            self._conn.close()
+        finally:
+            _release(self.path)
 
     def _driver_errors(self) -> tuple[type[BaseException], ...]:
         return (sqlite3.Error,)
@@ -195,6 +218,15 @@ class SQLiteStore(SQLLedgerStore):
                 "use PostgreSQL",
             )
         return StoreError(f"store {self.url}: {text}")
+
+
+def _release(path: str) -> None:
+    with _OPEN_FILES_LOCK:
+        left = _OPEN_FILES.get(path, 0) - 1
+        if left > 0:
+            _OPEN_FILES[path] = left
+        else:
+            _OPEN_FILES.pop(path, None)
 
 
 def _check_header(file: Path) -> None:
