@@ -22,6 +22,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from agentorch.errors import ConfigError, LeaseLostError, RunLockedError, StoreError
 from agentorch.store.base import Store
@@ -87,7 +88,17 @@ def _owner_is_dead(owner: str) -> bool:
         return True
     except PermissionError:
         return False
-    return False
+    return _is_zombie(pid)
+
+
+def _is_zombie(pid: int) -> bool:
+    """A killed process its parent has not reaped yet (still in the process table, but dead):
+    e.g. an orphan whose new parent, a container's init, reaps late."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:  # no /proc (macOS), or the process is gone since
+        return False
+    return stat.rpartition(")")[2].split()[:1] == ["Z"]
 
 
 def acquire(store: Store, run_id: str, owner: str, *, now: float, ttl: float = TTL) -> int:

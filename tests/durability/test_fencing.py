@@ -135,3 +135,25 @@ async def test_a_refused_resume_writes_nothing(store_url: str, tmp_path: Path) -
         assert store.lease_holder("locked1")[0] == "elsewhere:1:abcd"
     finally:
         store.close()
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_a_killed_owner_not_yet_reaped_counts_as_dead() -> None:
+    """A SIGKILLed process stays in the process table until its parent reaps it (an orphan's new
+    parent, a container's init, may take its time): its lease is free to take at once."""
+    import socket
+
+    from agentorch import leases
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        deadline = time.monotonic() + 30
+        while leases._is_zombie(child.pid) is False and time.monotonic() < deadline:
+            time.sleep(0.05)
+        owner = f"{socket.gethostname()}:{child.pid}:feedbeef"
+        assert leases._owner_is_dead(owner)  # exited, not reaped: dead
+    finally:
+        child.wait()
+    assert leases._owner_is_dead(owner)  # reaped: gone
+    alive = f"{socket.gethostname()}:{os.getpid()}:feedbeef"
+    assert not leases._owner_is_dead(alive)
