@@ -165,6 +165,15 @@ def test_hidden_shell_blocks_run_before_the_next_visible_block(run_page) -> None
     assert (folder / "setup.txt").read_text() == "set up\n"
 
 
+def test_hidden_blocks_after_the_last_visible_one_run_with_it(run_page) -> None:
+    folder = run_page(
+        "~~~bash\necho ran > a.txt\n~~~\n\n<!-- invisible-code-block: bash\ncp a.txt b.txt\n-->\n"
+    )
+    assert (folder / "b.txt").read_text() == "ran\n"
+    with pytest.raises(DocsError, match="shell block failed"):
+        run_page("~~~bash\ntrue\n~~~\n\n<!-- invisible-code-block: bash\nfalse\n-->\n")
+
+
 def test_an_interrupted_command_is_stopped_in_flight_then_the_block_goes_on(run_page) -> None:
     folder = run_page(
         "<!-- docs-test: interrupt KILL when started -->\n"
