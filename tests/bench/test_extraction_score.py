@@ -183,6 +183,32 @@ def test_every_label_is_verbatim_text_of_its_document(doc: extraction.Document) 
     assert not missing, [m.text for m in missing]
 
 
+def test_a_deliverables_label_is_verbatim_cell_by_cell(tmp_path: Path) -> None:
+    """Rule 3 joins a deliverable's name and frequency cells; a format cell may stand between."""
+    folder = tmp_path / "doc"
+    folder.mkdir()
+    (folder / "document.md").write_text(
+        "| Description | Format | Frequency |\n|---|---|---|\n"
+        "| Bi-Weekly Status Report | Electronic | As required |\n",
+        encoding="utf-8",
+    )
+    texts = ["Bi-Weekly Status Report - As required", "Electronic - As required"]
+    labels = [{"text": t, "modality": "must"} for t in texts]
+    (folder / "labels.json").write_text(
+        json.dumps({"document": "document.md", "requirements": labels}), encoding="utf-8"
+    )
+    (doc,) = extraction.load_corpus(tmp_path)
+    missing = extraction.unfound_labels(doc, read_text(doc.path))
+    assert [m.text for m in missing] == []
+    labels[1]["text"] = "Monthly Report - As required"
+    (folder / "labels.json").write_text(
+        json.dumps({"document": "document.md", "requirements": labels}), encoding="utf-8"
+    )
+    (doc,) = extraction.load_corpus(tmp_path)
+    missing = extraction.unfound_labels(doc, read_text(doc.path))
+    assert [m.text for m in missing] == ["Monthly Report - As required"]
+
+
 # --- the extractor against the targets -----------------------------------------------------------
 
 
