@@ -133,13 +133,26 @@ def stamp_part(output: Any, context: StepContext) -> Any:
     return output.model_copy(update={"part": part})
 
 
-def review_prompt(context: StepContext, what: str) -> str:
-    """A reviewer's prompt: its section's requirements and the draft under review, nothing else."""
+def review_prompt(context: StepContext, what: str, *, key_terms: bool = False) -> str:
+    """A reviewer's prompt: its section's requirements and the draft under review, nothing else.
+
+    With ``key_terms``, each requirement carries its distinctive words and their weights in the
+    whole document (what an answer must speak to before it is "covered").
+    """
     from ._offline import data_block
 
     draft = reviewed_draft(context)
     category = category_param(context) or (str(draft.category) if draft is not None else None)
     requirements = section_requirements(context, category)
+    listing = requirements_of(context) if key_terms else None
+    if listing is not None:
+        from ._specific import document_terms
+        from ._specific import key_terms as terms_of
+
+        shared = listing.requirements
+        document = document_terms(shared, (r.text for r in shared))
+        for req in requirements:
+            req["key_terms"] = terms_of(str(req["text"]), document)
     answers = [a.model_dump(mode="json") for a in draft.answers] if draft is not None else []
     parts = [
         f"## Task\n{context.task}",

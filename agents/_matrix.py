@@ -1,9 +1,11 @@
 """The compliance matrix from the checked evidence: statuses that mean what they say.
 
 covered  - valid evidence, on the requirement's subject, that meets every checked constraint (with
-           nothing to check, an answer clearly on the subject);
-partial  - a constraint left unstated or unclear, a shortfall on a should/may requirement, or an
-           answer the writer marked partial;
+           nothing to check, an answer clearly on the subject) and mentions what the requirement
+           specifically asks (its distinctive terms, see ``_specific``);
+partial  - a constraint left unstated or unclear, a shortfall on a should/may requirement, an
+           answer the writer marked partial, or a generic answer that leaves the requirement's
+           distinctive terms unaddressed (the note names them);
 conflict - the evidence contradicts the requirement, or falls short of a must requirement;
 missing  - no answer, no valid evidence, or an answer about another subject (not evidence).
 A must requirement in conflict or partial is escalated with the required and offered values side
@@ -17,16 +19,23 @@ from typing import Any
 from agentorch import ComparedValue, ReviewPoint
 
 from ._matching import query_for, related_hit, suggestion
+from ._specific import addressed
 from ._types import COVERAGE, CommitmentCheck, ComplianceReport, DraftAnswer, MatrixRow
 
-#: With no value or term to check, "covered" needs an answer clearly on the requirement's subject.
+#: With no value to check and no requirement text to match terms in, "covered" needs an answer
+#: clearly on the requirement's subject.
 SURE_RELEVANCE = 0.6
 
 
 def status_for(
-    modality: str, answer: DraftAnswer, check: CommitmentCheck | None
+    modality: str,
+    answer: DraftAnswer,
+    check: CommitmentCheck | None,
+    requirement: str = "",
+    key_terms: dict[str, float] | None = None,
 ) -> tuple[str, str]:
-    """(status, note) of an answered requirement with valid evidence, from its check."""
+    """(status, note) of an answered requirement with valid evidence, from its check and, given
+    the requirement's text, whether the answer addresses its distinctive terms."""
     if check is None:
         return "partial", "not checked: the commitment check gave no result"
     if not check.relevant:
@@ -39,11 +48,15 @@ def status_for(
         return "partial", check.summary
     if answer.status == "partial":
         return "partial", "the writer marked it partly covered"
-    if not check.checks and check.relevance < SURE_RELEVANCE:
+    if not requirement and not check.checks and check.relevance < SURE_RELEVANCE:
         return "partial", (
             f"nothing checkable, and the answer is only loosely on the subject (relevance "
             f"{check.relevance:.2f}): confirm it answers every part of the requirement"
         )
+    if requirement:
+        found = addressed(requirement, answer.text, key_terms)
+        if not found.ok:
+            return "partial", found.reason()
     return "covered", ""
 
 
@@ -124,7 +137,9 @@ def build_report(
             open_issues.append(f"{rid} ({modality}) {label}: missing - {note}")
             check = None
         else:
-            status, note = status_for(modality, answer, check)
+            status, note = status_for(
+                modality, answer, check, str(req["text"]), req.get("key_terms")
+            )
             values = values_line(check)
             if status != "covered":
                 open_issues.append(

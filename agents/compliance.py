@@ -31,7 +31,11 @@ How to work:
    search_answers (the requirement's key terms, in its category) to see whether the writer missed
    an approved answer.
 4. Build the matrix, one row per requirement, in order, with check = the check_commitment result:
-   - "covered": valid evidence that meets every checked constraint;
+   - "covered": valid evidence that meets every checked constraint and speaks to what the
+     requirement specifically asks: its "key_terms" (its distinctive words in this document,
+     with weights) must be addressed, in the same or equivalent words; a generic answer on the
+     topic (security in general for a PIV-card key recovery ask) is "partial", with a note naming
+     the key terms it leaves out;
    - "partial": valid evidence that leaves a constraint unstated or unclear, falls short of a
      should/may requirement, or that the writer marked partial;
    - "conflict": the evidence contradicts the requirement, or falls short of a must requirement;
@@ -68,7 +72,9 @@ class ComplianceReviewer(Agent):
     max_turns = 6
 
     def user_prompt(self, context: StepContext) -> str:
-        return review_prompt(context, "check every requirement against its draft answer")
+        return review_prompt(
+            context, "check every requirement against its draft answer", key_terms=True
+        )
 
     async def execute(self, context: StepContext, runtime: Any, model: Model) -> AgentResult:
         """Reviewing the parser's result is arithmetic on its numbers: no model is asked."""

@@ -24,6 +24,7 @@ SUBCOMMANDS = {
     "run-scaling": "bench.run_scaling",
     "extraction": "bench.extraction",
     "commitments": "bench.commitments_score",
+    "addresses": "bench.addresses_score",
     "extraction-speed": "bench.extraction_speed",
     "temporal": "bench.temporal",
     "document-scaling": "bench.document_scaling",
