@@ -14,6 +14,7 @@ by side, and so is one missing with nothing in the library; none of them is ever
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from agentorch import ComparedValue, ReviewPoint
@@ -86,8 +87,11 @@ def build_report(
     valid: set[str],
     searched: dict[Any, Any],
     checks: dict[str, CommitmentCheck],
+    suggestable: Callable[[dict[str, Any], dict[str, Any]], bool] | None = None,
 ) -> ComplianceReport:
-    """The section's matrix and verdict (pass / revise / escalate)."""
+    """The section's matrix and verdict (pass / revise / escalate). ``suggestable(req, hit)``
+    says whether a related approved answer was checked to be on the requirement's subject (only
+    then is it suggested to the writer); without it every related hit is suggested."""
     if not requirements:
         return ComplianceReport(
             verdict="escalate",
@@ -120,6 +124,8 @@ def build_report(
         if answer is None or answer.status == "no_source" or not evidence:
             status, note = "missing", "no approved answer covers it"
             hit = related_hit(req, searched.get(query_for(req)), exclude=set())
+            if hit is not None and suggestable is not None and not suggestable(req, hit):
+                hit = None
             if hit is not None and answer is not None and answer.status == "no_source":
                 fixes.append(suggestion(rid, str(hit["id"]), str(hit.get("title", ""))))
                 note = f"approved answer {hit['id']} may cover it"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from agentorch import Agent, Model, RunError
@@ -11,7 +12,7 @@ from agentorch.models.testing import FunctionModel, json_response, tool_call_res
 
 from ._context import requirements_of, review_prompt, stamp_part
 from ._coverage import review_extraction
-from ._matching import LIBRARY_CATEGORY, query_for
+from ._matching import LIBRARY_CATEGORY, clean_text, query_for, related_hit
 from ._matrix import build_report
 from ._offline import Conversation, offline_model
 from ._types import CommitmentCheck, ComplianceReport, DraftAnswer
@@ -120,6 +121,9 @@ def _play(talk: Conversation) -> ModelResponse:
         return tool_call_response(*calls)
     valid = {str(o.arguments["answer_id"]) for o in talk.of("get_answer") if not o.is_error}
     searched = {o.arguments.get("query"): o.json() for o in talk.of("search_answers")}
+    pending = _verify_suggestions(talk, unanswered, searched)
+    if pending:
+        return tool_call_response(*pending)
     checks: dict[str, CommitmentCheck] = {}
     by_text = {str(r["text"]): r["id"] for r in drafted}
     for outcome in talk.of("check_commitment"):
@@ -127,4 +131,68 @@ def _play(talk: Conversation) -> ModelResponse:
         value = outcome.json()
         if rid is not None and isinstance(value, dict):
             checks[rid] = CommitmentCheck.model_validate(value)
-    return json_response(build_report(category, requirements, answers, valid, searched, checks))
+    return json_response(
+        build_report(
+            category,
+            requirements,
+            answers,
+            valid,
+            searched,
+            checks,
+            suggestable=lambda req, hit: _relevant(talk, req, hit),
+        )
+    )
+
+
+def _pair_check(talk: Conversation, requirement: str, answer: str) -> Any:
+    for outcome in talk.of("check_commitment"):
+        args = outcome.arguments
+        if args.get("requirement") == requirement and args.get("answer") == answer:
+            return outcome.json()
+    return None
+
+
+def _fetched(talk: Conversation, answer_id: str) -> dict[str, Any] | None:
+    for outcome in talk.of("get_answer"):
+        if str(outcome.arguments.get("answer_id")) == answer_id:
+            value = outcome.json()
+            return value if isinstance(value, dict) else {}
+    return None
+
+
+def _verify_suggestions(
+    talk: Conversation, unanswered: list[dict[str, Any]], searched: dict[Any, Any]
+) -> list[tuple[str, dict[str, Any]]]:
+    """Before pointing the writer at an approved answer it did not use, read it and check it is
+    on the requirement's subject: the writer rejects an off-subject one, and a revision request
+    it cannot act on would come back unchanged (and fail the whole section)."""
+    calls: list[tuple[str, dict[str, Any]]] = []
+    for req in unanswered:
+        hit = related_hit(req, searched.get(query_for(req)), exclude=set())
+        if hit is None:
+            continue
+        answer = _fetched(talk, str(hit["id"]))
+        if answer is None:
+            calls.append(("get_answer", {"answer_id": str(hit["id"])}))
+        elif answer and _pair_check(talk, str(req["text"]), _answer_text(answer)) is None:
+            calls.append(
+                (
+                    "check_commitment",
+                    {"requirement": str(req["text"]), "answer": _answer_text(answer)},
+                )
+            )
+    unique = {json.dumps(call, sort_keys=True): call for call in calls}
+    return list(unique.values())
+
+
+def _answer_text(answer: dict[str, Any]) -> str:
+    return clean_text(str(answer.get("text", "")))
+
+
+def _relevant(talk: Conversation, req: dict[str, Any], hit: dict[str, Any]) -> bool:
+    """Whether the suggested answer was checked and found on the requirement's subject."""
+    answer = _fetched(talk, str(hit["id"]))
+    if not answer:
+        return False
+    result = _pair_check(talk, str(req["text"]), _answer_text(answer))
+    return isinstance(result, dict) and result.get("relevant") is not False

@@ -139,3 +139,26 @@ async def test_a_tool_outside_the_allow_list_is_refused(
     assert refusals and "not permitted for agent 'critic'" in refusals[0]
     assert [e.tool for e in events if isinstance(e, PermissionRefused)] == ["write_file"]
     assert not (tmp_path / "out" / "pwned.md").exists()
+
+
+async def test_an_off_subject_answer_is_never_suggested_so_the_section_does_not_cycle(
+    state: dict[str, Any], tmp_path: Path
+) -> None:
+    # A clause from the CDC SOW: the library's "project team" answer shares the word "team" and
+    # scores as a related hit, but is about another subject. Suggesting it made the writer come
+    # back unchanged and the whole section failed with a delegation cycle.
+    rfp = tmp_path / "sow.md"
+    rfp.write_text(
+        "# Statement of Work\n\n## 4. Tasks\n\n4.1 The co-coordinator will act as a head coach "
+        "for the teams. This responsibility involves checking in periodically with each team to "
+        "assess progress on their projects, identifying what assistance they might need "
+        "above/beyond what their team mentor/team coach may do for them, and providing insight "
+        "on how they might proceed (if asked) based on the co-coordinator's public health "
+        "experience and expertise.\n"
+    )
+    result = await supervisor(section_plan("other")).run("Draft", files=[rfp], state=state)
+    assert result.status == "succeeded", result.error
+    assert result.steps["write"].revision == 0
+    report = result.steps["compliance"].output
+    assert report.verdict == "pass" and not any("[suggest" in r for r in report.reasons)
+    assert [row.status for row in report.matrix] == ["missing"]
