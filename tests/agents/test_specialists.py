@@ -162,3 +162,30 @@ async def test_an_off_subject_answer_is_never_suggested_so_the_section_does_not_
     report = result.steps["compliance"].output
     assert report.verdict == "pass" and not any("[suggest" in r for r in report.reasons)
     assert [row.status for row in report.matrix] == ["missing"]
+
+
+async def test_a_generic_answer_is_partial_and_the_person_sees_what_it_leaves_out(
+    state: dict[str, Any], tmp_path: Path
+) -> None:
+    # issue 13 follow-up: the approved encryption answer (AES-256 in AWS KMS) was "covered" for a
+    # PIV-card key recovery requirement, as it states no value the checker could compare
+    rfp = tmp_path / "sow.md"
+    rfp.write_text(
+        "# Statement of Work\n\n## 3. Security\n\n3.1 Encryption keys. The Contractor shall use "
+        "the Key Management system on the HHS personal identification verification (PIV) card or "
+        "establish and use a key recovery mechanism to ensure the ability for authorized "
+        "personnel to encrypt/decrypt information and recover encryption keys.\n"
+    )
+    recorder = Recorder()
+    result = await supervisor(section_plan("security"), recorder=recorder).run(
+        "Draft", files=[rfp], state=state
+    )
+    assert result.status == "succeeded", result.error
+    assert result.steps["write"].output.answers[0].citations == ["AA-018"]
+    [row] = result.steps["compliance"].output.matrix
+    assert row.status == "partial"
+    assert "PIV card" in row.note and "recovery mechanism" in row.note
+    [escalation] = [r for r in recorder.requests if r.step_id == "write"]
+    assert "R-3.1 (Encryption keys) is partial: the answer does not address" in escalation.reason
+    [point] = [p for p in escalation.details["points"] if p["item"].startswith("R-3.1 ")]
+    assert point["reason"] == row.note and point["proposed"].startswith("[AA-018]")
