@@ -43,4 +43,5 @@ def test_a_malformed_set_is_one_clear_line(tmp_path: Path) -> None:
 def test_the_markdown_block_carries_its_markers_and_both_columns() -> None:
     block = scorer.markdown_block(RESULT)
     assert block.startswith(scorer.BLOCK_START) and scorer.BLOCK_END in block
-    assert "| all | 75 | before |" in block and "| all | 75 | after |" in block
+    pairs = len(PAIRS)
+    assert f"| all | {pairs} | before |" in block and f"| all | {pairs} | after |" in block
