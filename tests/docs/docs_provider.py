@@ -1,9 +1,12 @@
 """A local OpenAI- and Anthropic-compatible server for docs examples that call a provider.
 
 It speaks both wire formats on 127.0.0.1 (chat completions at ``/v1/chat/completions``, the
-Messages API at ``/v1/messages``, each plain or streamed) and answers from the request itself: a
-structured-output request gets an instance of its JSON schema, a forced tool call gets arguments
-that fit the tool's schema, anything else a short text. Deterministic, so examples can print.
+Messages API at ``/v1/messages``, each plain or streamed) and answers from the request itself.
+A bundled specialist or the router asking (recognised by its system prompt) gets what it would get
+offline: its offline model's answer, or a plan made from the task (``docs_specialists.py``).
+Anyone else gets a generic answer: a structured-output request an instance of its JSON schema, a
+forced tool call arguments that fit the tool's schema, anything else a short text. Deterministic,
+so examples can print.
 """
 
 from __future__ import annotations
@@ -13,6 +16,14 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from docs_specialists import (
+    Specialists,
+    from_anthropic,
+    from_openai,
+    to_anthropic,
+    to_openai,
+)
 
 TEXT = "This answer comes from the local test model."
 KEY = "sk-docs-test-0123456789abcdef"
@@ -78,9 +89,17 @@ def openai_reply(request: dict[str, Any]) -> dict[str, Any]:
     return {"role": "assistant", "content": content}
 
 
-def openai_body(request: dict[str, Any]) -> dict[str, Any]:
-    message = openai_reply(request)
-    prompt, completion = _tokens(request.get("messages")), _tokens(message)
+def openai_body(request: dict[str, Any], specialists: Specialists | None = None) -> dict[str, Any]:
+    """A chat completion: the known caller's answer (see ``Specialists``), else a generic one."""
+    asked = from_openai(request)
+    caller = specialists.caller(asked.system or "") if specialists is not None else None
+    if specialists is not None and caller is not None:
+        answer = specialists.answer(caller, asked)
+        message = to_openai(answer)
+        prompt, completion = answer.usage.input_tokens, answer.usage.output_tokens
+    else:
+        message = openai_reply(request)
+        prompt, completion = _tokens(request.get("messages")), _tokens(message)
     return {
         "id": "chatcmpl-docs",
         "object": "chat.completion",
@@ -101,8 +120,8 @@ def openai_body(request: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def openai_stream(request: dict[str, Any]) -> Iterator[Any]:
-    body = openai_body(request)
+def openai_stream(request: dict[str, Any], specialists: Specialists | None = None) -> Iterator[Any]:
+    body = openai_body(request, specialists)
     message, finish = body["choices"][0]["message"], body["choices"][0]["finish_reason"]
 
     def chunk(delta: dict[str, Any], reason: str | None = None) -> dict[str, Any]:
@@ -112,8 +131,8 @@ def openai_stream(request: dict[str, Any]) -> Iterator[Any]:
 
     yield chunk({"role": "assistant", "content": ""})
     if message.get("tool_calls"):
-        calls = [{"index": 0, **message["tool_calls"][0]}]
-        yield chunk({"tool_calls": calls})
+        for index, call in enumerate(message["tool_calls"]):
+            yield chunk({"tool_calls": [{"index": index, **call}]})
     else:
         for word in message["content"].split(" "):
             yield chunk({"content": word + " "})
@@ -125,9 +144,22 @@ def openai_stream(request: dict[str, Any]) -> Iterator[Any]:
 # --- Anthropic messages ---------------------------------------------------------------------------
 
 
-def anthropic_body(request: dict[str, Any]) -> dict[str, Any]:
+def anthropic_body(
+    request: dict[str, Any], specialists: Specialists | None = None
+) -> dict[str, Any]:
+    """A message: the known caller's answer (see ``Specialists``), else a generic one."""
     choice = request.get("tool_choice") or {}
     tools = {t["name"]: t for t in request.get("tools") or []}
+    system = request.get("system") or ""
+    caller = specialists.caller(system if isinstance(system, str) else "") if specialists else None
+    if specialists is not None and caller is not None:
+        output = caller.output_tool(request.get("tools") or [])
+        answer = specialists.answer(caller, from_anthropic(request, output))
+        content = to_anthropic(answer, output)
+        stop = "tool_use" if content[0]["type"] == "tool_use" else "end_turn"
+        usage = {"input_tokens": answer.usage.input_tokens,
+                 "output_tokens": answer.usage.output_tokens}  # fmt: skip
+        return _message(request, content, stop, usage)
     forced = choice.get("name") if choice.get("type") == "tool" else None
     if choice.get("type") == "any" and tools:
         forced = next(iter(tools))
@@ -137,6 +169,13 @@ def anthropic_body(request: dict[str, Any]) -> dict[str, Any]:
         content, stop = [block], "tool_use"
     else:
         content, stop = [{"type": "text", "text": TEXT}], "end_turn"
+    usage = {"input_tokens": _tokens(request.get("messages")), "output_tokens": _tokens(content)}
+    return _message(request, content, stop, usage)
+
+
+def _message(
+    request: dict[str, Any], content: list[dict[str, Any]], stop: str, usage: dict[str, int]
+) -> dict[str, Any]:
     return {
         "id": "msg_docs",
         "type": "message",
@@ -145,15 +184,14 @@ def anthropic_body(request: dict[str, Any]) -> dict[str, Any]:
         "content": content,
         "stop_reason": stop,
         "stop_sequence": None,
-        "usage": {
-            "input_tokens": _tokens(request.get("messages")),
-            "output_tokens": _tokens(content),
-        },
+        "usage": usage,
     }
 
 
-def anthropic_stream(request: dict[str, Any]) -> Iterator[tuple[str, Any]]:
-    body = anthropic_body(request)
+def anthropic_stream(
+    request: dict[str, Any], specialists: Specialists | None = None
+) -> Iterator[tuple[str, Any]]:
+    body = anthropic_body(request, specialists)
     usage = body["usage"]
     start = {**body, "content": [], "stop_reason": None, "usage": {**usage, "output_tokens": 0}}
     yield "message_start", {"type": "message_start", "message": start}
@@ -182,10 +220,15 @@ def anthropic_stream(request: dict[str, Any]) -> Iterator[tuple[str, Any]]:
 
 
 class ProviderServer:
-    """``server = ProviderServer().start()``; ``server.env()`` points the SDKs at it."""
+    """``server = ProviderServer().start()``; ``server.env()`` points the SDKs at it.
 
-    def __init__(self) -> None:
+    ``specialists``: the callers answered as themselves (default: the bundled specialists and the
+    router); ``Specialists([])`` leaves only the router.
+    """
+
+    def __init__(self, specialists: Specialists | None = None) -> None:
         self.requests: list[dict[str, Any]] = []
+        self.specialists = specialists or Specialists()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -198,16 +241,23 @@ class ProviderServer:
                 length = int(self.headers.get("content-length") or 0)
                 request = json.loads(self.rfile.read(length) or b"{}")
                 server.requests.append({"path": self.path, **request})
+                known = server.specialists
+                try:
+                    self.answer(request, known)
+                except Exception as exc:  # a bug here shows as the provider's error message
+                    self.send_json(500, {"error": {"message": f"{type(exc).__name__}: {exc}"}})
+
+            def answer(self, request: dict[str, Any], known: Specialists) -> None:
                 if self.path.endswith("/chat/completions"):
                     if request.get("stream"):
-                        self.sse((None, item) for item in openai_stream(request))
+                        self.sse((None, item) for item in openai_stream(request, known))
                     else:
-                        self.send_json(200, openai_body(request))
+                        self.send_json(200, openai_body(request, known))
                 elif self.path.endswith("/messages"):
                     if request.get("stream"):
-                        self.sse(anthropic_stream(request))
+                        self.sse(anthropic_stream(request, known))
                     else:
-                        self.send_json(200, anthropic_body(request))
+                        self.send_json(200, anthropic_body(request, known))
                 else:
                     self.send_json(404, {"error": {"message": f"no route {self.path}"}})
 
@@ -220,6 +270,7 @@ class ProviderServer:
                 self.wfile.write(data)
 
             def sse(self, events: Any) -> None:
+                events = list(events)  # answered in full before the headers: errors are a 500
                 self.send_response(200)
                 self.send_header("content-type", "text/event-stream")
                 self.send_header("connection", "close")
