@@ -63,7 +63,8 @@ class PlainProgress:
     def _plan_made(self, e: Any) -> str:
         steps = e.plan.get("steps") or []
         listing = ", ".join(f"{s['id']} ({s['agent']})" for s in steps)
-        return f"plan ({e.source}, {len(steps)} steps): {listing}"
+        count = f"{len(steps)} step{'' if len(steps) == 1 else 's'}"
+        return f"plan ({e.source}, {count}): {listing}"
 
     def _plan_rejected(self, e: Any) -> str:
         return f"plan attempt {e.attempt} rejected: {'; '.join(e.errors)}"

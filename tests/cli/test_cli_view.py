@@ -239,6 +239,15 @@ def test_plain_progress_prints_one_line_per_event() -> None:
     assert "Security" not in text  # streamed text is not printed line by line
 
 
+def test_plain_progress_counts_a_one_step_plan_in_the_singular() -> None:
+    out = StringIO()
+    progress = PlainProgress(Console(file=out, width=200))
+    progress(ev.RunStarted(run_id="r1", task="List the requirements", engine="models"))
+    plan = Plan(steps=[Step(id="parser_1", agent="parser", instruction="List them.")])
+    progress(ev.PlanMade(run_id="r1", plan=plan.model_dump(mode="json"), source="router"))
+    assert "plan (router, 1 step): parser_1 (parser)" in out.getvalue()
+
+
 def _result(status: str, **kwargs: object) -> RunResult:
     budget = Budget(usd=2.0)
     budget.charge(
