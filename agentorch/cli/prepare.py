@@ -200,9 +200,14 @@ def prepare_workflow(
     store: Store,
     budget: Budget | None,
 ) -> Prepared:
+    """The workflow's supervisor. ``budget`` replaces the workflow's budget; without one,
+    ``--budget-usd`` / ``--budget-tokens`` change only the limit they name (its prices stay)."""
     from agentorch.workflow import CONTEXT_TOKENS_KEY, load_workflow
 
     workflow = load_workflow(path)
+    if budget is None:
+        base = workflow.budget.fresh() if workflow.budget is not None else None
+        budget = make_budget(opts.budget_usd, opts.budget_tokens, base)
     state = workflow.run_state()
     if opts.output:
         state["output_dir"] = str(Path(opts.output).resolve())

@@ -72,11 +72,21 @@ def run(
     ] = None,
     budget_usd: Annotated[
         float | None,
-        typer.Option("--budget-usd", metavar="USD", help="Hard dollar limit for the whole run."),
+        typer.Option(
+            "--budget-usd",
+            metavar="USD",
+            help="Hard dollar limit for the whole run (a workflow's budget keeps its token "
+            "limit and prices).",
+        ),
     ] = None,
     budget_tokens: Annotated[
         int | None,
-        typer.Option("--budget-tokens", metavar="N", help="Hard token limit for the whole run."),
+        typer.Option(
+            "--budget-tokens",
+            metavar="N",
+            help="Hard token limit for the whole run (a workflow's budget keeps its dollar "
+            "limit and prices).",
+        ),
     ] = None,
     policy: Annotated[
         str | None,
@@ -174,11 +184,19 @@ def resume(
     ],
     budget_usd: Annotated[
         float | None,
-        typer.Option("--budget-usd", metavar="USD", help="A new dollar limit for the whole run."),
+        typer.Option(
+            "--budget-usd",
+            metavar="USD",
+            help="A new dollar limit for the whole run (its token limit and prices stay).",
+        ),
     ] = None,
     budget_tokens: Annotated[
         int | None,
-        typer.Option("--budget-tokens", metavar="N", help="A new token limit for the whole run."),
+        typer.Option(
+            "--budget-tokens",
+            metavar="N",
+            help="A new token limit for the whole run (its dollar limit and prices stay).",
+        ),
     ] = None,
     model: Annotated[
         str | None,

@@ -118,12 +118,12 @@ def run_session(opts: RunOptions, console: Console | None = None) -> int:
     store = open_cli_store(url)
     prompt = PromptInput(display.console) if (stdin_is_terminal() and not opts.json) else None
     approver = make_approver(display, opts, prompt)
-    budget = make_budget(opts.budget_usd, opts.budget_tokens)
-    if target.kind == "workflow":
+    if target.kind == "workflow":  # the options change the workflow's budget's limits
         prepared = prepare_workflow(
-            target.value, engine, opts, approver, display.subscriber, store, budget
+            target.value, engine, opts, approver, display.subscriber, store, None
         )
     else:
+        budget = make_budget(opts.budget_usd, opts.budget_tokens)
         prepared = prepare_task(
             target.value, engine, opts, approver, display.subscriber, store, budget
         )

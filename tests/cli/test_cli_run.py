@@ -278,3 +278,75 @@ def test_the_final_output_is_redacted_at_every_exit(
     for path in (tmp_path / "saved").iterdir():
         text = path.read_text()
         assert key not in text and env_secret not in text and "[REDACTED]" in text
+
+
+PRICED = '''
+"""One step on a model the workflow prices itself, within a budget of tokens and dollars."""
+
+from pydantic import BaseModel
+
+from agentorch import Agent, Budget, Plan, Step
+from agentorch.models.testing import FunctionModel, json_response
+from agentorch.workflow import Workflow
+
+
+class Check(BaseModel):
+    passed: bool
+
+
+class Checker(Agent):
+    name = "checker"
+    description = "Checks a draft."
+    instructions = "Check the draft."
+    output_type = Check
+
+    def offline_model(self):
+        return FunctionModel(lambda request: json_response(Check(passed=True)), name="careful")
+
+
+prices = {"careful": {"input_per_mtok": 100, "output_per_mtok": 100}}
+workflow = Workflow(
+    name="priced",
+    task="Check the draft.",
+    agents=[Checker],
+    plan=Plan(steps=[Step(id="check", agent="checker", instruction="Check it.")]),
+    budget=Budget(usd=0.000001, tokens=90_000, prices=prices, warn_at=0.5),
+)
+'''
+
+
+@pytest.mark.parametrize(
+    ("flags", "usd", "tokens"),
+    [(["--budget-usd", "5"], 5.0, 90_000), (["--budget-tokens", "80000"], 0.000001, 80_000)],
+)
+def test_a_budget_option_overrides_only_the_limit_it_names(
+    cli: Cli, tmp_path: Path, flags: list[str], usd: float, tokens: int
+) -> None:
+    """The workflow's own prices, its other limit and its options stay (they used to be lost)."""
+    path = tmp_path / "priced.py"
+    path.write_text(PRICED, encoding="utf-8")
+    result = cli("run", str(path), *flags)
+    rid = run_id_of(result.stdout)
+    record = open_store(cli.store_url).get_run(rid)
+    assert (record.budget["usd"], record.budget["tokens"]) == (usd, tokens)
+    assert record.budget["prices"]["careful"]["input_per_mtok"] == 100
+    assert record.budget["warn_at"] == 0.5
+    if usd == 5.0:
+        assert result.exit_code == EXIT_OK, result.output
+        assert record.usage["total"]["cost_usd"] > 0  # priced as the workflow says
+    else:  # the workflow's dollar limit still holds: the call is refused before it is made
+        assert result.exit_code == EXIT_BUDGET, result.output
+
+
+def test_resume_with_more_money_keeps_the_recorded_prices(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "priced.py"
+    path.write_text(PRICED, encoding="utf-8")
+    stopped = cli("run", str(path))
+    assert stopped.exit_code == EXIT_BUDGET, stopped.output
+    rid = run_id_of(stopped.stdout)
+    more = cli("resume", rid, "--budget-usd", "5")
+    assert more.exit_code == EXIT_OK, more.output
+    record = open_store(cli.store_url).get_run(rid)
+    assert (record.budget["usd"], record.budget["tokens"]) == (5.0, 90_000)
+    assert record.budget["prices"]["careful"]["input_per_mtok"] == 100
+    assert record.usage["total"]["cost_usd"] > 0
