@@ -101,7 +101,8 @@ class PlainProgress:
             return None  # reads are many and harmless: only writes and failures get a line
         status = "error" if e.is_error else "ok"
         replay = ", replayed" if e.replayed else ""
-        return f"  tool {e.tool} by {e.agent}: {status}{replay}"
+        why = f" - {_short(e.error.removeprefix('Error: '), 200)}" if e.is_error and e.error else ""
+        return f"  tool {e.tool} by {e.agent}: {status}{replay}{why}"
 
     def _permission_refused(self, e: Any) -> str:
         return f"  refused tool {e.tool} for {e.agent}: {e.reason}"

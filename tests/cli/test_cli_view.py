@@ -239,6 +239,20 @@ def test_plain_progress_prints_one_line_per_event() -> None:
     assert "Security" not in text  # streamed text is not printed line by line
 
 
+def test_plain_progress_says_why_a_tool_call_failed() -> None:
+    out = StringIO()
+    progress = PlainProgress(Console(file=out, width=200))
+    error = "Error: tool 'search_answers' failed: ConfigError: approved-answer library not found"
+    progress(
+        ev.ToolCallFinished(run_id="r1", step_id="write", agent="writer", tool="search_answers",
+                            call_id="c1", idempotency_key="i1", is_error=True, error=error)
+    )  # fmt: skip
+    assert out.getvalue().strip() == (
+        "[00:00] tool search_answers by writer: error - tool 'search_answers' failed: "
+        "ConfigError: approved-answer library not found"
+    )
+
+
 def test_plain_progress_counts_a_one_step_plan_in_the_singular() -> None:
     out = StringIO()
     progress = PlainProgress(Console(file=out, width=200))
