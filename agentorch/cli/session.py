@@ -13,6 +13,7 @@ from agentorch.cli.prepare import (
     RunOptions,
     check_files,
     check_models,
+    check_output,
     choose,
     choose_library,
     make_budget,
@@ -103,6 +104,7 @@ def run_session(opts: RunOptions, console: Console | None = None) -> int:
     display = Display(opts.json, console)
     target = resolve_target(opts.target)
     check_files(opts.files)
+    check_output(opts.output)
     check_models(opts.model, opts.router_model)
     if opts.review_plan and (opts.json or not stdin_is_terminal()):
         from agentorch.errors import UserError

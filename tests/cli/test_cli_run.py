@@ -160,6 +160,7 @@ def test_output_folder_receives_a_text_result(cli: Cli, demo: Path) -> None:
         (["run", "summarize the notes for me"], "planning a free-text task needs a router model"),
         (["run", "{demo}", "--budget-usd", "-1"], "usd"),
         (["run", "{demo}", "--store", "mysql://x"], "unknown store URL"),
+        (["run", "{demo}", "--output", "{demo}/workflow.py"], "is a file, not a folder"),
         (["show", "ffffffffffff"], "ffffffffffff"),
         (["resume", "ffffffffffff"], "ffffffffffff"),
         (["approve", "ffffffffffff"], "ffffffffffff"),
