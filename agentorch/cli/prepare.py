@@ -162,13 +162,17 @@ def check_output(folder: str | None) -> None:
         )
 
 
-def check_models(*models: str | None) -> None:
-    """Fail fast (before anything runs) on a malformed ``provider:model`` string."""
+def check_models(*models: str | None, credentials: bool = True) -> None:
+    """Fail fast (before anything runs) on a malformed ``provider:model`` string, and on a
+    missing API key when this process makes the calls (``credentials``): a run that could only
+    fail is not started, so it leaves no failed run behind."""
     from agentorch.models import infer_model
 
     for spec in models:
         if spec:
-            infer_model(spec)
+            model = infer_model(spec)
+            if credentials:
+                model.check_credentials()
 
 
 def make_budget(usd: float | None, tokens: int | None, base: Budget | None = None) -> Budget | None:

@@ -105,7 +105,8 @@ def run_session(opts: RunOptions, console: Console | None = None) -> int:
     target = resolve_target(opts.target)
     check_files(opts.files)
     check_output(opts.output)
-    check_models(opts.model, opts.router_model)
+    # on Temporal the workers make the model calls, with their own keys
+    check_models(opts.model, opts.router_model, credentials=opts.temporal is None)
     if opts.review_plan and (opts.json or not stdin_is_terminal()):
         from agentorch.errors import UserError
 
@@ -205,7 +206,7 @@ def _temporal(opts: RunOptions, target: Any) -> Any:
 def resume_session(run_id: str, opts: RunOptions, console: Console | None = None) -> int:
     """``agentorch resume`` (and ``approve --resume``): returns the exit code."""
     display = Display(opts.json, console)
-    check_models(opts.model, opts.router_model)
+    check_models(opts.model, opts.router_model, credentials=False)
     url = resolve_store(opts.store)
     store = open_cli_store(url)
     record = store.get_run(run_id)
@@ -220,6 +221,7 @@ def resume_session(run_id: str, opts: RunOptions, console: Console | None = None
     prompt = PromptInput(display.console) if (stdin_is_terminal() and not opts.json) else None
     approver = make_approver(display, opts, prompt)
     supervisor = prepare_resume(record, opts, approver, display.subscriber, store)
+    check_models(opts.model, opts.router_model)  # given or recorded: their keys are needed here
     supervisor.stream_text = display.live is not None
     display.use_redactor(supervisor.redactor)
     budget = make_budget(opts.budget_usd, opts.budget_tokens, _recorded_budget(record))

@@ -284,13 +284,21 @@ class AnthropicModel(Model):
     def __repr__(self) -> str:  # never show the key
         return f"<AnthropicModel {self.id}>"
 
-    def _new_client(self) -> Any:
+    def check_credentials(self) -> None:
+        if self._client is None:  # a client given ready needs no key from here
+            self._resolved_key()
+
+    def _resolved_key(self) -> str:
         key = env_key(self._api_key, KEY_ENV)
         if not key:
             raise MissingCredentialsError(
                 f"no API key for anthropic: set {KEY_ENV} (model {self.name!r})",
                 hint=f"set {KEY_ENV} or pass api_key=...",
             )
+        return key
+
+    def _new_client(self) -> Any:
+        key = self._resolved_key()
         import anthropic
 
         return anthropic.AsyncAnthropic(

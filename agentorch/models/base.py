@@ -42,6 +42,10 @@ class Model(ABC):
             yield TextDelta(text=response.text)
         yield ResponseDone(response=response)
 
+    def check_credentials(self) -> None:  # noqa: B027 - optional hook, deliberately not abstract
+        """Raise ``MissingCredentialsError`` now if calls would fail for want of an API key, so a
+        command can refuse before a run starts; a model that needs no key does nothing."""
+
     async def aclose(self) -> None:  # noqa: B027 - optional hook, deliberately not abstract
         """Release network clients held for the running event loop (nothing to do by default)."""
 

@@ -80,6 +80,10 @@ class OpenAIModel(Model):
 
         return encoding_for_openai_model(self.name)
 
+    def check_credentials(self) -> None:
+        if self._client is None:  # a client given ready needs no key from here
+            self._resolved_key()
+
     def _resolved_key(self) -> str:
         key = env_key(self._api_key, KEY_ENV)
         if key:

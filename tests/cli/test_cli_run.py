@@ -351,3 +351,39 @@ def test_resume_with_more_money_keeps_the_recorded_prices(cli: Cli, tmp_path: Pa
     assert (record.budget["usd"], record.budget["tokens"]) == (5.0, 90_000)
     assert record.budget["prices"]["careful"]["input_per_mtok"] == 100
     assert record.usage["total"]["cost_usd"] > 0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["run", "{demo}", "--model", "anthropic:claude-sonnet-4-5"],
+        ["run", "List the requirements", "--router-model", "openai:gpt-4.1-mini"],
+        ["run", "List the requirements", "--model", "openai:gpt-4.1-mini"],
+    ],
+)
+def test_a_missing_api_key_is_refused_before_a_run_starts(
+    cli: Cli, demo: Path, args: list[str]
+) -> None:
+    """One line naming the key, and no failed run left in the store (a free-text task's
+    --router-model was told it needs a router model)."""
+    result = cli(*[a.replace("{demo}", str(demo)) for a in args])
+    assert result.exit_code == EXIT_USER_ERROR, result.output
+    assert result.stderr.startswith("error: no API key for "), result.stderr
+    assert open_store(cli.store_url).list_runs() == []
+
+
+def test_resume_refuses_without_the_recorded_models_key(
+    cli: Cli, demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run recorded on a model whose key is gone here is left as it was, not failed."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-used")
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # never reached: no step runs
+    stopped = cli("run", str(demo), "--model", "openai:gpt-4.1-mini", "--budget-tokens", "1")
+    assert stopped.exit_code == EXIT_BUDGET, stopped.output
+    rid = run_id_of(stopped.stdout)
+    monkeypatch.delenv("OPENAI_API_KEY")
+    monkeypatch.delenv("OPENAI_BASE_URL")
+    resumed = cli("resume", rid, "--budget-tokens", "100000")
+    assert resumed.exit_code == EXIT_USER_ERROR, resumed.output
+    assert "no API key for openai" in resumed.stderr
+    assert open_store(cli.store_url).get_run(rid).status == "budget_exceeded"

@@ -79,6 +79,15 @@ async def test_no_key_error_is_clear_at_request_time() -> None:
     assert str(info.value).startswith("no API key for anthropic: set ANTHROPIC_API_KEY")
 
 
+def test_a_missing_key_can_be_found_before_any_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    for spec in ("anthropic:claude-sonnet-4-6", "openai:gpt-4.1-mini"):
+        with pytest.raises(MissingCredentialsError, match="no API key for"):
+            infer_model(spec).check_credentials()
+    infer_model("openai:local", base_url="http://127.0.0.1:9/v1").check_credentials()  # no key
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test")
+    infer_model("anthropic:claude-sonnet-4-6").check_credentials()
+
+
 def test_guard_blocks_non_local_connections(network_guard: Any) -> None:
     with pytest.raises(RuntimeError, match="network access blocked"):
         socket.create_connection(("10.255.255.1", 443), timeout=0.01)
