@@ -60,7 +60,7 @@ def _preview(value: Any, limit: int = 200) -> str:
 
 def runs(
     limit: Annotated[
-        int, typer.Option(metavar="N", help="How many runs to list, newest first.")
+        int, typer.Option(metavar="N", min=1, help="How many runs to list, newest first.")
     ] = 20,
     status: Annotated[
         RunStatus | None,

@@ -71,7 +71,13 @@ def _relative(path: str) -> str:
 
 def _discover(project: str | None) -> tuple[dict[str, type[Agent]], dict[str, Tool]]:
     from agentorch.discovery import discover_agents, discover_tools
+    from agentorch.errors import UserError
 
+    if project is not None and not Path(project).is_dir():  # else: only the built-ins, silently
+        raise UserError(
+            f"project folder not found: {project}",
+            hint="pass the folder that holds your agents/ and tools/ (default: the current one)",
+        )
     agents = discover_agents(project)
     tools = {t.name: t for t in discover_tools(project)}
     return agents, tools

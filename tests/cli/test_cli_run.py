@@ -166,6 +166,8 @@ def test_output_folder_receives_a_text_result(cli: Cli, demo: Path) -> None:
         (["approve", "ffffffffffff"], "ffffffffffff"),
         (["audit", "verify", "ffffffffffff"], "ffffffffffff"),
         (["policy", "check", "nope.toml"], "policy file not found"),
+        (["agents", "--project", "nope"], "project folder not found: nope"),
+        (["tools", "--project", "nope"], "project folder not found: nope"),
     ],
 )
 def test_user_errors_are_one_line_and_a_hint(
@@ -194,6 +196,7 @@ def test_usage_errors_exit_2(cli: Cli) -> None:
     assert cli("run").exit_code == 2
     assert cli("run", "x", "--no-such-option").exit_code == 2
     assert cli("frobnicate").exit_code == 2
+    assert cli("runs", "--limit", "0").exit_code == 2  # not a silent "every run"
 
 
 def test_review_plan_needs_a_terminal(cli: Cli, demo: Path) -> None:
