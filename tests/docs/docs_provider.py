@@ -21,6 +21,7 @@ from docs_specialists import (
     Specialists,
     from_anthropic,
     from_openai,
+    text_of,
     to_anthropic,
     to_openai,
 )
@@ -150,8 +151,7 @@ def anthropic_body(
     """A message: the known caller's answer (see ``Specialists``), else a generic one."""
     choice = request.get("tool_choice") or {}
     tools = {t["name"]: t for t in request.get("tools") or []}
-    system = request.get("system") or ""
-    caller = specialists.caller(system if isinstance(system, str) else "") if specialists else None
+    caller = specialists.caller(text_of(request.get("system"))) if specialists else None
     if specialists is not None and caller is not None:
         output = caller.output_tool(request.get("tools") or [])
         answer = specialists.answer(caller, from_anthropic(request, output))

@@ -49,9 +49,9 @@ def from_openai(body: dict[str, Any]) -> ModelRequest:
     for item in body.get("messages") or []:
         role, content = item.get("role"), item.get("content")
         if role in ("system", "developer"):
-            messages.append(SystemMessage(content=_text(content)))
+            messages.append(SystemMessage(content=text_of(content)))
         elif role == "user":
-            messages.append(UserMessage(content=_text(content)))
+            messages.append(UserMessage(content=text_of(content)))
         elif role == "assistant":
             calls = [
                 _call(c["id"], c["function"]["name"], c["function"].get("arguments") or "{}")
@@ -63,7 +63,7 @@ def from_openai(body: dict[str, Any]) -> ModelRequest:
             call_id = item["tool_call_id"]
             messages.append(
                 ToolResultMessage(
-                    tool_call_id=call_id, name=names.get(call_id, ""), content=_text(content)
+                    tool_call_id=call_id, name=names.get(call_id, ""), content=text_of(content)
                 )
             )
     tools = tuple(
@@ -91,7 +91,7 @@ def from_anthropic(body: dict[str, Any], output_tool: str | None) -> ModelReques
     that stands for the structured output (agentorch's adapter adds one), if any."""
     messages: list[Message] = []
     if body.get("system"):
-        messages.append(SystemMessage(content=_text(body["system"])))
+        messages.append(SystemMessage(content=text_of(body["system"])))
     names: dict[str, str] = {}
     for turn in body.get("messages") or []:
         blocks = turn["content"]
@@ -113,7 +113,7 @@ def from_anthropic(body: dict[str, Any], output_tool: str | None) -> ModelReques
                     ToolResultMessage(
                         tool_call_id=call_id,
                         name=names.get(call_id, ""),
-                        content=_text(block.get("content")),
+                        content=text_of(block.get("content")),
                         is_error=bool(block.get("is_error")),
                     )
                 )
@@ -133,7 +133,7 @@ def from_anthropic(body: dict[str, Any], output_tool: str | None) -> ModelReques
     return ModelRequest(messages=tuple(messages), tools=tuple(tools), output_schema=output)
 
 
-def _text(content: Any) -> str:
+def text_of(content: Any) -> str:
     """A message's content as text (a string, or a list of text blocks/parts)."""
     if content is None:
         return ""
