@@ -25,6 +25,10 @@ HELD_OUT_FLOORS = {
     # FBI WMDD SOW, added untuned: recall 67.1% (51/76), precision 91.1% (51/56); unchanged
     # after the extractor was tuned on cdc-policy-academy-sow
     "fbi-wmdd-sme-sow": (0.65, 0.85),
+    # NGA close-out PWS, added untuned: recall 92.6% (63/68), precision 91.3% (63/69)
+    "nga-contract-closeout-pws": (0.90, 0.85),
+    # EPA administrative support PWS, added untuned: recall 73.3% (33/45), precision 84.6% (33/39)
+    "epa-acquisition-admin-support-pws": (0.70, 0.78),
 }
 
 
