@@ -21,6 +21,7 @@ from agentorch.documents._pdf_tables import PdfLine, add_run, rebuild_tables
 from agentorch.errors import InputFileError
 
 _LOWER_ITEM = re.compile(r"^\(?[a-z][.)]\s+[a-z]")
+_CUE_WORD = re.compile(r"(?i)\b(?:shall|must|will|should|may|required|responsible)\b")
 _BULLETS = frozenset("-\u2022\u25cb\u25e6\u25aa\u25cf\u25a0\u2219\u00b7\uf0b7\uf0a7o")
 _HEADING_RATIO = 1.12  # a font this much larger than the body text marks a heading
 _GAP_RATIO = 1.3  # a vertical gap this much wider than the usual line spacing starts a paragraph
@@ -206,6 +207,7 @@ def _raw_lines(pages: list[list[_Line]]) -> list[RawLine]:
     previous: _Line | None = None
     previous_level = -1
     bullet = False  # a bullet glyph drawn on its own: the next line is the item's text
+    previous_title = False
     for page_number, lines in enumerate(pages, start=1):
         for index, line in enumerate(lines):
             text = line.text.replace("\u200b", "").strip()
@@ -244,6 +246,12 @@ def _raw_lines(pages: list[list[_Line]]) -> list[RawLine]:
                     new_block = new_block or _ends_paragraph(previous.text, full)
             if not level and MARKER.match(line.text):
                 new_block = True
+            title = not level and _caps_title(line.text)
+            if title or previous_title:
+                # "BACKGROUND" on a line of its own in body-size bold capitals, then its text:
+                # a heading by its words only, so it must not run into the paragraph
+                new_block = True
+            previous_title = title
             if previous is not None and previous.text.endswith(":") and _LOWER_ITEM.match(text):
                 new_block = True  # "shall be:" then "a. marked appropriately;"
             if line.text.startswith("- "):
@@ -265,6 +273,21 @@ def _bullet_indents(lines: list[_Line]) -> list[float]:
             if not any(abs(x - seen) <= 3.0 for seen in indents):
                 indents.append(x)
     return sorted(indents)
+
+
+def _caps_title(text: str) -> bool:
+    """A short line in capitals with no modal verb and no closing comma: "SCOPE OF WORK",
+    "KICK-OFF MEETING", "GOVERNMENT FURNISHED PROPERTY/EQUIPMENT"."""
+    words = text.split()
+    letters = [c for c in text if c.isalpha()]
+    return (
+        0 < len(words) <= 12
+        and len(letters) >= 4
+        and sum(c.isupper() for c in letters) / len(letters) > 0.8
+        and text[-1:] not in ",;"
+        and not _CUE_WORD.search(text)
+        and not text.startswith("- ")
+    )
 
 
 def _ends_paragraph(text: str, full: float) -> bool:

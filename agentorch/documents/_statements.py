@@ -15,6 +15,8 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Literal
 
+from agentorch.documents._duties import IMPERATIVE
+
 Modality = Literal["must", "should", "may"]
 Actor = Literal["contractor", "buyer", "thing", "others"]
 
@@ -24,7 +26,8 @@ _RANK = {"must": 3, "should": 2, "may": 1}
 _CUE = re.compile(
     r"""\b(?:
       (?P<notreq>(?:will|shall|is|are)\s+not\s+(?:be\s+)?required\s+to)
-    | (?P<option>may\s+(?:be\s+)?(?:required|asked|called\s+upon|requested)\s+to)
+    | (?P<option>may\s+(?:be\s+)?(?:\w+\s+(?:and/or|and|or)\s+)?(?:required|asked|called\s+upon
+        |requested)\s+to|may\s+be\s+required(?!\s+to))
     | (?P<mustneg>(?:shall|must|will|may)\s+not|cannot|can\s*not)
     | (?P<must>(?:is|are|will\s+be|shall\s+be)\s+(?:required|responsible|obligated|instructed
         |expected)\s+(?:to|for)|(?:is|are)\s+(?:also\s+)?required
@@ -36,19 +39,6 @@ _CUE = re.compile(
     | (?P<may>may|can)
     )\b""",
     re.I | re.X,
-)
-#: A sentence that is an instruction to the contractor: "Please ensure ...", "Submit ...".
-_IMPERATIVE = re.compile(
-    r"^[\"'(]?(?:[A-Z][\w ]{0,30},\s+)?(?:please\s+(?!note|refer|see|subscribe)\w+|(?:provide|submit|include|prepare|deliver|ensure|describe|identify"
-    r"|maintain|perform|report|sign|leave|use|attend|complete|develop|conduct|furnish|state"
-    r"|explain|demonstrate|respond|notify|coordinate|work|support|assist|create|establish"
-    r"|implement|comply|obtain|repair|replace|relocate|render|do|make|keep|send|update|document"
-    r"|test|install|train|supply|upload|register|verify|contact|follow|address|attach|indicate"
-    r"|specify|list|propose|manage|monitor|track|design|build|deploy|operate|analy[sz]e"
-    r"|participate|present|return|protect|secure|store|retain|remove|dispose|schedule|plan"
-    r"|define|evaluate|collect|produce|recommend|review|clean|inspect|verify|migrate|convert"
-    r"|acquire|arrange|help|act|offer|acknowledge)\b(?!\s+of\b))",
-    re.I,
 )
 #: The buyer's own estimate or intent: "The Government estimates ...", "The City anticipates ...".
 _BUYER_INTENT = re.compile(
@@ -77,7 +67,7 @@ _BUYER_HEAD = re.compile(
     r"|cotr|co|agency|department|city|county|state|owner|purchaser|buyer|we|us|ordering\s+activity"
     r"|project\s+officer|product\s+owner|product\s+lead|evaluators?|committee|board|council"
     r"|treasurer)"
-    r"|\b[A-Z][A-Z0-9&]{1,6}(?:/[A-Z]{2,6})?)$",
+    r"|\b[A-Z][A-Z0-9&]{1,6}(?:/[A-Z]{2,6})?|\b(?:The|the)\s+Office)$",
 )
 #: Passive verbs of the buyer's own acts: "will be evaluated", "shall be considered".
 _BUYER_PASSIVE = re.compile(
@@ -104,6 +94,11 @@ _OTHERS = re.compile(
     r"(?i)^(?:the\s+|its\s+|all\s+)?(?:customers?|users?|public|applicants?|citizens?)"
     r"(?:\s+(?:of|who|that)\b|\s*$)"
 )
+#: The contractor's own output as a subject ("The work performed shall ..."): not the buyer's,
+#: even in a paragraph about the buyer's acceptance.
+_CONTRACTORS_WORK = re.compile(
+    r"(?i)\b(?:work|services|deliverables?)(?:\s+(?:performed|provided|delivered|furnished))?\s*$"
+)
 _MODAL = re.compile(r"(?i)\b(?:shall|must|will|should|may)\b")
 #: An instruction whose object is a clause: "Acknowledge that X will ...", "Ensure that ...".
 _THAT_CLAUSE = re.compile(r"(?i)^\W*\w+\s+that\b")
@@ -116,7 +111,8 @@ _BY_CONTRACTOR = re.compile(
 _DEFINITION = re.compile(r"((?:\b[A-Z][\w'-]*\s+(?:(?:of|and|for|the)\s+)?){1,8})\(([A-Z]{2,6})\)")
 _ORGANISATION = re.compile(
     r"(?i)\b(?:government|officer|representative|agency|department|administration|service"
-    r"|bureau|office|division|committee|board|council|team|lead|owner|manager|inspector)s?\b"
+    r"|bureau|office|division|committee|board|council|team|lead|owner|manager|inspector"
+    r"|institute|library|libraries|commission)s?\b"
 )
 #: A passive whose doer, named right after the verb, is the buyer.
 _DONE_BY_BUYER = re.compile(
@@ -161,6 +157,7 @@ _POINTER = re.compile(
     r"(?i)\b(?:the\s+following|as\s+follows|below)\b"
     r"|\b(?:including|includes?|such\s+as)(?:,?\s+but\s+not\s+limited\s+to)?\W*$"
 )
+_CLAUSE_JOINT = re.compile(r"(?i),?\s+(?:and|but|while|whereas)\s+|;\s*")
 #: A lead-in: ends with a colon, or announces what follows ("shall provide the following").
 _LEAD_IN = re.compile(
     r"(?::\s*$|\b(?:the\s+following|as\s+follows)\b(?![^:]*:\s*\S)|\bbelow\W*$)", re.I
@@ -295,7 +292,11 @@ def classify(
             actor = "contractor"  # "may be used by the Contractor"
         elif _DONE_BY_BUYER.match(after):
             actor = "buyer"  # "must be identified and designated by the CO"
-        inherited = actor == "thing" and paragraph == "buyer"
+        inherited = (
+            actor == "thing"
+            and paragraph == "buyer"
+            and not _CONTRACTORS_WORK.search(sentence[:start])
+        )
         if inherited:
             actor = "buyer"  # "Discussion topics shall include" in the buyer's meeting
         previous_actor = actor
@@ -329,7 +330,7 @@ def classify(
             modality = "may"
         if best is None or _RANK[modality] > _RANK[best]:
             best, best_actor = modality, actor
-    if _IMPERATIVE.match(sentence) and (
+    if IMPERATIVE.match(sentence) and (
         (best is None and not buyer_reason) or _THAT_CLAUSE.match(sentence)
     ):
         # an instruction ("Submit the plan ...", "Please ensure ..."), also when its object is a
@@ -395,6 +396,18 @@ def _actor(before: str, previous: Actor | None, things: AbstractSet[str] = froze
     return "thing"
 
 
+def list_apart(lead_in: str) -> bool:
+    """Whether a lead-in's list belongs to a clause without obligation wording and its obligation
+    to another clause with a subject of its own: "The following legal holidays are observed by
+    the Federal government and the contractor shall not report for work on these holidays."."""
+    pointer = _POINTER.search(lead_in)
+    cue = _CUE.search(lead_in)
+    if pointer is None or cue is None or cue.start() < pointer.end():
+        return False
+    joint = _CLAUSE_JOINT.search(lead_in, pointer.end(), cue.start())
+    return joint is not None and bool(lead_in[joint.end() : cue.start()].strip())
+
+
 def is_lead_in(sentence: str) -> bool:
     """Whether a sentence introduces a list of items that carry its subject and modality."""
     return bool(_LEAD_IN.search(sentence))
@@ -429,68 +442,3 @@ def stronger(a: Modality | None, b: Modality | None) -> Modality | None:
     if a is None or b is None:
         return a or b
     return a if _RANK[a] >= _RANK[b] else b
-
-
-_NOT_IMPERATIVE = frozenset(
-    [
-        "the",
-        "a",
-        "an",
-        "this",
-        "these",
-        "that",
-        "those",
-        "all",
-        "each",
-        "any",
-        "every",
-        "it",
-        "its",
-        "they",
-        "their",
-        "there",
-        "he",
-        "she",
-        "we",
-        "our",
-        "in",
-        "on",
-        "at",
-        "for",
-        "of",
-        "to",
-        "from",
-        "by",
-        "with",
-        "if",
-        "when",
-        "where",
-        "while",
-        "as",
-        "after",
-        "before",
-        "during",
-        "upon",
-        "under",
-        "within",
-        "per",
-        "such",
-        "no",
-        "not",
-        "note",
-        "i",
-        "ii",
-        "iii",
-        "iv",
-        "v",
-    ]
-)
-
-
-def is_imperative(sentence: str) -> bool:
-    """A sentence that starts with a verb ("Prepare the report ..."), in a list of tasks."""
-    match = re.match(r"[\"'(]?([A-Za-z][a-z]+)\b", sentence)
-    if not match:
-        return False
-    word = match.group(1)
-    return word[0].isupper() and word.lower() not in _NOT_IMPERATIVE and not word.endswith("s")

@@ -152,12 +152,14 @@ def findings_in(
     where = {b.where for b in blocks[start:end]}
     requirements = [c for c in findings.requirements if c.location in where]
     excluded = [x for x in findings.excluded if x.location in where]
+    unaccounted = [x for x in findings.unaccounted if x.location in where]
     return Findings(
         title=findings.title,
         issuer=findings.issuer,
-        statements_seen=len(requirements) + len(excluded),
+        statements_seen=len(requirements) + len(excluded) + len(unaccounted),
         requirements=requirements,
         excluded=excluded,
+        unaccounted=unaccounted,
     )
 
 

@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from pydantic import BaseModel, Field
 
 from agentorch.documents._blocks import Block
+from agentorch.documents._duties import is_imperative
 from agentorch.documents._statements import (
     Actor,
     Modality,
     classify,
     defined_things,
-    is_imperative,
     is_lead_in,
+    list_apart,
     refers_back,
     sentences,
     split_obligations,
@@ -31,6 +32,9 @@ from agentorch.documents._statements import (
 )
 from agentorch.documents._structure import Unit, is_child, split_title, units
 
+#: Words that oblige whoever is the subject: a sentence with one that yields no row is a likely
+#: miss ("will", "may" and "should" state facts and options too often to count).
+OBLIGATION_WORD = re.compile(r"(?i)\b(?:shall|must|required|responsible|obligated)\b")
 _DUTIES = re.compile(r"(?i)\bwould\b(?:\s+include\b)?")
 _SUBJECT_OF_BUYER = re.compile(r"(?i)\b(?:government|agency|department|contracting\s+officer)\b")
 _ALTERNATIVE = re.compile(r"(?i)[,;]?\s+(?:or|and)\s*$")
@@ -74,14 +78,28 @@ class ExcludedCandidate(BaseModel):
     reason: str
 
 
+class UnaccountedStatement(BaseModel):
+    """A sentence with an obligation word (shall, must, required, ...) that became neither a
+    requirement nor an exclusion: a likely miss, for a person to check."""
+
+    text: str
+    section: str = ""
+    location: str = ""
+
+
 class Findings(BaseModel):
     """What ``find_requirements`` found in one document."""
 
     title: str = ""
     issuer: str = Field(default="", description="Who issued it, from an 'Issued by:' line.")
+    #: Requirements + excluded + unaccounted: every sentence with an obligation word.
     statements_seen: int = 0
     requirements: list[Candidate] = Field(default_factory=list)
     excluded: list[ExcludedCandidate] = Field(default_factory=list)
+    unaccounted: list[UnaccountedStatement] = Field(
+        default_factory=list,
+        description="Sentences with shall/must/required that made no row and no exclusion.",
+    )
 
 
 @dataclass(slots=True)
@@ -130,9 +148,10 @@ def find_requirements(
     return Findings(
         title=shredder.title,
         issuer=shredder.issuer,
-        statements_seen=len(shredder.rows) + len(shredder.excluded),
+        statements_seen=len(shredder.rows) + len(shredder.excluded) + len(shredder.unaccounted),
         requirements=_identify(shredder.rows),
         excluded=shredder.excluded,
+        unaccounted=shredder.unaccounted,
     )
 
 
@@ -142,6 +161,7 @@ class _Shredder:
     def __init__(self) -> None:
         self.rows: list[_Row] = []
         self.excluded: list[ExcludedCandidate] = []
+        self.unaccounted: list[UnaccountedStatement] = []
         self.leads: list[_Lead] = []
         self.title = ""
         self.issuer = ""
@@ -219,6 +239,14 @@ class _Shredder:
         parts = [p for s in sentences(body) for p in split_obligations(s)]
         context: Actor | None = None
         paragraph: Actor | None = None
+        # a list of the contractor's tasks: a clause or item under "The Contractor shall:"
+        tasks = (
+            lead is not None
+            and lead.modality is not None
+            and not lead.excluded
+            and unit.kind in ("clause", "item")
+        )
+        duty = False  # the sentence before stated a duty of the contractor
         for index, sentence in enumerate(parts):
             statement = classify(sentence, context, paragraph, self.things)
             context = statement.actor or context
@@ -234,7 +262,11 @@ class _Shredder:
                     or sentence.rstrip().endswith(":")
                 )
             ):
-                if statement.modality:
+                apart = statement.modality is not None and list_apart(sentence)
+                if apart:
+                    # the list is a clause's without obligation wording; the obligation stands
+                    modality, excluded = None, "a list without obligation wording"
+                elif statement.modality:
                     modality, excluded = statement.modality, ""
                 elif statement.excluded:
                     modality, excluded = None, statement.excluded
@@ -263,7 +295,9 @@ class _Shredder:
                     self.last_item_leads = True
                 if statement.excluded:
                     self._exclude(unit, sentence, statement.excluded)
-                elif statement.modality and states_more_than_a_pointer(sentence, list_came=True):
+                elif statement.modality and (
+                    apart or states_more_than_a_pointer(sentence, list_came=True)
+                ):
                     # "All employees must be able to speak English, and shall also receive
                     # training as follows:": an obligation of its own besides its list
                     self.leads[-1].stated = True
@@ -271,6 +305,7 @@ class _Shredder:
                 continue
             if lead is not None and unit.kind != "text":
                 lead.used = True
+            was_duty, duty = duty, False
             if (
                 unit.kind == "item"
                 and index == 0
@@ -282,18 +317,22 @@ class _Shredder:
                 modality = statement.modality or lead.modality
                 negative = statement.negative if statement.modality else lead.negative
                 self._add(unit, sentence, modality, negative, lead.text)
+                duty = True
             elif statement.modality:
                 self._add(unit, sentence, statement.modality, statement.negative)
+                duty = statement.actor == "contractor"
             elif statement.excluded:
                 self._exclude(unit, sentence, statement.excluded)
-            elif (
-                lead is not None
-                and lead.modality
-                and not lead.excluded
-                and unit.kind == "clause"
-                and is_imperative(sentence)
-            ):
-                self._add(unit, sentence, lead.modality, lead.negative, lead.text)
+            elif (tasks or was_duty) and is_imperative(sentence):
+                # "Assist in conducting market research. Assure the solicitation includes ...":
+                # a bare verb among the contractor's tasks is one more task
+                if tasks and lead is not None and lead.modality is not None:
+                    self._add(unit, sentence, lead.modality, lead.negative, lead.text)
+                else:
+                    self._add(unit, sentence, "must", False)
+                duty = True
+            elif OBLIGATION_WORD.search(sentence):
+                self._unaccounted(unit, sentence)
 
     def _whole_clause(self, unit: Unit, first: int) -> None:
         """A titled sub-clause ("2.3 Workflows. The Solution shall ...") is one requirement.
@@ -411,6 +450,8 @@ class _Shredder:
                     found = True
                 elif statement.excluded:
                     self._exclude(unit, sentence, statement.excluded)
+                elif OBLIGATION_WORD.search(sentence) and index != requirement:
+                    self._unaccounted(unit, sentence)
             if not found and index == requirement:
                 self._add(unit, cell, "must", False, base=base)
 
@@ -429,6 +470,11 @@ class _Shredder:
     ) -> None:
         self.rows.append(
             _Row(base or unit.number, unit, text.strip(), modality, negative, lead_in, due)
+        )
+
+    def _unaccounted(self, unit: Unit, text: str) -> None:
+        self.unaccounted.append(
+            UnaccountedStatement(text=text.strip(), section=unit.section, location=unit.where)
         )
 
     def _exclude(self, unit: Unit, text: str, reason: str) -> None:
@@ -466,7 +512,7 @@ def _own_statement(text: str) -> bool:
 
 def _title_case(title: str) -> bool:
     """ "Service Incident Report", "Staffing Plan": every longer word capitalised."""
-    words = [w for w in title.split() if len(w) > 3]
+    words = [w.strip("()[]\"'") for w in title.split() if len(w) > 3]
     return bool(title) and all(w[:1].isupper() for w in words)
 
 
@@ -539,4 +585,11 @@ def _letters(n: int) -> str:
     return out
 
 
-__all__ = ["Candidate", "ExcludedCandidate", "Findings", "find_requirements"]
+__all__ = [
+    "OBLIGATION_WORD",
+    "Candidate",
+    "ExcludedCandidate",
+    "Findings",
+    "UnaccountedStatement",
+    "find_requirements",
+]

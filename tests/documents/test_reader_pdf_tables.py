@@ -142,3 +142,33 @@ def test_bullet_levels_come_from_where_the_glyphs_are_drawn(tmp_path: Path) -> N
         "marked appropriately;",
         "disclosed on a need-to-know basis.",
     ]
+
+
+def test_a_title_in_capitals_on_its_own_line_does_not_run_into_its_text(tmp_path: Path) -> None:
+    # headings in body-size capitals, no gap before the text: a heading by its words only
+    page = [
+        (72, 740, "PLACE OF PERFORMANCE"),
+        (72, 727, "Work shall be performed Monday through Friday at the agency's offices in"),
+        (72, 714, "Bethesda."),
+        (72, 701, "TRAINING"),
+        (72, 688, "NIH shall provide training in its systems."),
+        (72, 675, "KICK-OFF MEETING"),
+        (72, 662, "The project manager shall attend a kick-off meeting. THE CONTRACTOR"),
+        (72, 649, "SHALL NOT DISCLOSE ANY DATA."),
+    ]
+    path = pdf(tmp_path / "h.pdf", [page])
+    assert [b.text for b in read_blocks(path)] == [
+        "PLACE OF PERFORMANCE",
+        "Work shall be performed Monday through Friday at the agency's offices in Bethesda.",
+        "TRAINING",
+        "NIH shall provide training in its systems.",
+        "KICK-OFF MEETING",
+        "The project manager shall attend a kick-off meeting. THE CONTRACTOR SHALL NOT DISCLOSE"
+        " ANY DATA.",
+    ]
+    found = [r.text for r in find_requirements(read_blocks(path)).requirements]
+    assert found == [
+        "Work shall be performed Monday through Friday at the agency's offices in Bethesda.",
+        "The project manager shall attend a kick-off meeting.",
+        "THE CONTRACTOR SHALL NOT DISCLOSE ANY DATA.",
+    ]
