@@ -66,6 +66,7 @@ def review_extraction(listing: RequirementList) -> ComplianceReport:
         else f"{rows} requirement(s) extracted from {names} (the parser did not count statements)"
     )
     accounted = rows + excluded
+    misses = likely_misses(listing)
     if seen and accounted < MIN_ACCOUNTED * seen:
         return ComplianceReport(
             verdict="escalate",
@@ -73,8 +74,29 @@ def review_extraction(listing: RequirementList) -> ComplianceReport:
             reasons=[
                 f"{numbers}: the rows account for only {accounted} of {seen} "
                 f"({accounted / seen:.0%}); a person must check what the parser missed before "
-                "the response is drafted"
+                "the response is drafted",
+                *misses,
             ],
             category="all",
         )
-    return ComplianceReport(verdict="pass", confidence=0.9, reasons=[numbers], category="all")
+    return ComplianceReport(
+        verdict="pass",
+        confidence=0.8 if misses else 0.9,
+        reasons=[numbers, *misses],
+        category="all",
+    )
+
+
+def likely_misses(listing: RequirementList) -> list[str]:
+    """Where the parser saw an obligation word (shall, must, required) in a sentence it made
+    nothing of, counted per section with the first such sentence: what a person should check."""
+    if not listing.unaccounted:
+        return []
+    sections: dict[str, list[str]] = {}
+    for statement in listing.unaccounted:
+        sections.setdefault(statement.section or "(no section)", []).append(statement.text)
+    parts = [f'{name}: {len(texts)} (e.g. "{texts[0][:80]}")' for name, texts in sections.items()]
+    return [
+        f"likely misses: {len(listing.unaccounted)} sentence(s) with shall/must/required became "
+        f"no requirement and no exclusion; check them: {'; '.join(parts)}"
+    ]

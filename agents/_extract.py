@@ -48,6 +48,10 @@ _KEYWORDS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 
+#: Why an unaccounted statement is listed (see ``RequirementList.unaccounted``).
+UNACCOUNTED = "has an obligation word but became no requirement"
+
+
 def category_of(heading: str, text: str) -> str:
     """The category from the section heading, else from the clause's own keywords."""
     lowered = heading.lower()
@@ -92,6 +96,9 @@ def from_findings(findings: dict[str, Any], source: str = "") -> RequirementList
         for item in findings.get("requirements", [])
     ]
     excluded = [ExcludedStatement(**item) for item in findings.get("excluded", [])]
+    unaccounted = [
+        ExcludedStatement(**item, reason=UNACCOUNTED) for item in findings.get("unaccounted", [])
+    ]
     return RequirementList(
         title=findings.get("title", ""),
         issuer=findings.get("issuer", ""),
@@ -100,6 +107,7 @@ def from_findings(findings: dict[str, Any], source: str = "") -> RequirementList
         requirements=requirements,
         statements_seen=findings.get("statements_seen", 0),
         excluded=excluded,
+        unaccounted=unaccounted,
     )
 
 
@@ -127,6 +135,7 @@ def merge(lists: list[RequirementList]) -> RequirementList:
         merged.sources.extend(item.sources)
         merged.statements_seen += item.statements_seen
         merged.excluded.extend(item.excluded)
+        merged.unaccounted.extend(item.unaccounted)
         for req in item.requirements:
             if req.id in seen:
                 req = req.model_copy(update={"id": f"{Path(req.source).stem}:{req.id}"})

@@ -130,6 +130,10 @@ def merge_parts(lists: Sequence[RequirementList]) -> RequirementList:
             if (excluded.location, excluded.text) not in kept_out:
                 kept_out.add((excluded.location, excluded.text))
                 merged.excluded.append(ExcludedStatement.model_validate(excluded.model_dump()))
+        for missed in item.unaccounted:
+            if (missed.location, missed.text) not in kept_out:
+                kept_out.add((missed.location, missed.text))
+                merged.unaccounted.append(ExcludedStatement.model_validate(missed.model_dump()))
         merged.statements_seen += item.statements_seen
         for req in item.requirements:
             first = seen.get(req.id)

@@ -88,6 +88,11 @@ class RequirementList(BaseModel):
     excluded: list[ExcludedStatement] = Field(
         default_factory=list, description="Statements seen but kept out of the list, with why."
     )
+    unaccounted: list[ExcludedStatement] = Field(
+        default_factory=list,
+        description="Sentences with shall/must/required that became neither a requirement nor an "
+        "exclusion: likely misses, for a person to check.",
+    )
 
     def of_category(self, category: str) -> list[Requirement]:
         wanted = category.strip().lower()
