@@ -21,6 +21,9 @@ from agentorch.documents._pdf_tables import PdfLine, add_run, rebuild_tables
 from agentorch.errors import InputFileError
 
 _LOWER_ITEM = re.compile(r"^\(?[a-z][.)]\s+[a-z]")
+#: A bullet glyph inside a line, between two items' texts (never "-" or "o": words use them).
+_INLINE_BULLET = re.compile(r"(?<=\S)\s+([\u2022\u25aa\u25cf\u25a0\u25e6\uf0b7\uf0a7])\s+(?=\S)")
+_SUB_BULLET = re.compile(r"^o\s+[A-Z]")
 _CUE_WORD = re.compile(r"(?i)\b(?:shall|must|will|should|may|required|responsible)\b")
 _BULLETS = frozenset("-\u2022\u25cb\u25e6\u25aa\u25cf\u25a0\u2219\u00b7\uf0b7\uf0a7o")
 _HEADING_RATIO = 1.12  # a font this much larger than the body text marks a heading
@@ -208,6 +211,7 @@ def _raw_lines(pages: list[list[_Line]]) -> list[RawLine]:
     previous_level = -1
     bullet = False  # a bullet glyph drawn on its own: the next line is the item's text
     previous_title = False
+    item_depth = -1  # the depth of the bulleted item the text is in, -1 outside one
     for page_number, lines in enumerate(pages, start=1):
         for index, line in enumerate(lines):
             text = line.text.replace("\u200b", "").strip()
@@ -231,6 +235,13 @@ def _raw_lines(pages: list[list[_Line]]) -> list[RawLine]:
                 line.text, bullet = "- " + text, False
             if text[-2:-1] == " " and text[-1:] in _BULLETS:
                 line.text, bullet = text[:-2], True
+            sub = item_depth >= 0 and bool(_SUB_BULLET.match(line.text))
+            if sub:
+                # Word's "o" sub-bullet drawn in one run with its text, inside a bulleted item
+                line.text, depth = "- " + line.text[2:], item_depth + 1
+            own = line.runs[0][1].strip()[:1] if line.runs else ""
+            own = own if own in _BULLETS else line.text[:1] if line.text[:1] in _BULLETS else ""
+            line.text, inline = _inline_items(line.text)
             level = levels.get(round(line.size, 1), 0)
             if level and len(line.text) > 150:
                 level = 0  # a long run of large text is emphasis, not a heading
@@ -260,8 +271,30 @@ def _raw_lines(pages: list[list[_Line]]) -> list[RawLine]:
             raw.append(
                 RawLine(line.text, heading=level, new_block=new_block, where=where, depth=depth)
             )
+            if sub:
+                pass  # its parent item stays the one its siblings nest under
+            elif line.text.startswith("- ") or own:
+                item_depth = depth
+            elif new_block:
+                item_depth = -1
+            for glyph, piece in inline:
+                # items the text layer ran into one line ("... as follows: • A • B"); a
+                # glyph other than the line's own bullet marks items nested under it
+                nested = bool(own) and glyph != own
+                item = depth + 1 if nested else depth
+                raw.append(RawLine("- " + piece, new_block=True, where=where, depth=item))
+                item_depth = depth if nested or item_depth < 0 else item_depth
             previous, previous_level = line, level
     return raw
+
+
+def _inline_items(text: str) -> tuple[str, list[tuple[str, str]]]:
+    """A line's text before its first bullet glyph inside the line, and the items after it."""
+    pieces = _INLINE_BULLET.split(text)
+    if len(pieces) < 3:
+        return text, []
+    items = [(pieces[i], pieces[i + 1].strip()) for i in range(1, len(pieces) - 1, 2)]
+    return pieces[0].rstrip(), [(glyph, piece) for glyph, piece in items if piece]
 
 
 def _bullet_indents(lines: list[_Line]) -> list[float]:

@@ -27,12 +27,13 @@ _CUE = re.compile(
     r"""\b(?:
       (?P<notreq>(?:will|shall|is|are)\s+not\s+(?:be\s+)?required\s+to)
     | (?P<option>may\s+(?:be\s+)?(?:\w+\s+(?:and/or|and|or)\s+)?(?:required|asked|called\s+upon
-        |requested)\s+to|may\s+be\s+required(?!\s+to))
+        |requested)\s+to|may\s+be\s+required(?!\s+to)|may\s+(?:also\s+)?need\s+to)
     | (?P<mustneg>(?:shall|must|will|may)\s+not|cannot|can\s*not)
     | (?P<must>(?:is|are|will\s+be|shall\s+be)\s+(?:required|responsible|obligated|instructed
         |expected)\s+(?:to|for)|(?:is|are)\s+(?:also\s+)?required
         |(?:is|are)\s+the\s+\w+(?:'s)?\s+responsibility|responsibility\s+to|shall|must
-        |it\s+is\s+(?:imperative|essential|mandatory)\s+that)
+        |it\s+is\s+(?:imperative|essential|mandatory)\s+that|(?:will\s+)?(?:also\s+)?needs?\s+to
+        |requires?\s+that)
     | (?P<should>(?:is|are)\s+encouraged\s+to|should
         |(?:is|are)\s+(?:(?:highly|strongly)\s+)?recommended)
     | (?P<will>will)

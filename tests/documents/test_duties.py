@@ -157,3 +157,12 @@ def test_an_optional_duty_without_to_and_with_two_verbs_is_may() -> None:
             "telework from home.",
         ),
     ]
+
+
+def test_needing_to_and_requiring_that_the_contractor_are_obligations() -> None:
+    text = (
+        "Technical Architects will need to be on site at the agency twice a week. "
+        "The co-coordinator may need to meet with teams during that time. "
+        "The investigation procedures require that the Contractor submit background forms.\n"
+    )
+    assert [m for m, _ in rows(text)] == ["must", "may", "must"]

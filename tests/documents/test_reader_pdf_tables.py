@@ -6,19 +6,23 @@ from __future__ import annotations
 from pathlib import Path
 
 from agentorch.documents import find_requirements, read_blocks, read_text
+from agentorch.documents._pdf_tables import PdfLine
+from agentorch.documents._pdf_text import _raw_lines
 
 Text = tuple[float, float, str]  # x, y, text drawn there
 
 
-def pdf(path: Path, pages: list[list[Text]]) -> Path:
-    """A minimal PDF drawing each text at its position in 11 pt Helvetica, one stream a page."""
+def pdf(path: Path, pages: list[list[Text]], encoding: str = "utf-8") -> Path:
+    """A minimal PDF drawing each text at its position in 11 pt Helvetica, one stream a page.
+
+    Latin-1 ``encoding`` writes a character as its byte: "\u00b7" is the font's bullet."""
     objects: list[bytes] = [b"", b"", b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
     kids = []
     for texts in pages:
         ops = " ".join(
             f"BT /F1 11 Tf 1 0 0 1 {x} {y} Tm ({t.replace('(', '[').replace(')', ']')}) Tj ET"
             for x, y, t in texts
-        ).encode()
+        ).encode(encoding)
         objects.append(b"<< /Length %d >>\nstream\n" % len(ops) + ops + b"\nendstream")
         objects.append(
             f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3"
@@ -171,4 +175,48 @@ def test_a_title_in_capitals_on_its_own_line_does_not_run_into_its_text(tmp_path
         "Work shall be performed Monday through Friday at the agency's offices in Bethesda.",
         "The project manager shall attend a kick-off meeting.",
         "THE CONTRACTOR SHALL NOT DISCLOSE ANY DATA.",
+    ]
+
+
+def test_bullets_the_text_layer_ran_into_one_line_are_items(tmp_path: Path) -> None:
+    b = "\u00b7"  # the font's bullet glyph
+    page = [
+        (72, 740, "4. TASKS"),
+        (72, 715, f"The Contractor shall: {b} Develop the training plan {b} Deliver the plan."),
+        (72, 690, f"{b} Write the monthly report"),
+        (72, 677, "o Include the budget status"),
+        (72, 664, "o Include the risks"),
+        (72, 626, "The Contractor shall keep the logs."),
+        (72, 613, "o Not an item: this line is outside any list."),
+    ]
+    path = pdf(tmp_path / "i.pdf", [page], encoding="latin-1")
+    assert [(b.depth, b.text) for b in read_blocks(path)][1:] == [
+        (0, "The Contractor shall:"),
+        (0, "- Develop the training plan"),
+        (0, "- Deliver the plan."),
+        (0, "- Write the monthly report"),
+        (1, "- Include the budget status"),
+        (1, "- Include the risks"),
+        (0, "The Contractor shall keep the logs."),
+        (0, "o Not an item: this line is outside any list."),
+    ]
+    found = [(r.lead_in, r.text) for r in find_requirements(read_blocks(path)).requirements]
+    assert found[:3] == [
+        ("The Contractor shall:", "Develop the training plan"),
+        ("The Contractor shall:", "Deliver the plan."),
+        ("The Contractor shall:", "Write the monthly report"),
+    ]
+
+
+def test_items_of_another_glyph_run_into_an_item_are_nested_under_it() -> None:
+    line = PdfLine(
+        "\u2022 Maintain the archive: \u25aa daily backups \u25aa weekly checks", 700, 11
+    )
+    after = PdfLine("\u2022 Keep the logs \u2022 Return the badges", 680, 11)
+    assert [(r.depth, r.text) for r in _raw_lines([[line, after]])] == [
+        (0, "\u2022 Maintain the archive:"),
+        (1, "- daily backups"),
+        (1, "- weekly checks"),
+        (0, "\u2022 Keep the logs"),
+        (0, "- Return the badges"),
     ]
