@@ -26,7 +26,7 @@ _VERB_LIST = (
     " gather generate inform investigate modify negotiate organise organize oversee prioritise"
     " prioritize procure publish reconcile resolve summarise summarize transfer translate"
     " troubleshoot validate write interpret clarify collaborate adhere conform answer archive"
-    " calculate examine determine enter upgrade integrate assess"
+    " calculate examine determine enter upgrade integrate assess administer consider foster"
 )
 VERBS = frozenset(_VERB_LIST.split())
 #: Verbs of task lists that also read as nouns at a sentence's start ("Process improvements are
@@ -62,7 +62,7 @@ _AFTER_SUBJECT = frozenset(_AFTER_SUBJECT_WORDS.split())
 #: Endings of nouns, adjectives and adverbs ("Failure", "Typically", "Additional").
 _NOT_A_VERB = re.compile(
     r"(?:tion|sion|ment|ness|ity|ance|ence|ure|ship|ism|ist|ics|ery|ory|ary|al|ive|ous|ful"
-    r"|less|able|ible|ic|ant|ent|ly|ing|ed|s)$"
+    r"|less|able|ible|ic|ant|ent|ly|ing|ed|or|er|s)$"
 )
 _NOT_IMPERATIVE_WORDS = (
     "the a an this these that those all each any every it its they their there he she we our in"
@@ -94,7 +94,14 @@ def is_imperative(sentence: str) -> bool:
     stem = _present_stem(lowered)
     if stem and stem in _TASK_VERBS:
         return True  # "Presents and interprets ...": a duty with its subject left out
-    return not _NOT_A_VERB.search(lowered)
+    return not _NOT_A_VERB.search(lowered) and not _titled(sentence)
+
+
+def _titled(sentence: str) -> bool:
+    """A title in Title Case ("Contractor Non-Disclosure Agreement (NDA)."), not a task."""
+    words = [w.strip("()[]\"',.:;") for w in sentence.split() if len(w) > 3]
+    capitals = sum(1 for w in words if w[:1].isupper())
+    return len(words) >= 2 and capitals >= 0.6 * len(words)
 
 
 def _present_stem(word: str) -> str:

@@ -14,10 +14,16 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from pydantic import BaseModel, Field
-
 from agentorch.documents._blocks import Block
 from agentorch.documents._duties import is_imperative
+from agentorch.documents._findings import (
+    Candidate,
+    ExcludedCandidate,
+    Findings,
+    Row,
+    UnaccountedStatement,
+    identify,
+)
 from agentorch.documents._statements import (
     Actor,
     Modality,
@@ -53,55 +59,6 @@ _REQUIREMENT_COLUMN = re.compile(r"(?i)^(?:requirement|requirements|specificatio
 _ID_CELL = re.compile(r"^(?:[A-Z]{1,4}-)?\d{1,4}(?:\.\d{1,4})*[a-z]?$|^[A-Z]{1,4}-\d{1,4}$")
 
 
-class Candidate(BaseModel):
-    """One obligation of the contractor, as the document states it."""
-
-    id: str = Field(description="Stable id from the document's numbering, e.g. 'R-3.5.a'.")
-    number: str = Field(default="", description="The clause number it is under, as printed.")
-    title: str = Field(default="", description="The clause's short title, if it has one.")
-    text: str = Field(description="The obligation, verbatim (a list item's own text).")
-    lead_in: str = Field(default="", description="For a list item: the sentence introducing it.")
-    modality: Modality
-    negative: bool = False
-    section: str = ""
-    location: str = Field(default="", description="'line 120', 'page 4, line 12', ...")
-    due: str = ""
-    flags: list[str] = Field(default_factory=list)
-
-
-class ExcludedCandidate(BaseModel):
-    """A statement that reads like a requirement but binds someone else, and why."""
-
-    text: str
-    section: str = ""
-    location: str = ""
-    reason: str
-
-
-class UnaccountedStatement(BaseModel):
-    """A sentence with an obligation word (shall, must, required, ...) that became neither a
-    requirement nor an exclusion: a likely miss, for a person to check."""
-
-    text: str
-    section: str = ""
-    location: str = ""
-
-
-class Findings(BaseModel):
-    """What ``find_requirements`` found in one document."""
-
-    title: str = ""
-    issuer: str = Field(default="", description="Who issued it, from an 'Issued by:' line.")
-    #: Requirements + excluded + unaccounted: every sentence with an obligation word.
-    statements_seen: int = 0
-    requirements: list[Candidate] = Field(default_factory=list)
-    excluded: list[ExcludedCandidate] = Field(default_factory=list)
-    unaccounted: list[UnaccountedStatement] = Field(
-        default_factory=list,
-        description="Sentences with shall/must/required that made no row and no exclusion.",
-    )
-
-
 @dataclass(slots=True)
 class _Lead:
     text: str
@@ -116,17 +73,6 @@ class _Lead:
     alternatives: bool = False
     #: The lead-in states an obligation of its own and is a requirement itself.
     stated: bool = False
-
-
-@dataclass(slots=True)
-class _Row:
-    base: str
-    unit: Unit
-    text: str
-    modality: Modality
-    negative: bool = False
-    lead_in: str = ""
-    due: str = ""
 
 
 ProgressCallback = Callable[[int, int], None]
@@ -149,7 +95,7 @@ def find_requirements(
         title=shredder.title,
         issuer=shredder.issuer,
         statements_seen=len(shredder.rows) + len(shredder.excluded) + len(shredder.unaccounted),
-        requirements=_identify(shredder.rows),
+        requirements=identify(shredder.rows),
         excluded=shredder.excluded,
         unaccounted=shredder.unaccounted,
     )
@@ -159,7 +105,7 @@ class _Shredder:
     """The one pass: units in, rows and excluded statements out."""
 
     def __init__(self) -> None:
-        self.rows: list[_Row] = []
+        self.rows: list[Row] = []
         self.excluded: list[ExcludedCandidate] = []
         self.unaccounted: list[UnaccountedStatement] = []
         self.leads: list[_Lead] = []
@@ -167,6 +113,9 @@ class _Shredder:
         self.issuer = ""
         self.last_item_depth = -1
         self.last_item_leads = False
+        #: The depth of a list whose last item opened with a task ("- Develop the plan."): the
+        #: next item at that depth may open with any verb ("- Tabulate the results.").
+        self.task_items = -1
         #: Acronyms the document defines as things ("Quality Control Plan (QCP)").
         self.things: set[str] = set()
         #: An indented paragraph interrupted the open list; the next unit says whether it goes on.
@@ -185,6 +134,8 @@ class _Shredder:
         if not self.issuer and unit.kind == "text":
             issuer = _ISSUER.match(unit.text)
             self.issuer = issuer.group(1).strip() if issuer else ""
+        if unit.kind != "item":
+            self.task_items = -1  # a list of tasks ends with it
         if unit.kind == "heading":
             self._close_leads()
             return
@@ -246,7 +197,9 @@ class _Shredder:
             and not lead.excluded
             and unit.kind in ("clause", "item")
         )
-        duty = False  # the sentence before stated a duty of the contractor
+        # the sentence before (or the item before, in a list of tasks) stated a duty
+        duty = unit.kind == "item" and unit.depth == self.task_items
+        self.task_items = -1
         for index, sentence in enumerate(parts):
             statement = classify(sentence, context, paragraph, self.things)
             context = statement.actor or context
@@ -333,6 +286,8 @@ class _Shredder:
                 duty = True
             elif OBLIGATION_WORD.search(sentence):
                 self._unaccounted(unit, sentence)
+            if index == 0 and duty and unit.kind == "item":
+                self.task_items = unit.depth
 
     def _whole_clause(self, unit: Unit, first: int) -> None:
         """A titled sub-clause ("2.3 Workflows. The Solution shall ...") is one requirement.
@@ -469,7 +424,7 @@ class _Shredder:
         base: str = "",
     ) -> None:
         self.rows.append(
-            _Row(base or unit.number, unit, text.strip(), modality, negative, lead_in, due)
+            Row(base or unit.number, unit, text.strip(), modality, negative, lead_in, due)
         )
 
     def _unaccounted(self, unit: Unit, text: str) -> None:
@@ -514,75 +469,6 @@ def _title_case(title: str) -> bool:
     """ "Service Incident Report", "Staffing Plan": every longer word capitalised."""
     words = [w.strip("()[]\"'") for w in title.split() if len(w) > 3]
     return bool(title) and all(w[:1].isupper() for w in words)
-
-
-def _identify(rows: list[_Row]) -> list[Candidate]:
-    """Ids from the numbering; several rows under one number get .a, .b (or -1, -2)."""
-    groups: dict[str, list[int]] = {}
-    for index, row in enumerate(rows):
-        key = row.base or f"S{row.unit.section_index}"
-        groups.setdefault(key, []).append(index)
-    taken = set(groups)
-    ids: list[str] = [""] * len(rows)
-    for key, members in groups.items():
-        if len(members) == 1 and row_has_number(rows[members[0]]):
-            ids[members[0]] = key
-            continue
-        numbered = key[-1:].isalpha() or not row_has_number(rows[members[0]])
-        letters = [_letters(n) for n in range(len(members))]
-        if numbered or any(f"{key}.{x}" in taken for x in letters):
-            suffixes = [
-                f"{'.' if not row_has_number(rows[members[0]]) else '-'}{n + 1}"
-                for n in range(len(members))
-            ]
-        else:
-            suffixes = [f".{x}" for x in letters]
-        for member, suffix in zip(members, suffixes, strict=True):
-            ids[member] = key + suffix
-    repeated = _repeated_clauses(rows)
-    out: list[Candidate] = []
-    for row, rid in zip(rows, ids, strict=True):
-        unit = row.unit
-        flags = ["repeated_number"] if unit.clause and unit.clause in repeated else []
-        out.append(
-            Candidate(
-                id=rid if re.match(r"^[A-Z]{1,4}-\d", rid) else f"R-{rid}",
-                number=unit.clause or row.base,
-                title=unit.title,
-                text=row.text,
-                lead_in=row.lead_in,
-                modality=row.modality,
-                negative=row.negative,
-                section=unit.section,
-                location=unit.where,
-                due=row.due,
-                flags=flags,
-            )
-        )
-    return out
-
-
-def row_has_number(row: _Row) -> bool:
-    """Whether the row's id base comes from the document's numbering (not a section ordinal)."""
-    return bool(row.base)
-
-
-def _repeated_clauses(rows: list[_Row]) -> set[str]:
-    printings: dict[str, set[int]] = {}
-    for row in rows:
-        if row.unit.clause:
-            printings.setdefault(row.unit.clause, set()).add(row.unit.printing)
-    return {number for number, seen in printings.items() if len(seen) > 1}
-
-
-def _letters(n: int) -> str:
-    """0 -> a, 25 -> z, 26 -> aa."""
-    out = ""
-    n += 1
-    while n:
-        n, rem = divmod(n - 1, 26)
-        out = chr(ord("a") + rem) + out
-    return out
 
 
 __all__ = [

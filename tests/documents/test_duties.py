@@ -166,3 +166,30 @@ def test_needing_to_and_requiring_that_the_contractor_are_obligations() -> None:
         "The investigation procedures require that the Contractor submit background forms.\n"
     )
     assert [m for m, _ in rows(text)] == ["must", "may", "must"]
+
+
+def test_items_after_a_task_item_in_one_list_are_tasks() -> None:
+    text = (
+        "## TASKS\n\n"
+        "- Develop the curriculum for the three sessions.\n"
+        "- Tabulate the evaluation results after each session.\n"
+        "- Curate the reading list.\n\n"
+        "## OUTPUTS\n\n"
+        "- Curate the reading list.\n"
+    )
+    # the last list has no task before it: "Curate" (no instruction verb) is not taken alone
+    assert rows(text) == [
+        ("must", "Develop the curriculum for the three sessions."),
+        ("must", "Tabulate the evaluation results after each session."),
+        ("must", "Curate the reading list."),
+    ]
+
+
+def test_a_title_in_title_case_or_a_role_noun_is_no_task() -> None:
+    assert not is_imperative("Contractor Non-Disclosure Agreement (NDA).")
+    assert not is_imperative(
+        "Contractor Responsibilities Upon Physical Completion of the Contract."
+    )
+    assert not is_imperative("Offeror names its key personnel.")
+    assert is_imperative("Prepare Request for Quotes (RFQs) in the Purchase Request System.")
+    assert is_imperative("Administer the contract file.")
