@@ -257,7 +257,10 @@ def _raw_lines(pages: list[list[_Line]]) -> list[RawLine]:
                     new_block = new_block or _ends_paragraph(previous.text, full)
             if not level and MARKER.match(line.text):
                 new_block = True
-            title = not level and _caps_title(line.text)
+            # a title follows a finished sentence or a heading, not the middle of a paragraph
+            # in capitals ("... TO THE EXTENT / PERMITTED BY LAW")
+            after_break = new_block or previous is None or previous.text[-1:] in '.:;!?)"'
+            title = not level and after_break and _caps_title(line.text)
             if title or previous_title:
                 # "BACKGROUND" on a line of its own in body-size bold capitals, then its text:
                 # a heading by its words only, so it must not run into the paragraph

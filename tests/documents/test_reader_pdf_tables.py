@@ -158,7 +158,8 @@ def test_a_title_in_capitals_on_its_own_line_does_not_run_into_its_text(tmp_path
         (72, 688, "NIH shall provide training in its systems."),
         (72, 675, "KICK-OFF MEETING"),
         (72, 662, "The project manager shall attend a kick-off meeting. THE CONTRACTOR"),
-        (72, 649, "SHALL NOT DISCLOSE ANY DATA."),
+        (72, 649, "SHALL NOT DISCLOSE ANY DATA OF THE AGENCY OR ITS STAFF TO ANY"),
+        (72, 636, "THIRD PARTY OR PUBLIC FORUM."),
     ]
     path = pdf(tmp_path / "h.pdf", [page])
     assert [b.text for b in read_blocks(path)] == [
@@ -168,13 +169,14 @@ def test_a_title_in_capitals_on_its_own_line_does_not_run_into_its_text(tmp_path
         "NIH shall provide training in its systems.",
         "KICK-OFF MEETING",
         "The project manager shall attend a kick-off meeting. THE CONTRACTOR SHALL NOT DISCLOSE"
-        " ANY DATA.",
+        " ANY DATA OF THE AGENCY OR ITS STAFF TO ANY THIRD PARTY OR PUBLIC FORUM.",
     ]
     found = [r.text for r in find_requirements(read_blocks(path)).requirements]
     assert found == [
         "Work shall be performed Monday through Friday at the agency's offices in Bethesda.",
         "The project manager shall attend a kick-off meeting.",
-        "THE CONTRACTOR SHALL NOT DISCLOSE ANY DATA.",
+        "THE CONTRACTOR SHALL NOT DISCLOSE ANY DATA OF THE AGENCY OR ITS STAFF TO ANY THIRD PARTY"
+        " OR PUBLIC FORUM.",
     ]
 
 
