@@ -2,7 +2,8 @@
 
 Every path lives under ``ToolContext.state["output_dir"]`` (default ``./out``): a relative path,
 or an absolute one inside that folder. A path that leaves it (``../x``, a symlink out, an absolute
-path elsewhere) is refused before any approval is asked, so no approval can let it through.
+path elsewhere) or enters its ``.parts/`` staging folder is refused before any approval is asked,
+so no approval can let it through.
 
 A file larger than one call's arguments may carry (the run's tool-argument limit, 1 MB by
 default) is written in parts: each part is staged under ``.parts/<run id>/`` in the output folder
@@ -238,6 +239,12 @@ def resolve_output(ctx: ToolContext | None, path: str) -> Path:
         raise ModelRetry(
             f"refused: {path} is outside the output folder {root}/; this tool only writes "
             "inside it: give a path inside it, e.g. 'response.md'"
+        )
+    inside = target.resolve().relative_to(root.resolve()).parts
+    if inside and inside[0].casefold() == PARTS_DIR:  # (casefold: macOS folders ignore case)
+        raise ModelRetry(
+            f"refused: {path} is in {PARTS_DIR}/, where write_file stages the parts of a large "
+            "file until its last part: give another path, e.g. 'response.md'"
         )
     return Path(os.path.normpath(target))
 

@@ -190,6 +190,66 @@ async def test_a_large_file_is_written_in_parts_and_appears_whole(ctx, tmp_path:
     assert sorted(p.name for p in out.iterdir()) == ["response.md"]
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        ".parts/run-test/response.md/00002-of-00003",
+        ".parts",
+        "./drafts/../.parts/x.md",
+        ".Parts/run-test/response.md/00002-of-00003",
+    ],
+)
+async def test_a_path_in_the_parts_staging_folder_is_refused(
+    ctx, tmp_path: Path, path: str
+) -> None:
+    """A model cannot overwrite (or plant) a staged part: the file it joins stays what was sent."""
+    out = tmp_path / "out"
+
+    async def part(k: int, text: str) -> str:
+        arguments = {"path": "response.md", "content": text, "part": k, "parts": 3}
+        return await files.write_file.invoke(arguments, ctx)
+
+    await part(1, "one\n")
+    with pytest.raises(ModelRetry, match=r"is in \.parts/, where write_file stages the parts"):
+        await write(ctx, path, "forged")
+    absolute = str(out / ".parts" / "run-test" / "response.md" / "00002-of-00003")
+    with pytest.raises(ModelRetry, match=r"\.parts/"):
+        await write(ctx, absolute, "forged")
+    await part(2, "two\n")
+    await part(3, "three\n")
+    assert (out / "response.md").read_text() == "one\ntwo\nthree\n"
+    assert sorted(p.name for p in out.iterdir()) == ["response.md"]
+    assert await write(ctx, "drafts/.parts.md", "fine")  # only the folder itself is reserved
+
+
+async def test_a_model_writing_into_the_staging_folder_gets_a_tool_error(tmp_path: Path) -> None:
+    from agentorch import Agent, ApproveAll, Budget, Plan, ScriptedModel, Step, Supervisor
+    from agentorch.models.testing import tool_call_response
+    from agentorch.models.types import ToolResultMessage
+
+    forged = {"path": ".parts/run/response.md/00001-of-00002", "content": "forged"}
+    model = ScriptedModel([tool_call_response(("write_file", forged)), "done"])
+
+    class Writer(Agent):
+        name = "writer"
+        description = "Writes files."
+        tools = ["write_file"]
+
+    supervisor = Supervisor(
+        [Writer(model=model)],
+        tools=[files.write_file],
+        budget=Budget(allow_unpriced=True),
+        plan=Plan(steps=[Step(id="w", agent="writer", instruction="write")], final_step="w"),
+        approver=ApproveAll(),
+    )
+    result = await supervisor.run("write", state={"output_dir": str(tmp_path / "out")})
+    assert result.status == "succeeded", result.error
+    reply = [m for m in model.requests[1].messages if isinstance(m, ToolResultMessage)][-1]
+    assert reply.is_error and "where write_file stages the parts" in reply.content
+    assert "Traceback" not in reply.content
+    assert not (tmp_path / "out" / ".parts").exists()
+
+
 async def test_submit_response_files_a_receipt(ctx, tmp_path: Path) -> None:
     await write(ctx, "response.md", "# Our response\n")
     receipt = await files.submit_response.invoke(
