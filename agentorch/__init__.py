@@ -21,7 +21,7 @@ _EXPORTS: dict[str, str] = {
     "StepContext": "agentorch.agent",
     "Workflow": "agentorch.workflow",
     "EscalationPolicy": "agentorch.review",
-    "Limits": "agentorch.orchestrator",
+    "Limits": "agentorch.limits",
     "Supervisor": "agentorch.supervisor",
     "RunResult": "agentorch.result",
     "Plan": "agentorch.plan",
@@ -177,11 +177,11 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         UserError,
     )
     from agentorch.events.bus import EventBus
+    from agentorch.limits import Limits
     from agentorch.models import infer_model
     from agentorch.models.base import Model
     from agentorch.models.testing import FunctionModel, ScriptedModel
     from agentorch.models.types import Usage
-    from agentorch.orchestrator import Limits
     from agentorch.plan import ComparedValue, Plan, ReviewPoint, Step, Verdict
     from agentorch.policy import Policy
     from agentorch.result import RunResult

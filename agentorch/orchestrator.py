@@ -34,6 +34,8 @@ from agentorch.events.types import (
     StepStarted,
     StepWaiting,
 )
+from agentorch.limits import MAX_PLAN_STEPS as MAX_PLAN_STEPS  # re-exported
+from agentorch.limits import Limits
 from agentorch.models.base import Model
 from agentorch.models.types import (
     ModelRequest,
@@ -45,61 +47,6 @@ from agentorch.result import typed_output
 from agentorch.review import EscalationPolicy, Reviewing
 from agentorch.runtime import ModelCall, Runtime
 from agentorch.store.base import StepRecord
-
-#: No plan may have more steps, however it was made: a safety bound, not a target.
-MAX_PLAN_STEPS = 20_000
-
-
-@dataclass
-class Limits:
-    """Caps on a run's work. ``None`` caps are derived from the plan's size (see the methods),
-    so a plan that grows with its input (steps per document part) is not cut short; the
-    whole-tree budget still bounds the spend."""
-
-    max_steps: int | None = None  # step executions, revisions included; None: step_cap()
-    max_revisions: int = 2  # per step
-    max_total_revisions: int | None = None  # None: revision_cap()
-    max_plan_attempts: int = 3
-    #: Steps in a plan a router model makes (a model's plan stays short).
-    max_plan_steps: int = 30
-    #: Steps in a declared plan (code may build one per part of a document): at most MAX_PLAN_STEPS.
-    max_declared_steps: int = MAX_PLAN_STEPS
-    #: A tool call whose arguments (as JSON) are larger is refused, and the model told why.
-    max_tool_argument_bytes: int = 1_000_000
-    #: A tool result larger than this is cut to it, with a note saying how much was left out.
-    max_tool_result_bytes: int = 1_000_000
-
-    def __post_init__(self) -> None:
-        from agentorch._checks import check_int, fail
-
-        for name, minimum in (
-            ("max_steps", 1),
-            ("max_revisions", 0),
-            ("max_total_revisions", 0),
-            ("max_plan_attempts", 1),
-            ("max_plan_steps", 1),
-            ("max_declared_steps", 1),
-            ("max_tool_argument_bytes", 1),
-            ("max_tool_result_bytes", 1),
-        ):
-            if getattr(self, name) is not None or name not in ("max_steps", "max_total_revisions"):
-                check_int("Limits", name, getattr(self, name), minimum=minimum)
-        for name in ("max_plan_steps", "max_declared_steps"):
-            if getattr(self, name) > MAX_PLAN_STEPS:
-                fail("Limits", name, f"an integer <= {MAX_PLAN_STEPS}", getattr(self, name))
-
-    def revision_cap(self, plan_steps: int) -> int:
-        """Revisions in the whole run: as set, else 12 or one per two steps, whichever is more."""
-        if self.max_total_revisions is not None:
-            return self.max_total_revisions
-        return max(12, plan_steps // 2)
-
-    def step_cap(self, plan_steps: int) -> int:
-        """Step executions in the run: as set, else every step once plus three per revision
-        (a step and its two reviewers), at least 60."""
-        if self.max_steps is not None:
-            return self.max_steps
-        return max(60, plan_steps + 3 * self.revision_cap(plan_steps))
 
 
 @dataclass
@@ -147,6 +94,10 @@ class Orchestrator(Reviewing):
         # steps whose readiness may have changed since the scheduler last looked (by position)
         self._dirty: list[int] = []
         self._dirty_set: set[int] = set()
+        # steps found ready that wait for a free slot (by position: they start in plan order)
+        self._queued: list[int] = []
+        self._queued_set: set[int] = set()
+        self.concurrency = limits.concurrent_steps(spec.state)
         self.executions = 0
         self.total_revisions = 0
         #: step id -> (stored output, typed output): a finished step's output is typed once, not
@@ -192,7 +143,7 @@ class Orchestrator(Reviewing):
         try:
             while True:
                 if stop is None:
-                    for step in self._ready(plan, running):
+                    for step in self._startable(plan, running):
                         self.executions += 1
                         cap = self.limits.step_cap(len(plan.steps))
                         if self.executions > cap:
@@ -227,8 +178,28 @@ class Orchestrator(Reviewing):
             raise
         return self._outcome(plan, stop)
 
-    def _ready(self, plan: Plan, running: Mapping[str, Any]) -> list[Step]:
-        """Steps that can start now; only steps touched since the last call are looked at.
+    def _startable(self, plan: Plan, running: Mapping[str, Any]) -> list[Step]:
+        """Ready steps to start now: at most the free slots' worth, the first in plan order.
+
+        Deterministic (a replayed Temporal workflow starts the same steps in the same order): the
+        order depends only on the plan and the order in which steps finished. A queued step is
+        looked at again before it starts, as a revision may have made it wait again.
+        """
+        for pos in self._ready(plan, running):
+            if pos not in self._queued_set:
+                self._queued_set.add(pos)
+                heapq.heappush(self._queued, pos)
+        free = len(self._queued) if self.concurrency is None else self.concurrency - len(running)
+        start: list[Step] = []
+        while self._queued and len(start) < free:
+            pos = heapq.heappop(self._queued)
+            self._queued_set.discard(pos)
+            if self._is_ready(plan, plan.steps[pos], running):
+                start.append(plan.steps[pos])
+        return start
+
+    def _ready(self, plan: Plan, running: Mapping[str, Any]) -> list[int]:
+        """Positions of steps that could start now; only steps touched since the last call are looked at.
 
         A step's readiness changes only when a record it depends on changes (``_save`` marks the
         dependants), so the scheduler's cost per completion is independent of the plan's size.
@@ -241,7 +212,7 @@ class Orchestrator(Reviewing):
             step = plan.steps[pos]
             if self._is_ready(plan, step, running):
                 ready.append(pos)
-        return [plan.steps[pos] for pos in sorted(ready)]
+        return ready
 
     def _is_ready(self, plan: Plan, step: Step, running: Mapping[str, Any]) -> bool:
         record = self.records[step.id]

@@ -68,6 +68,8 @@ class RunOptions:
     #: AGENT=QUEUE: an agent's model and tool calls go to that task queue's workers.
     routes: list[str] = field(default_factory=list)
     context_tokens: int | None = None
+    #: Steps the run keeps in flight at once (recorded in the run's state).
+    max_concurrent_steps: int | None = None
 
 
 def app_name(target: Target) -> str:
@@ -207,6 +209,14 @@ def cli_options(opts: RunOptions, engine: str) -> dict[str, Any]:
     return {"engine": engine, "model": opts.model, "router_model": opts.router_model}
 
 
+def run_limits(state: dict[str, Any], opts: RunOptions) -> None:
+    """``--max-concurrent-steps``: recorded in the run's state (a resume and Temporal keep it)."""
+    from agentorch.limits import CONCURRENT_STEPS_KEY
+
+    if opts.max_concurrent_steps is not None:
+        state[CONCURRENT_STEPS_KEY] = opts.max_concurrent_steps
+
+
 def prepare_workflow(
     path: str,
     engine: str,
@@ -229,6 +239,7 @@ def prepare_workflow(
         state["output_dir"] = str(Path(opts.output).resolve())
     if opts.context_tokens is not None:
         state[CONTEXT_TOKENS_KEY] = opts.context_tokens
+    run_limits(state, opts)
     state[CLI_STATE_KEY] = cli_options(opts, engine)
     # --file replaces the workflow's own input files (it is the same job on another document)
     files = list(opts.files) or [str(f) for f in (getattr(workflow, "files", None) or [])]
@@ -307,6 +318,7 @@ def prepare_task(
         engine=engine,
     )
     state: dict[str, Any] = {CLI_STATE_KEY: cli_options(opts, engine)}
+    run_limits(state, opts)
     if opts.output:
         state["output_dir"] = str(Path(opts.output).resolve())
     return Prepared(supervisor, task, list(opts.files), state, None)

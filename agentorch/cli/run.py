@@ -130,6 +130,16 @@ def run(
             "to keep within it (default 32000).",
         ),
     ] = None,
+    max_concurrent_steps: Annotated[
+        int | None,
+        typer.Option(
+            "--max-concurrent-steps",
+            metavar="N",
+            min=1,
+            help="Steps (so model calls) the run keeps in flight at once; the others wait their "
+            "turn in plan order (default 16). Kept by resume and by Temporal workers.",
+        ),
+    ] = None,
     events: EventsOpt = None,
     otlp: OtlpOpt = None,
     temporal: TemporalOpt = None,
@@ -169,6 +179,7 @@ def run(
         task_queue=task_queue,
         routes=list(route or []),
         context_tokens=context_tokens,
+        max_concurrent_steps=max_concurrent_steps,
     )
     with handle_errors(debug, json_output=json_output):
         code = run_session(opts)
