@@ -54,16 +54,32 @@ def enlarge(text: str, times: int) -> str:
     return "".join(out)
 
 
-def recording_agents(records: list[dict[str, Any]]) -> list[Any]:
-    """The built-in specialists on their offline models, each behind a token-counting recorder."""
+def recording_agents(
+    records: list[dict[str, Any]], flight: list[int] | None = None, latency: float = 0.0
+) -> list[Any]:
+    """The built-in specialists on their offline models, each behind a token-counting recorder;
+    ``flight`` gets the model calls in flight now and the most there were at once. ``latency``
+    (seconds) makes each call wait as a provider's would (the offline models answer at once, so
+    without it no two calls are ever in flight together)."""
+    import asyncio
+
     from agentorch.budget.tokens import count_request, count_text, output_text
     from agentorch.discovery import builtin_agents
     from agentorch.documents.chunks import ENCODING
     from agentorch.models.wrappers import WrapperModel
 
+    gauge = flight if flight is not None else [0, 0]
+
     class Recorder(WrapperModel):
         async def request(self, request: Any) -> Any:
-            response = await self.wrapped.request(request)
+            gauge[0] += 1
+            gauge[1] = max(gauge[1], gauge[0])
+            try:
+                if latency:
+                    await asyncio.sleep(latency)
+                response = await self.wrapped.request(request)
+            finally:
+                gauge[0] -= 1
             records.append(
                 {
                     "model": self.name,
@@ -81,21 +97,38 @@ def recording_agents(records: list[dict[str, Any]]) -> list[Any]:
     return agents
 
 
-def run_size(times: int, context_tokens: int = TARGET_TOKENS) -> dict[str, Any]:
-    """Run the workflow once on the RFP enlarged ``times`` times; its calls, CPU and health."""
+def run_size(
+    times: int,
+    context_tokens: int = TARGET_TOKENS,
+    concurrency: int | None = 16,
+    latency: float = 0.0,
+) -> dict[str, Any]:
+    """Run the workflow once on the RFP enlarged ``times`` times, at most ``concurrency`` steps
+    at once (``None``: no limit), each model call taking ``latency`` s; its calls, CPU, health."""
     import asyncio
     import time
 
     from agentorch import Budget
     from agentorch.approvals import ApproveAll
-    from agentorch.events.types import ToolCallStarted
+    from agentorch.events.types import StepFinished, StepStarted, ToolCallStarted
+    from agentorch.limits import Limits
     from agentorch.workflow import load_workflow
 
     workflow = load_workflow(ROOT / "examples" / "rfp")
+    workflow.limits = Limits(max_concurrent_steps=concurrency)
     records: list[dict[str, Any]] = []
+    flight = [0, 0]
     tool_bytes = [0]
 
+    steps: set[str] = set()
+    peak_steps = [0]
+
     def tool_call(event: Any) -> None:
+        if isinstance(event, StepStarted):
+            steps.add(event.step_id)
+            peak_steps[0] = max(peak_steps[0], len(steps))
+        elif isinstance(event, StepFinished):
+            steps.discard(event.step_id)
         if isinstance(event, ToolCallStarted):
             size = len(json.dumps(event.arguments, ensure_ascii=False).encode("utf-8"))
             tool_bytes[0] = max(tool_bytes[0], size)
@@ -103,7 +136,7 @@ def run_size(times: int, context_tokens: int = TARGET_TOKENS) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         rfp = Path(tmp) / "rfp.md"
         rfp.write_text(enlarge(RFP.read_text(encoding="utf-8"), times), encoding="utf-8")
-        workflow.agents = recording_agents(records)
+        workflow.agents = recording_agents(records, flight, latency)
         state = {
             "output_dir": str(Path(tmp) / "out"),
             "outbox_dir": str(Path(tmp) / "outbox"),
@@ -140,6 +173,10 @@ def run_size(times: int, context_tokens: int = TARGET_TOKENS) -> dict[str, Any]:
         },
         "cpu_s": cpu,
         "wall_s": wall,
+        "concurrency": concurrency,
+        "latency": latency,
+        "peak_calls": flight[1],
+        "peak_steps": peak_steps[0],
         "cpu_ms_per_requirement": 1000 * cpu / max(requirements, 1),
         **health,
     }
@@ -179,13 +216,14 @@ def _health(result: Any, document: Any) -> dict[str, Any]:
     return {"covered": int(document.covered), "answered": covered, "status": result.status}
 
 
-def _child(times: int, context_tokens: int) -> dict[str, Any]:
+def _child(times: int, context_tokens: int, concurrency: str, latency: float) -> dict[str, Any]:
     import os
 
     load = os.getloadavg()[0]
     out = subprocess.run(
         [sys.executable, "-m", "bench.document_scaling", "--one", str(times),
-         "--context-tokens", str(context_tokens)],
+         "--context-tokens", str(context_tokens), "--max-concurrent-steps", concurrency,
+         "--latency", str(latency)],
         capture_output=True, text=True, check=False, cwd=ROOT,
     )  # fmt: skip
     if out.returncode != 0:
@@ -213,14 +251,15 @@ def section(rows: list[dict[str, Any]], load: str, context_tokens: int) -> str:
         f"document-scaling --write BENCHMARKS.md`. {load}",
         "",
         "| Size | Requirements | Steps | Model calls | Largest call in (tokens) | Largest answer "
-        "out | Largest tool call | CPU per requirement | Wall | Load at start |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "out | Largest tool call | Steps at once (peak) | CPU per requirement | Wall | Load at "
+        "start |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     lines += [
         f"| {r['times']}x | {r['requirements']:,} | {r['steps']:,} | {r['calls']:,} | "
         f"{r['largest_input']:,} ({r['largest_by']}) | {r['largest_output']:,} | "
-        f"{r['largest_tool_bytes'] / 1000:,.0f} KB | {r['cpu_ms_per_requirement']:.1f} ms | "
-        f"{r['wall_s']:.1f} s | {r['load']:.1f} |"
+        f"{r['largest_tool_bytes'] / 1000:,.0f} KB | {r['peak_steps']:,} | "
+        f"{r['cpu_ms_per_requirement']:.1f} ms | {r['wall_s']:.1f} s | {r['load']:.1f} |"
         for r in rows
     ]
     lines += [
@@ -231,10 +270,19 @@ def section(rows: list[dict[str, Any]], load: str, context_tokens: int) -> str:
         f"{top_tool / 1000:,.0f} KB: the response and the bid review are written in parts). CPU "
         "is the whole run's in one process (the offline specialists' own work included: answer "
         "search, commitment checks); wall time grows with the machine's load (1-minute load "
-        "average of the 2-core machine at each size's start).",
+        "average of the 2-core machine at each size's start). Steps at once is the most steps "
+        f"running at any moment, {_limit(rows)} (`Limits.max_concurrent_steps`; a step has at "
+        "most one model call in flight).",
         END,
     ]
     return "\n".join(lines) + "\n"
+
+
+def _limit(rows: list[dict[str, Any]]) -> str:
+    limits = sorted({str(r.get("concurrency")) for r in rows})
+    if limits == ["None"]:
+        return "with no limit on the steps running at once"
+    return f"against the run's limit of {' / '.join(limits)} steps at once"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -242,15 +290,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="e.g. 1,10,100")
     parser.add_argument("--context-tokens", type=int, default=TARGET_TOKENS)
     parser.add_argument("--write", metavar="FILE", help="replace the section in FILE")
+    parser.add_argument(
+        "--max-concurrent-steps",
+        default="16",
+        metavar="N",
+        help="steps at once (the runtime's default, 16); 'none': every ready step at once",
+    )
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="seconds each model call takes, as a provider's would (default 0: the offline "
+        "models answer at once); prints the most calls in flight",
+    )
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    limit = args.max_concurrent_steps
     if args.one is not None:
-        print(json.dumps(run_size(args.one, args.context_tokens)))
+        concurrency = None if limit == "none" else int(limit)
+        print(json.dumps(run_size(args.one, args.context_tokens, concurrency, args.latency)))
         return 0
     import os
 
     start = os.getloadavg()[0]
-    rows = [_child(int(x), args.context_tokens) for x in args.sizes.split(",")]
+    rows = [_child(int(x), args.context_tokens, limit, args.latency) for x in args.sizes.split(",")]
+    if args.latency:
+        for r in rows:
+            print(f"{r['times']}x: at most {r['peak_calls']} model calls in flight at once")
     load = f"Load average (1 min) at the start: {start:.2f}, at the end: {os.getloadavg()[0]:.2f}."
     text = section(rows, load, args.context_tokens)
     print(text)

@@ -163,10 +163,17 @@ def run_session(opts: RunOptions, console: Console | None = None) -> int:
 
     closers = attach_sinks(prepared.supervisor, opts)
     try:
-        return _finish(go, display, opts, url, store, run_id, prompt)
+        code = _finish(go, display, opts, url, store, run_id, prompt)
     finally:
         for close in closers:
             close()
+    if temporal is not None and code in (ex.EXIT_WAITING, ex.EXIT_IN_DOUBT):
+        display.note(
+            f"The run's workflow waits on Temporal: `agentorch approve {run_id}"
+            f"{store_flag(url)}` continues it there (no resume needed).",
+            style="yellow",
+        )
+    return code
 
 
 def _temporal(opts: RunOptions, target: Any) -> Any:

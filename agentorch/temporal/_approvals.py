@@ -121,12 +121,21 @@ class TemporalApprovals:
         # Deferred: the run waits here (for days if need be) until `agentorch approve` decides.
         self.update_run(status="waiting_approval")
         await self.write()
+        poll = self.timeouts.approval_poll_seconds
         while True:
-            with contextlib.suppress(asyncio.TimeoutError):  # then look in the store anyway
-                await workflow.wait_condition(
-                    lambda: request.request_id in self.decided,
-                    timeout=timedelta(seconds=self.timeouts.approval_poll_seconds),
-                )
+            looked = self.now()
+            while request.request_id not in self.decided:
+                left = poll - (self.now() - looked)
+                if left <= 0:
+                    break
+                with contextlib.suppress(asyncio.TimeoutError):  # then look in the store anyway
+                    await workflow.wait_condition(
+                        lambda: request.request_id in self.decided or bool(self._ops),
+                        timeout=timedelta(seconds=left),
+                    )
+                # other steps' writes (a step finished meanwhile) reach the store now, not only
+                # when the run next calls something: the store shows the run as it stands
+                await self.write()
             self.decided.discard(request.request_id)
             found: t.ApprovalOutput = await self._local(
                 t.APPROVAL_CHECK, self._approval_input(request, level), t.ApprovalOutput

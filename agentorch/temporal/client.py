@@ -25,6 +25,7 @@ from agentorch.events.types import parse_event
 from agentorch.store.base import jsonable_state
 from agentorch.temporal import _types as t
 from agentorch.temporal._apps import serve
+from agentorch.temporal._waiting import waiting_result, waits_for_a_person
 from agentorch.temporal.codec import (
     KEY_HINT,
     EncryptionCodec,
@@ -45,6 +46,8 @@ if TYPE_CHECKING:
 
 #: How often a client following a run reads its new events from the store.
 FOLLOW_SECONDS = 0.2
+#: How often a client following a run looks whether it waits for a person and nothing else.
+WAIT_CHECK_SECONDS = 1.0
 #: How often a waiting client checks that a run making no progress is not stuck on its key.
 KEY_CHECK_SECONDS = 4.0
 #: How long the run's workflow task must keep failing on a key before the client says so: a
@@ -163,7 +166,8 @@ class Temporal:
             raise ConfigError(f"Temporal refused to start run {record.run_id}: {exc}") from None
 
     async def run(self, supervisor: Supervisor, task: str, **options: Any) -> RunResult:
-        """Run on Temporal and wait for the result; the run's events reach ``supervisor``'s
+        """Run on Temporal and wait for the result, or until the run waits for a person (as an
+        embedded run ends ``waiting_approval``); the run's events reach ``supervisor``'s
         subscribers as the store receives them."""
         handle = await self.start(supervisor, task, **options)
         return await self.result(supervisor, handle.id, follow=supervisor.callbacks)
@@ -174,14 +178,22 @@ class Temporal:
         run_id: str,
         *,
         follow: Sequence[Callable[[Any], Any]] = (),
+        until_finished: bool = False,
     ) -> RunResult:
-        """Wait for a run's workflow to end; deliver its stored events to ``follow`` meanwhile."""
+        """Wait for a run's workflow to end; deliver its stored events to ``follow`` meanwhile.
+
+        A run that can go no further without a person's decision is returned then, with status
+        ``waiting_approval`` (``in_doubt`` for a call lost with its worker) while its workflow
+        waits on Temporal; ``until_finished`` waits through such decisions for the end.
+        """
         client = await self.connect()
         store = _store_of(supervisor)
         handle = client.get_workflow_handle(run_id, result_type=t.RunOutput)
         waiting = asyncio.ensure_future(handle.result())
         seen = 0
         checked, stuck_since, progress = time.monotonic(), None, 0.0
+        looked = time.monotonic()
+        idle: tuple[str | None, str] = (None, "")
         try:
             while True:
                 if follow:
@@ -189,6 +201,13 @@ class Temporal:
                 if waiting.done():
                     break
                 await asyncio.wait({waiting}, timeout=FOLLOW_SECONDS)
+                if not until_finished and time.monotonic() - looked > WAIT_CHECK_SECONDS:
+                    looked = time.monotonic()
+                    status, idle = await self._idle_for_a_person(client, store, run_id, idle)
+                    if status is not None and not waiting.done():
+                        if follow:
+                            _deliver(store, run_id, seen, follow)
+                        return waiting_result(supervisor, store, run_id, status)
                 if time.monotonic() - checked > KEY_CHECK_SECONDS and not waiting.done():
                     checked = time.monotonic()
                     updated = store.get_run(run_id).updated_at  # the workers' writes move it
@@ -210,6 +229,18 @@ class Temporal:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await waiting
         return _run_result(supervisor, store, out)
+
+    async def _idle_for_a_person(
+        self, client: Client, store: Store, run_id: str, before: tuple[str | None, str]
+    ) -> tuple[str | None, tuple[str | None, str]]:
+        """The run's waiting status once two looks in a row found it waiting for a person, for
+        the same decisions (one look could fall between a step finishing and the next starting);
+        and what this look saw, for the next one."""
+        now = await waits_for_a_person(client, store, run_id)
+        asked = ",".join(sorted(a.request_id for a in store.approvals(run_id, pending_only=True)))
+        seen = (now, asked)
+        confirmed = now is not None and before == seen
+        return (now if confirmed else None), seen
 
     async def _check_workers_can_decrypt(
         self, handle: WorkflowHandle[Any, Any], since: float | None

@@ -1,0 +1,211 @@
+"""`agentorch run --temporal` on the real dev server: it ends as an embedded run does when the run
+waits for a person (exit 3), and the workflow keeps to the run's step concurrency limit."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agentorch.events.types import StepFinished, StepStarted, parse_event
+from agentorch.store import open_store
+from agentorch.temporal import Temporal
+
+#: A workflow with a step whose tool a person must approve beside steps that need nobody.
+DESK = '''
+"""Notes that need nobody, and a price a person must approve."""
+
+import asyncio
+
+from agentorch import Agent, Plan, Step
+from agentorch.models.testing import FunctionModel, tool_call_response
+from agentorch.models.types import ToolResultMessage
+from agentorch.workflow import Workflow
+
+NOTES = int(__import__("os").environ.get("DESK_NOTES", "3"))
+PRICED = __import__("os").environ.get("DESK_PRICED", "1") == "1"
+
+
+async def note_model(request):
+    await asyncio.sleep(0.3)
+    return "noted"
+
+
+def pricing_model(request):
+    results = [m for m in request.messages if isinstance(m, ToolResultMessage)]
+    if not results:
+        return tool_call_response(("rate_card_lookup", {"sku": "SUP-1"}))
+    return f"SUP-1 costs {results[0].content} a year."
+
+
+class Notes(Agent):
+    name = "notes"
+    description = "Takes notes."
+    instructions = "Take the note."
+
+    def offline_model(self):
+        return FunctionModel(note_model, name="notes")
+
+
+class Pricing(Agent):
+    name = "pricing"
+    description = "Prices line items against the rate card."
+    instructions = "Use rate_card_lookup for every SKU."
+    tools = ["rate_card_lookup"]
+
+    def offline_model(self):
+        return FunctionModel(pricing_model, name="pricing")
+
+
+steps = [Step(id=f"note{i}", agent="notes", instruction=f"Note {i}.") for i in range(NOTES)]
+if PRICED:
+    steps.insert(0, Step(id="price", agent="pricing", instruction="Price SUP-1."))
+workflow = Workflow(name="desk", task="Price SKU SUP-1 and take notes.", agents=[Notes, Pricing],
+                    plan=Plan(steps=steps))
+'''
+
+TOOLS = '''
+from agentorch import tool
+
+
+@tool(risk="read", requires_approval=True)
+def rate_card_lookup(sku: str) -> float:
+    """Look up the list price for a SKU."""
+    return {"SUP-1": 1200.0}.get(sku, 0.0)
+'''
+
+
+def _project(root: Path) -> Path:
+    (root / "desk" / "tools").mkdir(parents=True)
+    (root / "desk" / "desk.py").write_text(textwrap.dedent(DESK))
+    (root / "desk" / "tools" / "desk_tools.py").write_text(textwrap.dedent(TOOLS))
+    return root / "desk" / "desk.py"
+
+
+def _cli(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    import os
+
+    return subprocess.run(
+        [sys.executable, "-m", "agentorch", *args],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def _serve(workers, workflow: Path, queue: str, store: str, env: dict[str, str]) -> None:
+    args = [sys.executable, "-m", "agentorch", "worker", str(workflow), "--temporal"]
+    args += [workers.address, "--task-queue", queue, "--store", store]
+
+    def serving() -> int:
+        logs = [p.read_text() for p in workers.workdir.glob("worker-*.log")]
+        return sum("worker serving 'desk'" in log for log in logs)
+
+    workers.start(args, ready=serving, env=env)
+
+
+async def test_a_run_waiting_for_a_person_exits_3_and_approve_continues_it(
+    workers, tmp_path: Path
+) -> None:
+    workflow = _project(tmp_path)
+    store = f"sqlite:///{tmp_path}/runs.db"
+    env = {"DESK_NOTES": "3", "DESK_PRICED": "1"}
+    _serve(workers, workflow, "desk-wait", store, env)
+    started = time.monotonic()
+    ran = _cli("run", str(workflow), "--temporal", workers.address, "--task-queue", "desk-wait",
+               "--store", store, "--json", cwd=tmp_path, env=env)  # fmt: skip
+    # before: the command kept following the waiting workflow until its 240 s timeout
+    assert ran.returncode == 3, ran.stdout[-2000:] + ran.stderr[-2000:]
+    assert time.monotonic() - started < 120
+    result = json.loads(ran.stdout)
+    assert result["status"] == "waiting_approval" and result["exit_code"] == 3
+    (pending,) = result["pending_approvals"]
+    assert pending["step_id"] == "price" and pending["tool"] == "rate_card_lookup"
+    assert "approve" in ran.stderr  # how it continues: approve, with no resume
+    db = open_store(store)
+    run_id = result["run_id"]
+    # the steps that needed nobody ran before the command ended; the priced one waits
+    steps = {s.step_id: s.status for s in db.get_steps(run_id)}
+    assert steps == {"price": "running", "note0": "done", "note1": "done", "note2": "done"}
+    client = await Temporal(workers.address).connect()
+    described = await client.get_workflow_handle(run_id).describe()
+    assert described.status is not None and described.status.name == "RUNNING"
+
+    decided = _cli("approve", run_id, "--store", store, "--json", cwd=tmp_path)
+    assert decided.returncode == 0, decided.stdout + decided.stderr
+    deadline = time.monotonic() + 120
+    while db.get_run(run_id).status != "succeeded":
+        assert time.monotonic() < deadline, db.get_run(run_id)
+        time.sleep(0.3)
+    assert {s.step_id: s.status for s in db.get_steps(run_id)}["price"] == "done"
+    assert db.verify_audit(run_id).ok
+    db.close()
+
+
+async def test_the_workflow_keeps_the_run_s_step_concurrency_limit(
+    workers, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workflow = _project(tmp_path)
+    store = f"sqlite:///{tmp_path}/runs.db"
+    env = {"DESK_NOTES": "6", "DESK_PRICED": "0"}
+    _serve(workers, workflow, "desk-limit", store, env)
+    ran = _cli("run", str(workflow), "--temporal", workers.address, "--task-queue", "desk-limit",
+               "--store", store, "--json", "--max-concurrent-steps", "2", cwd=tmp_path,
+               env=env)  # fmt: skip
+    assert ran.returncode == 0, ran.stdout[-2000:] + ran.stderr[-2000:]
+    run_id = json.loads(ran.stdout)["run_id"]
+    db = open_store(store)
+    running: set[str] = set()
+    peak, starts = 0, []
+    for record in db.events(run_id):
+        event = parse_event(record.payload)
+        if isinstance(event, StepStarted):
+            running.add(event.step_id)
+            starts.append(event.step_id)
+            peak = max(peak, len(running))
+        elif isinstance(event, StepFinished):
+            running.discard(event.step_id)
+    # six notes of 0.3 s each, two at a time, started in plan order (without the limit: six)
+    assert peak == 2 and starts == [f"note{i}" for i in range(6)]
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    await _replay(workers.address, workflow, db, run_id)
+    db.close()
+
+
+async def _replay(address: str, workflow: Path, db: Any, run_id: str) -> None:
+    """The run's history replays here with the same commands: the limit is deterministic."""
+    from determinism import no_nondeterminism
+    from temporalio.worker import Replayer
+
+    from agentorch.approvals import DeferredApprover
+    from agentorch.cli.prepare import RunOptions, prepare_workflow
+    from agentorch.temporal._apps import serve
+    from agentorch.temporal.nested import NestedWorkflow
+    from agentorch.temporal.sandbox import workflow_runner
+    from agentorch.temporal.workflows import RunWorkflow
+
+    prepared = prepare_workflow(
+        str(workflow), "offline", RunOptions(), DeferredApprover(), None, db, None
+    )
+    serve({"desk": prepared.supervisor})
+    temporal = Temporal(address)
+    history = await (await temporal.connect()).get_workflow_handle(run_id).fetch_history()
+    replayer = Replayer(
+        workflows=[RunWorkflow, NestedWorkflow],
+        workflow_runner=workflow_runner([prepared.supervisor]),
+        data_converter=temporal.converter(),
+    )
+    with no_nondeterminism() as found:
+        await replayer.replay_workflow(history)
+    assert not found, found
