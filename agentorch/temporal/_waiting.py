@@ -24,9 +24,14 @@ async def waits_for_a_person(client: Client, store: Store, run_id: str) -> str |
     pending = store.approvals(run_id, pending_only=True)
     if not pending:
         return None
+    from temporalio.service import RPCError
+
     todo = [run_id]
     while todo:
-        described = await client.get_workflow_handle(todo.pop()).describe()
+        try:
+            described = await client.get_workflow_handle(todo.pop()).describe()
+        except RPCError:
+            return None  # a busy service: the next look tells
         raw = described.raw_description
         running = described.status is not None and described.status.name == "RUNNING"
         if not running or raw.pending_activities or raw.HasField("pending_workflow_task"):

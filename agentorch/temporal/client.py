@@ -248,16 +248,22 @@ class Temporal:
         """Raise a one-line error when the run's workflow task has failed for ``KEY_STUCK_SECONDS``
         because a worker cannot decrypt the run (another key, or none); the run itself waits on
         Temporal for a worker that can. Returns since when it has been failing (``None``: not)."""
-        described = await handle.describe()
+        try:
+            described = await handle.describe()
+        except RPCError:
+            return since  # a busy service (a thousand runs followed at once): look next time
         if described.raw_description.pending_workflow_task.attempt < 2:
             return None  # (Temporal records a task's first failure, then retries it quietly)
         now = time.monotonic()
         if since is None or now - since < KEY_STUCK_SECONDS:
             return now if since is None else since
         failure = None
-        async for event in handle.fetch_history_events():
-            if event.HasField("workflow_task_failed_event_attributes"):
-                failure = event.workflow_task_failed_event_attributes.failure
+        try:
+            async for event in handle.fetch_history_events():
+                if event.HasField("workflow_task_failed_event_attributes"):
+                    failure = event.workflow_task_failed_event_attributes.failure
+        except RPCError:
+            return since
         assert self.codec is not None  # set by connect()
         reason = None if failure is None else await undecryptable(self.codec, failure)
         if reason is not None:

@@ -209,3 +209,29 @@ async def _replay(address: str, workflow: Path, db: Any, run_id: str) -> None:
     with no_nondeterminism() as found:
         await replayer.replay_workflow(history)
     assert not found, found
+
+
+class _Busy:
+    """A handle (and client) whose service answers every describe with a timeout."""
+
+    def get_workflow_handle(self, run_id: str) -> _Busy:
+        return self
+
+    async def describe(self) -> Any:
+        from temporalio.service import RPCError, RPCStatusCode
+
+        raise RPCError("Timeout expired", RPCStatusCode.CANCELLED, b"")
+
+
+async def test_a_busy_service_does_not_end_the_client_s_follow(tmp_path: Path) -> None:
+    """A thousand runs followed at once made describe time out, which ended the client's wait
+    with a traceback (the looks are hints: the next one tells)."""
+    from agentorch.store.base import ApprovalRecord, RunRecord
+    from agentorch.temporal._waiting import waits_for_a_person
+
+    db = open_store(f"sqlite:///{tmp_path}/runs.db")
+    db.create_run(RunRecord(run_id="run1", task="t", status="waiting_approval"))
+    db.create_approval(ApprovalRecord(request_id="r1", run_id="run1", step_id="price"))
+    assert await waits_for_a_person(_Busy(), db, "run1") is None  # type: ignore[arg-type]
+    assert await Temporal()._check_workers_can_decrypt(_Busy(), 12.5) == 12.5  # type: ignore[arg-type]
+    db.close()
