@@ -120,19 +120,31 @@ async def held(
     *,
     clock: Callable[[], float] = time.time,
     ttl: float | None = None,
+    first: Callable[[], None] | None = None,
+    then: Callable[[], None] | None = None,
 ) -> AsyncIterator[Lease]:
     """Hold the run's lease for the duration of the block, renewing it in the background.
 
     The store is fenced for the run while the block runs: its writes of the run succeed only
-    while this lease is the current one.
+    while this lease is the current one. ``first`` (e.g. creating the run's row) and ``then``
+    (the run's first event, under the fence) are written in the transaction that takes the lease.
     """
     lease = Lease(run_id, new_owner())
     if store is None:
         yield lease
         return
     ttl = default_ttl() if ttl is None else ttl
-    lease.epoch = acquire(store, run_id, lease.owner, now=clock(), ttl=ttl)
-    store.fence(run_id, lease.owner, lease.epoch)
+    try:
+        with store.transaction() if first or then else contextlib.nullcontext():
+            if first is not None:
+                first()
+            lease.epoch = acquire(store, run_id, lease.owner, now=clock(), ttl=ttl)
+            store.fence(run_id, lease.owner, lease.epoch)
+            if then is not None:
+                then()
+    except BaseException:
+        store.unfence(run_id)  # nothing of it was committed
+        raise
 
     async def renew() -> None:
         while True:

@@ -42,9 +42,18 @@ def plan_schema() -> OutputSchema:
 
 
 async def make_plan(
-    rt: Runtime, *, router: Model | None, agents: Mapping[str, Agent], spec: RunSpec, limits: Limits
+    rt: Runtime,
+    *,
+    router: Model | None,
+    agents: Mapping[str, Agent],
+    spec: RunSpec,
+    limits: Limits,
+    record: bool = False,
 ) -> Plan:
-    """Ask the router for a plan; send invalid ones back with the errors, a bounded number of times."""
+    """Ask the router for a plan; send invalid ones back with the errors, a bounded number of times.
+
+    ``record``: keep the plan on the run's record, in the transaction of its ``plan_made`` event.
+    """
     if router is None:
         raise PlanError("no plan was declared and there is no router model to make one")
     roster = "\n".join(
@@ -85,9 +94,11 @@ async def make_plan(
         else:
             errors = validate_plan(plan, agents, max_steps=limits.max_plan_steps)
             if not errors:
-                rt.emit(
-                    PlanMade(plan=plan.model_dump(mode="json"), attempt=attempt, source="router")
-                )
+                dumped = plan.model_dump(mode="json")
+                with rt.checkpoint():
+                    if record:
+                        rt.update_run(plan=dumped)
+                    rt.emit(PlanMade(plan=dumped, attempt=attempt, source="router"))
                 return plan
         rt.emit(PlanRejected(errors=errors, attempt=attempt))
         messages += [
@@ -120,6 +131,8 @@ async def review_plan(
         errors = validate_plan(reviewed, agents, max_steps=max_steps)
         if errors:
             raise PlanError("the reviewed plan is invalid: " + "; ".join(errors))
-        runtime.update_run(plan=reviewed.model_dump(mode="json"))
-        runtime.emit(PlanMade(plan=reviewed.model_dump(mode="json"), source="review"))
+        dumped = reviewed.model_dump(mode="json")
+        with runtime.checkpoint():
+            runtime.update_run(plan=dumped)
+            runtime.emit(PlanMade(plan=dumped, source="review"))
     return reviewed

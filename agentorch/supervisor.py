@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -263,9 +264,10 @@ class Supervisor:
         store = self.store
         runtime, bus = self._runtime(run_id, budget, registry, store)
         policy_hash = record.policy_hash
+        create: Callable[[], None] | None = None
         if store is not None:
             record.created_at = record.updated_at = runtime.now()
-            store.create_run(record)
+            create = functools.partial(store.create_run, record)
 
         def started() -> None:
             runtime.emit(
@@ -280,7 +282,7 @@ class Supervisor:
                 )
             )
 
-        return await self._drive(runtime, bus, budget, spec, declared, store, started)
+        return await self._drive(runtime, bus, budget, spec, declared, store, started, create)
 
     def new_run(
         self,
@@ -455,16 +457,24 @@ class Supervisor:
         declared: Plan | None,
         store: Store | None,
         begin: Callable[[], None],
+        create: Callable[[], None] | None = None,
     ) -> RunResult:
-        """Take the run's lease, write the run's first event (``begin``) under it, and run."""
+        """Take the run's lease, write the run's first event (``begin``) under it, and run.
+
+        A new run's row (``create``), its lease and its first event are one transaction.
+        """
         from agentorch import leases
         from agentorch.models.wrappers import close_model
 
+        first, then = (create, begin) if create is not None else (None, None)
         try:
-            async with leases.held(store, runtime.run_id, clock=runtime.now) as lease:
+            async with leases.held(
+                store, runtime.run_id, clock=runtime.now, first=first, then=then
+            ) as lease:
                 runtime.lease = lease
                 try:
-                    begin()
+                    if then is None:
+                        begin()
                     return await self._drive_leased(runtime, bus, budget, spec, declared, store)
                 except LeaseLostError:
                     # Another process owns the run now: write nothing, report it here.
@@ -498,8 +508,8 @@ class Supervisor:
                     agents=self.agents,
                     spec=spec,
                     limits=self.limits,
+                    record=True,
                 )
-                runtime.update_run(plan=plan.model_dump(mode="json"))
             else:
                 runtime.emit(PlanMade(plan=plan.model_dump(mode="json"), source="declared"))
             if self.plan_reviewer is not None and not runtime.load_steps():

@@ -49,6 +49,11 @@ _MOVE_HEAD = "UPDATE runs SET audit_seq = ?, audit_head = ?, audit_mac = ? WHERE
 _MOVE_OWN_HEAD = f"{_MOVE_HEAD} AND audit_seq = ? AND audit_head = ?"
 _MOVE_OWN_HEAD_FENCED = f"{_MOVE_OWN_HEAD} AND lease_owner = ? AND lease_epoch = ?"
 _PAGE = 1000
+_TAKE_LEASE = (
+    "UPDATE runs SET lease_epoch = CASE WHEN lease_owner = ? THEN lease_epoch "
+    "ELSE lease_epoch + 1 END, lease_owner = ?, lease_until = ? WHERE run_id = ? AND ("
+    "lease_owner IS NULL OR lease_owner = ? OR lease_until IS NULL OR lease_until <= ?)"
+)
 #: The tables whose rows the chain records, with each one's key column.
 _COVERED: tuple[tuple[Table, str], ...] = (
     (RUNS, "run_id"),
@@ -397,14 +402,12 @@ class SQLLedgerStore(SQLRecordStore):
         with self._tx():
             self._tx_rows.pop(run_id, None)  # the lease columns change
             # A new owner raises the epoch, so every write of the previous owner is refused.
-            taken = self._x(
-                "UPDATE runs SET lease_epoch = CASE WHEN lease_owner = ? THEN lease_epoch "
-                "ELSE lease_epoch + 1 END, lease_owner = ?, lease_until = ? WHERE run_id = ? AND ("
-                "lease_owner IS NULL OR lease_owner = ? OR lease_until IS NULL OR lease_until <= ?"
-                ")",
-                (owner, owner, now + ttl, run_id, owner, now),
-            ).rowcount
-            if taken:
+            params = (owner, owner, now + ttl, run_id, owner, now)
+            if self.returning:  # the epoch taken, in the same statement
+                rows = self._x(_TAKE_LEASE + " RETURNING lease_epoch", params).fetchall()
+                if rows:
+                    return int(rows[0][0])
+            elif self._x(_TAKE_LEASE, params).rowcount:
                 row = self._x("SELECT lease_epoch FROM runs WHERE run_id = ?", (run_id,)).fetchone()
                 return int(row[0])
             holder = self._lease_holder(run_id)
