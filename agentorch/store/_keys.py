@@ -13,7 +13,6 @@ import contextlib
 import hmac
 import os
 import secrets
-from hashlib import sha256
 from pathlib import Path
 
 from agentorch.errors import StoreError
@@ -56,7 +55,7 @@ def load_key(*, create: bool) -> bytes | None:
 def sign_head(key: bytes, run_id: str, seq: int, head: str) -> str:
     """HMAC-SHA256 (hex) of a run's audit head: its run id, last ``seq`` and last hash."""
     message = f"agentorch-audit-head\n{run_id}\n{seq}\n{head}".encode()
-    return hmac.new(key, message, sha256).hexdigest()
+    return hmac.digest(key, message, "sha256").hex()  # OpenSSL's one-shot HMAC
 
 
 def head_signed(key: bytes, run_id: str, seq: int, head: str, mac: str | None) -> bool:

@@ -31,16 +31,20 @@ def row_digest(values: Sequence[Any]) -> str:
     Numbers are hashed as the doubles they are (a REAL column reads back ``5.0`` for ``5``, a
     boolean reads back ``1``); text is length-prefixed, so no two rows share a spelling.
     """
-    parts = []
+    parts: list[str] = []
+    add = parts.append
     for value in values:
-        if isinstance(value, str):
-            parts.append(f"S{len(value)}:{value}")
+        kind = type(value)  # the exact types first: this runs on every decision written
+        if kind is str:
+            add(f"S{len(value)}:{value}")
         elif value is None:
-            parts.append("N")
-        elif isinstance(value, _NUMBERS):
-            parts.append(f"F{float(value)!r}")
+            add("N")
+        elif kind is float or kind is int or kind is bool or isinstance(value, _NUMBERS):
+            add(f"F{float(value)!r}")
+        elif isinstance(value, str):
+            add(f"S{len(value)}:{value}")
         else:
-            parts.append(f"X{value!r}")
+            add(f"X{value!r}")
     return sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
