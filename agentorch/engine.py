@@ -11,11 +11,12 @@ import asyncio
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from contextlib import AbstractContextManager, nullcontext
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from agentorch._held import HeldWrites
 from agentorch._spend import killed_attempts
-from agentorch.approvals import ApprovalDecision, Approver
+from agentorch.approvals import ApprovalDecision, ApprovalRequest, Approver
 from agentorch.approvals_gate import ApprovalGate
 from agentorch.errors import (
     ProviderError,
@@ -57,7 +58,7 @@ if TYPE_CHECKING:
     from agentorch.tools.base import Tool
 
 
-class EmbeddedRuntime(ApprovalGate, BaseRuntime):
+class EmbeddedRuntime(HeldWrites, ApprovalGate, BaseRuntime):
     """One run's runtime in this process."""
 
     def __init__(
@@ -87,6 +88,7 @@ class EmbeddedRuntime(ApprovalGate, BaseRuntime):
         self._journal: dict[str, JournalEntry] | None = None
         #: The run's lease while a supervisor holds it; a lost lease stops every further call.
         self.lease: Lease | None = None
+        self._init_held()
 
     # --- clock, ids, events --------------------------------------------------------------------
 
@@ -100,7 +102,7 @@ class EmbeddedRuntime(ApprovalGate, BaseRuntime):
         event.run_id = self.run_id
         if not event.ts:
             event.ts = self.clock()
-        self.bus.emit(event)
+        self._write(partial(self.bus.emit, event))
 
     def add_secret(self, value: str) -> None:
         self.bus.redactor.add(value)
@@ -118,12 +120,9 @@ class EmbeddedRuntime(ApprovalGate, BaseRuntime):
             self._journal = {e.key: e for e in self.store.journal(self.run_id)}
         return self._journal.get(key)
 
-    def checkpoint(self) -> AbstractContextManager[None]:
-        return self.store.transaction() if self.store is not None else nullcontext()
-
     def save_step(self, record: StepRecord) -> None:
         if self.store is not None:
-            self.store.save_step(record)
+            self._write(partial(self.store.save_step, record))
 
     def load_steps(self) -> dict[str, StepRecord]:
         if self.store is None:
@@ -132,7 +131,15 @@ class EmbeddedRuntime(ApprovalGate, BaseRuntime):
 
     def update_run(self, **fields: Any) -> None:
         if self.store is not None:
-            self.store.update_run(self.run_id, updated_at=self.clock(), **fields)
+            self._write(
+                partial(self.store.update_run, self.run_id, updated_at=self.clock(), **fields)
+            )
+
+    async def request_approval(
+        self, request: ApprovalRequest, *, approver: Approver | None = None
+    ) -> ApprovalDecision:
+        self.write_held()  # before anyone is asked (and the run may wait)
+        return await super().request_approval(request, approver=approver)
 
     # --- model calls ---------------------------------------------------------------------------
 
@@ -203,7 +210,9 @@ class EmbeddedRuntime(ApprovalGate, BaseRuntime):
             call_key=call.key,
         )
         response = response.model_copy(update={"usage": usage})
-        with self.checkpoint():
+        finished_at = self.clock()
+
+        def finish() -> None:
             if self.store is not None:
                 self.store.journal_finish(
                     self.run_id,
@@ -211,7 +220,7 @@ class EmbeddedRuntime(ApprovalGate, BaseRuntime):
                     status="completed",
                     result=response.model_dump(mode="json"),
                     usage=usage.model_dump(),
-                    finished_at=self.clock(),
+                    finished_at=finished_at,
                 )
             if self.bus.wants_content:
                 from agentorch.events.genai import content_event
@@ -220,6 +229,10 @@ class EmbeddedRuntime(ApprovalGate, BaseRuntime):
                 event.agent, event.step_id = call.agent, call.step_id
                 self.emit(event)
             self.emit(call_finished(call, model, response, latency_ms=latency, replayed=False))
+
+        # Nothing the run does next leaves it before its next write (a call's intent, a step's
+        # result, the run's end): the result is committed in that write's transaction.
+        self.hold(finish)
         self.budget.raise_if_halted()  # this call (or one beside it) overran its reservation
         return response
 
@@ -363,16 +376,21 @@ class EmbeddedRuntime(ApprovalGate, BaseRuntime):
             content = f"Error: {exc}"
             self.emit(finished(content, True, False))
             return content, True, False
-        with self.checkpoint():
+        finished_at = self.clock()
+
+        def finish() -> None:
             store.journal_finish(
                 self.run_id,
                 key,
                 status="failed" if is_error else "completed",
                 result={"content": content, "is_error": is_error},
                 error=content if is_error else None,
-                finished_at=self.clock(),
+                finished_at=finished_at,
             )
             self.emit(finished(content, is_error, False))
+
+        # committed with the run's next write, before the model sees the result (see hold)
+        self.hold(finish)
         return content, is_error, False
 
 

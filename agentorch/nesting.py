@@ -243,6 +243,12 @@ class NestedRuntime(BaseRuntime):
     def checkpoint(self) -> AbstractContextManager[None]:
         return self.root.checkpoint()
 
+    def hold(self, write: Callable[[], None]) -> None:
+        self.root.hold(write)
+
+    def holding(self) -> AbstractContextManager[None]:
+        return self.root.holding()
+
     def save_step(self, record: StepRecord) -> None:
         self.root.save_step(record.model_copy(update={"step_id": self.prefix + record.step_id}))
 

@@ -334,7 +334,7 @@ class Orchestrator(Reviewing):
                 "settled": False,
             }
         )
-        with self.rt.checkpoint():
+        with self.rt.holding():  # committed with the step's first call's intent
             self._save(record)
             self.rt.emit(
                 StepStarted(
@@ -413,7 +413,7 @@ class Orchestrator(Reviewing):
             }
         )
         target = plan.step(step.reviews or step.id)
-        with self.rt.checkpoint():  # the step's result, its verdict and what it settles
+        with self.rt.holding():  # the step's result, its verdict and what it settles
             self._save(record)
             self.rt.emit(
                 StepFinished(

@@ -11,6 +11,7 @@ without touching the orchestration code. The core never picks its engine: an ent
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -109,6 +110,18 @@ class Runtime(ABC):
     def checkpoint(self) -> AbstractContextManager[None]:
         """Group a state write and the event that reports it into one durable write."""
         return nullcontext()
+
+    def hold(self, write: Callable[[], None]) -> None:
+        """``write`` (state writes and the events reporting them) may wait for the run's next
+        durable write and share its transaction: the caller does nothing with an effect outside
+        the run before that write. A runtime without that optimisation writes now."""
+        with self.checkpoint():
+            write()
+
+    def holding(self) -> AbstractContextManager[None]:
+        """Like ``checkpoint``, for writes that may wait for the run's next durable write
+        (``hold``): nothing outside the run happens between the block and that write."""
+        return self.checkpoint()
 
     @abstractmethod
     def count_tokens(self, model: Model, text: str) -> int:

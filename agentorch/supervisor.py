@@ -434,6 +434,7 @@ class Supervisor:
             stream=self.stream_text,
         )
         budget.on_event = runtime.emit
+        runtime.hold_writes = True  # every run ends with a write of its outcome (see _drive)
         return runtime, bus
 
     def _orchestrator(self, runtime: Runtime, plan: Plan, spec: RunSpec) -> Orchestrator:
@@ -484,6 +485,7 @@ class Supervisor:
             # The run is over: its budget reports to nobody now, which also breaks the
             # budget -> runtime -> budget cycle so the run is freed without the cyclic collector.
             budget.on_event = None
+            runtime.drop_held()  # (a run that stopped without its last write: lease lost)
             # SDK clients belong to this event loop: close them with the run
             await close_model(*self._models.values())
 

@@ -1,8 +1,10 @@
 """What a durable run commits together: a write that decides, the events reporting it and their
-audit records go in one transaction, and writes with nothing between them share one."""
+audit records go in one transaction, and writes with nothing outside the run between them share
+one (a call's result is held for the run's next write)."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -55,16 +57,64 @@ async def test_a_runs_writes_are_grouped_at_their_boundaries(tmp_path: Path) -> 
     assert first[0].startswith("INSERT INTO runs") and "lease_epoch" in first[1]
     assert _kinds(first) == ["run_started"]  # the row, its lease and its first event
     planned = next(t for t in txs if "plan_made" in _kinds(t))
-    assert _kinds(planned) == ["state_recorded", "plan_made"]  # the plan on the run's record
+    # the router's answer (held from its call) and the plan on the run's record
+    assert _kinds(planned) == [
+        "state_recorded",
+        "model_call_finished",
+        "state_recorded",
+        "plan_made",
+    ]
+    started = next(t for t in txs if "step_started" in _kinds(t))
+    # a step's start waits for its first call's intent, committed before the call runs
+    assert _kinds(started) == ["state_recorded", "step_started", "model_call_started"]
     finished = next(t for t in txs if "step_finished" in _kinds(t))
     assert sum(s.startswith("INSERT INTO steps") for s in finished) == 2  # done, then settled
-    assert _kinds(finished) == ["state_recorded", "step_finished", "state_recorded"]
+    assert _kinds(finished)[-3:] == ["state_recorded", "step_finished", "state_recorded"]
     outcome = next(t for t in txs if "run_finished" in _kinds(t))
-    assert _kinds(outcome) == ["state_recorded", "run_finished"]
-    # the journal's boundaries stay apart: each call is journaled before it runs and after
-    journal = [
-        t for t in txs if any(s.startswith(("INSERT INTO journal", "UPDATE journal")) for s in t)
-    ]
-    assert len(journal) == 2 * 2  # the plan and the step's answer (the final step's output)
+    assert _kinds(outcome)[-2:] == ["state_recorded", "run_finished"]
+    # every call's intent is committed (the transaction ends) before the call runs
+    intents = [t for t in txs if any(s.startswith("INSERT INTO journal") for s in t)]
+    assert len(intents) == 2  # the plan and the step's answer
+    assert all(_kinds(t)[-1] == "model_call_started" for t in intents)
+    results = [t for t in txs if any(s.startswith("UPDATE journal") for s in t)]
+    assert len(results) == 2 and all("model_call_finished" in _kinds(t) for t in results)
+    assert store.verify_audit("r1").ok
+    store.close()
+
+
+async def test_a_held_result_is_committed_before_the_event_loop_turns(tmp_path: Path) -> None:
+    """A call's result waits for the run's next write, at the latest the loop's next turn: no
+    awaited effect of the run can come before it."""
+    from agentorch import FunctionModel
+    from agentorch.engine import EmbeddedRuntime
+    from agentorch.events.bus import EventBus
+    from agentorch.models.types import ModelRequest, UserMessage
+    from agentorch.runtime import ModelCall
+    from agentorch.store import RunRecord
+    from agentorch.tools.registry import ToolRegistry
+
+    store = open_store(str(tmp_path / "runs.db"))
+    store.create_run(RunRecord(run_id="r1", task="t", status="running"))
+    runtime = EmbeddedRuntime(
+        run_id="r1",
+        budget=Budget(allow_unpriced=True),
+        bus=EventBus(),
+        registry=ToolRegistry(()),
+        approver=None,
+        store=store,
+    )
+    runtime.hold_writes = True
+    call = ModelCall(
+        key="s/r0/m0",
+        agent="solo",
+        step_id="s",
+        model=FunctionModel(lambda request: "the answer", name="answer"),
+        request=ModelRequest(messages=(UserMessage(content="question"),)),
+    )
+    await runtime.call_model(call)
+    assert [e.status for e in store.journal("r1")] == ["started"]  # held
+    await asyncio.sleep(0)
+    assert [e.status for e in store.journal("r1")] == ["completed"]
+    assert [e.kind for e in store.events("r1")][-1] == "state_recorded"  # the row's record
     assert store.verify_audit("r1").ok
     store.close()

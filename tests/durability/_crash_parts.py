@@ -36,6 +36,34 @@ def die(point: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
+def _kill_inside_store_writes() -> None:
+    """Kill points inside a transaction, before it commits: the tool's result written
+    (``tool_result_unsaved``) and the bookkeeper's next call's intent written, the tool's result
+    held for that transaction (``before_next_intent``). Either way the tool's result is not
+    durable, so a resume must treat the call as in doubt and never run it again."""
+    from agentorch.store._store import SQLRecordStore
+
+    start, finish = SQLRecordStore.journal_start, SQLRecordStore.journal_finish
+
+    def journal_start(self: SQLRecordStore, entry: Any) -> None:
+        bookkeeper = entry.kind == "model" and (entry.request or {}).get("agent") == "bookkeeper"
+        if bookkeeper and (workdir / "ledger.txt").exists():
+            die("before_next_intent")
+        start(self, entry)
+
+    def journal_finish(self: SQLRecordStore, run_id: str, key: str, **fields: Any) -> None:
+        if key.startswith("tool:"):
+            die("tool_result_unsaved")
+        finish(self, run_id, key, **fields)
+
+    SQLRecordStore.journal_start = journal_start  # type: ignore[method-assign]
+    SQLRecordStore.journal_finish = journal_finish  # type: ignore[method-assign]
+
+
+if crash_at in ("tool_result_unsaved", "before_next_intent"):
+    _kill_inside_store_writes()
+
+
 def log(name: str, line: str) -> None:
     with open(workdir / name, "a") as f:
         f.write(line + "\n")

@@ -16,6 +16,9 @@ from crash_runner import lines
 APP = Path(__file__).with_name("crash_app.py")
 
 
+#: Killed after the tool ran and before its result was durable: a person decides on resume.
+IN_DOUBT = ("in_tool", "tool_result_unsaved", "before_next_intent")
+
 run_app = partial(crash_runner.run_app, APP)  # run_app(tmp_path, *args, crash_at=...)
 
 
@@ -31,7 +34,16 @@ def clean(tmp_path_factory: pytest.TempPathFactory) -> dict[str, float]:
 
 
 @pytest.mark.parametrize(
-    "point", ["in_model", "between_steps", "in_tool", "after_tool", "at_approval"]
+    "point",
+    [
+        "in_model",
+        "between_steps",
+        "in_tool",
+        "tool_result_unsaved",
+        "before_next_intent",
+        "after_tool",
+        "at_approval",
+    ],
 )
 def test_killed_run_resumes_without_rerunning_or_repaying(
     tmp_path: Path, point: str, clean: dict[str, float]
@@ -52,7 +64,7 @@ def test_killed_run_resumes_without_rerunning_or_repaying(
     assert lines(tmp_path / "ledger.txt") == ["invoice 42"]
     calls = lines(tmp_path / "calls.txt")
     # a step that completed before the crash never runs again
-    if point in ("between_steps", "in_tool", "after_tool", "at_approval"):
+    if point != "in_model":
         assert calls.count("research") == 1
     # model calls that completed are replayed, not repeated
     assert calls.count("summary") == 1
@@ -64,10 +76,9 @@ def test_killed_run_resumes_without_rerunning_or_repaying(
     if point == "in_model":
         assert result["requests"] == clean["requests"] + 1
         assert result["cost"] > clean["cost"]
-    elif (
-        point == "in_tool"
-    ):  # the person's "mark done" changes what the model sees next, not what is paid
+    elif point in IN_DOUBT:  # the person's "mark done" changes what the model sees next
         assert result["requests"] == clean["requests"]
+        assert lines(tmp_path / "approvals.txt")[-1] == "in_doubt:book"
     else:
         assert result["requests"] == clean["requests"]
         assert result["cost"] == pytest.approx(clean["cost"])

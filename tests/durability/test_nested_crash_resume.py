@@ -14,6 +14,9 @@ from crash_runner import lines
 APP = Path(__file__).with_name("nested_crash_app.py")
 
 
+#: Killed after the tool ran and before its result was durable: a person decides on resume.
+IN_DOUBT = ("in_tool", "tool_result_unsaved", "before_next_intent")
+
 run_app = partial(crash_runner.run_app, APP)  # run_app(tmp_path, *args, crash_at=...)
 
 
@@ -31,7 +34,16 @@ def clean(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 @pytest.mark.parametrize(
     "point",
-    ["in_model", "between_inner_steps", "at_approval", "in_tool", "after_tool", "after_nested"],
+    [
+        "in_model",
+        "between_inner_steps",
+        "at_approval",
+        "in_tool",
+        "tool_result_unsaved",
+        "before_next_intent",
+        "after_tool",
+        "after_nested",
+    ],
 )
 def test_a_killed_nested_run_resumes_without_rerunning_or_repaying(
     tmp_path: Path, point: str, clean: dict[str, Any]
@@ -59,10 +71,10 @@ def test_a_killed_nested_run_resumes_without_rerunning_or_repaying(
         assert result["cost"] > clean["cost"]
     else:
         assert result["requests"] == clean["requests"]
-        if point != "in_tool":  # "mark done" changes what the model sees next, not what is paid
+        if point not in IN_DOUBT:  # "mark done" changes what the model sees next, not what is paid
             assert result["cost"] == pytest.approx(clean["cost"])
     approvals = lines(tmp_path / "approvals.txt")
-    if point == "in_tool":  # the call in doubt went to the inner supervisor's approver
+    if point in IN_DOUBT:  # the call in doubt went to the inner supervisor's approver
         assert approvals[-1] == "in_doubt:ops.book"
     else:
         assert approvals.count("tool:ops.book") == 1 + (point == "at_approval")
