@@ -98,6 +98,12 @@ def is_secret_name(name: str) -> bool:
     return SECRET_NAME.search(name) is not None
 
 
+@lru_cache(maxsize=4096)
+def _secret_key(name: str) -> bool:
+    """``is_secret_name`` for dict keys, remembered (a run writes the same few keys often)."""
+    return is_secret_name(name)
+
+
 def secrets_from_env(environ: Mapping[str, str] | None = None) -> list[str]:
     """Values of secret-looking environment variables (at least 8 characters long)."""
     env = os.environ if environ is None else environ
@@ -293,32 +299,19 @@ class Redactor:
         kind = type(value)
         if kind is str:
             return self.redact_text(value)
+        if kind is dict:
+            return self._walk_dict(value)
         if value is None or kind in _SCALARS:
             return value
         if isinstance(value, str):
             return self.redact_text(value)
         if isinstance(value, dict):
-            changed: dict[Any, Any] | None = None
-            for key, item in value.items():
-                if (
-                    self.redact_secret_keys
-                    and isinstance(key, str)
-                    and isinstance(item, str)
-                    and item
-                    and item != REDACTED
-                    and is_secret_name(key)
-                ):
-                    new = REDACTED
-                else:
-                    new = self._walk(item)
-                if new is not item:
-                    if changed is None:
-                        changed = dict(value)
-                    changed[key] = new
-            return value if changed is None else changed
+            return self._walk_dict(value)
         if isinstance(value, list | tuple):
             items: list[Any] | None = None
             for i, item in enumerate(value):
+                if item is None or type(item) in _SCALARS:
+                    continue
                 new = self._walk(item)
                 if new is not item:
                     if items is None:
@@ -330,6 +323,34 @@ class Redactor:
         if isinstance(value, BaseModel):
             return self.redact_event(value)
         return value
+
+    def _walk_dict(self, value: dict[Any, Any]) -> dict[Any, Any]:
+        # Runs on everything a durable run writes: scalars are skipped without a call, and a
+        # key's name is tested once per distinct key (``_secret_key``).
+        changed: dict[Any, Any] | None = None
+        by_name = self.redact_secret_keys
+        for key, item in value.items():
+            kind = type(item)
+            if item is None or kind in _SCALARS:
+                continue
+            if (
+                by_name
+                and (kind is str or isinstance(item, str))
+                and item
+                and item != REDACTED
+                and isinstance(key, str)
+                and _secret_key(key)
+            ):
+                new: Any = REDACTED
+            elif kind is str:
+                new = self.redact_text(item)
+            else:
+                new = self._walk(item)
+            if new is not item:
+                if changed is None:
+                    changed = dict(value)
+                changed[key] = new
+        return value if changed is None else changed
 
     def redact_event(self, event: _E) -> _E:
         """The event with secrets in its string fields replaced; the same object if clean.
