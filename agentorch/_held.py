@@ -32,6 +32,8 @@ class HeldWrites:
 
     def _init_held(self) -> None:
         self._held: list[Callable[[], object]] = []
+        #: Where in ``_held`` the last held write of each keyed row is (``_write(key=...)``).
+        self._held_rows: dict[str, int] = {}
         self._depth = 0  # checkpoints open
         self._holding = 0  # ``held`` blocks open
 
@@ -48,6 +50,7 @@ class HeldWrites:
             try:
                 if self._held:
                     held, self._held = self._held, []
+                    self._held_rows = {}
                     for write in held:
                         write()
                 yield
@@ -85,14 +88,26 @@ class HeldWrites:
             yield
         except BaseException:
             del self._held[mark:]
+            self._held_rows = {k: i for k, i in self._held_rows.items() if i < mark}
             raise
         finally:
             self._holding -= 1
 
-    def _write(self, write: Callable[[], object]) -> None:
-        """A state write or an event of the run: held in a ``held`` block, else written, after
-        the held writes (in one transaction with them)."""
+    def _write(self, write: Callable[[], object], key: str | None = None) -> None:
+        """A state write or an event of the run: held in a ``holding`` block, else written,
+        after the held writes (in one transaction with them).
+
+        ``key`` names the row a write replaces whole (an upsert): a later held write of the same
+        row takes the earlier one's place, so a transaction writes (and records in the audit
+        chain) only the row's last state -- the one a reader could ever see.
+        """
         if self._holding:
+            if key is not None and self._holds():
+                at = self._held_rows.get(key)
+                if at is not None:
+                    self._held[at] = write
+                    return
+                self._held_rows[key] = len(self._held)
             self.hold(write)
         elif self._held and not self._depth:
             with self.checkpoint():
@@ -114,14 +129,15 @@ class HeldWrites:
         """
         if self._depth:  # (a checkpoint is open in another thread: it commits them)
             return
-        held = list(self._held)
+        held, rows = list(self._held), dict(self._held_rows)
         try:
             self.write_held()
         except LeaseLostError:
-            self._held = []  # another process owns the run: nothing more is written here
+            self.drop_held()  # another process owns the run: nothing more is written here
         except Exception:
-            self._held = held + self._held
+            self._held, self._held_rows = held, rows
 
     def drop_held(self) -> None:
         """Forget the held writes (the run stopped without the lease: nothing more is written)."""
         self._held = []
+        self._held_rows = {}

@@ -122,7 +122,7 @@ class EmbeddedRuntime(HeldWrites, ApprovalGate, BaseRuntime):
 
     def save_step(self, record: StepRecord) -> None:
         if self.store is not None:
-            self._write(partial(self.store.save_step, record))
+            self._write(partial(self.store.save_step, record), key=record.step_id)
 
     def load_steps(self) -> dict[str, StepRecord]:
         if self.store is None:

@@ -92,6 +92,9 @@ def bookkeeper(request: ModelRequest):  # type: ignore[no-untyped-def]
 
 
 def summary(request: ModelRequest) -> str:
+    # The first moment after the nested step's result is durable: it is committed with this
+    # call's intent (a live view hears of the step's end only then).
+    die("after_nested")
     log("calls.txt", "summary")
     time.sleep(float(os.environ.get("SUMMARY_DELAY", "0")))
     return "all done"

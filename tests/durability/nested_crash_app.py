@@ -28,8 +28,6 @@ from agentorch import Budget, CallbackApprover, FunctionModel, Plan, Step, Super
 def on_event(event) -> None:  # type: ignore[no-untyped-def]
     if event.kind == "step_finished" and event.step_id == "ops.research":
         die("between_inner_steps")
-    if event.kind == "step_finished" and event.step_id == "ops":
-        die("after_nested")
     if event.kind == "tool_call_finished":
         die("after_tool")
 
