@@ -13,6 +13,7 @@ import hashlib
 import json
 import math
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Any
 
 from pydantic_core import to_jsonable_python
@@ -27,6 +28,15 @@ _CANONICAL = json.JSONEncoder(
 )
 #: A string as JSON (non-ASCII kept as is), without building an encoder per call.
 json_str = json.JSONEncoder(ensure_ascii=False).encode
+#: ``json_str`` of the few strings every record repeats (run ids, kinds, tables, keys).
+json_name = lru_cache(maxsize=4096)(json_str)
+
+
+def json_hash(text: str) -> str:
+    """``json_str`` of a hash: a hex digest needs no escaping (anything else goes through it)."""
+    if len(text) == 64 and text.isascii() and text.isalnum():
+        return f'"{text}"'
+    return json_str(text)
 
 
 def canonical_json(value: Any) -> str:
@@ -60,8 +70,8 @@ def record_hash_of_text(
     a second time; the bytes hashed are the same as ``record_hash``'s.
     """
     body = (
-        f'{{"kind":{json_str(kind)},"payload":{payload_text},'
-        f'"prev_hash":{json_str(prev_hash)},"run_id":{json_str(run_id)},'
+        f'{{"kind":{json_name(kind)},"payload":{payload_text},'
+        f'"prev_hash":{json_hash(prev_hash)},"run_id":{json_name(run_id)},'
         f'"seq":{json_number(seq)},"ts":{json_number(ts)}}}'
     )
     return hashlib.sha256(body.encode("utf-8")).hexdigest()

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, get_args
 
 from pydantic import BaseModel
-from pydantic_core import to_jsonable_python
+from pydantic_core import PydanticSerializationError, to_json, to_jsonable_python
 
 from agentorch.store.base import (
     ApprovalRecord,
@@ -34,10 +34,19 @@ _ENCODE = json.JSONEncoder(
 
 
 def dumps(value: Any) -> str | None:
-    """Compact JSON for a column; ``None`` stays SQL NULL."""
+    """Compact JSON for a column; ``None`` stays SQL NULL.
+
+    Written by pydantic-core's encoder (several times faster than ``json``'s on the small values
+    every durable write stores; numbers may be spelled differently, e.g. ``1e-5``, but read back
+    the same). A column's text is hashed as stored, never re-encoded, so only its values matter.
+    A value that encoder refuses gets ``json``'s (and its error).
+    """
     if value is None:
         return None
-    return _ENCODE(value)
+    try:
+        return to_json(value, inf_nan_mode="constants").decode()
+    except (PydanticSerializationError, ValueError, TypeError):
+        return _ENCODE(value)
 
 
 def loads(text: str | None) -> Any:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from hashlib import sha256
 from typing import Any
 
-from agentorch.store._audit import json_number, json_str
+from agentorch.store._audit import json_name, json_number
 from agentorch.store.base import AuditRecord
 
 SEAL_KIND = "state_recorded"
@@ -69,10 +69,10 @@ def seal_payload_json(
     run_id: str, ts: float, table: str, key: str, values: Sequence[Any], status: str | None
 ) -> str:
     """``canonical_json(seal_payload(...))``, spelled directly (it is written on every decision)."""
-    status_part = f'"status":{json_str(status)},' if status is not None else ""
+    status_part = f'"status":{json_name(status)},' if status is not None else ""
     return (
-        f'{{"key":{json_str(key)},"kind":"{SEAL_KIND}","run_id":{json_str(run_id)},'
-        f'"sha256":"{row_digest(values)}",{status_part}"table":{json_str(table)},'
+        f'{{"key":{json_name(key)},"kind":"{SEAL_KIND}","run_id":{json_name(run_id)},'
+        f'"sha256":"{row_digest(values)}",{status_part}"table":{json_name(table)},'
         f'"ts":{json_number(float(ts))}}}'
     )
 
