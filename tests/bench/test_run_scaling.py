@@ -37,6 +37,7 @@ def test_one_process_of_each_measure_checks_its_runs(gc_restored: None) -> None:
     cost = run_scaling.one_cost(1)
     assert cost["plain_ms"] > 0 and cost["durable_ms"] > 0
     assert cost["transactions"] > 0 and cost["statements"] > cost["transactions"]
+    assert 0 < cost["tx_ms"] < cost["sql_ms"]
     row = run_scaling.one_concurrent(3, durable=True)
     assert row["runs"] == 3 and row["cpu_ms_per_run"] > 0
     assert 0 <= row["gc_ms_per_run"] <= row["cpu_ms_per_run"]
@@ -67,6 +68,8 @@ def test_the_section_is_rendered_from_the_results(tmp_path: Path) -> None:
             "ratio": 2.5,
             "statements": 300,
             "transactions": 48,
+            "sql_ms": 1.25,
+            "tx_ms": 0.5,
             "processes": 3,
         },
         "cost_met": False,
@@ -93,6 +96,7 @@ def test_the_section_is_rendered_from_the_results(tmp_path: Path) -> None:
     text = run_scaling.render(result)
     assert "**2.50x** (target <= 2x): **MISSED**" in text
     assert "The difference, 3.00 ms per run, is 62 µs for each of the 48 transactions" in text
+    assert "1.25 ms of it is inside SQLite" in text and "about 1.75 ms is the Python" in text
     assert "1.50 2.00 2.50" in text and "| 2,000 | SQLite | 6.50 | 0.25 |" in text
     assert (
         "plain: CPU per run at 2,000 runs is 1.10x that at 100 (target <= 1.25x): met; "
