@@ -122,3 +122,41 @@ async def test_a_held_result_is_committed_before_the_event_loop_turns(tmp_path: 
     assert [e.kind for e in store.events("r1")][-1] == "state_recorded"  # the row's record
     assert store.verify_audit("r1").ok
     store.close()
+
+
+async def test_a_held_write_that_fails_on_the_loops_turn_is_retried_by_the_next_write(
+    tmp_path: Path,
+) -> None:
+    from agentorch.engine import EmbeddedRuntime
+    from agentorch.errors import StoreError
+    from agentorch.events.bus import EventBus
+    from agentorch.store import RunRecord, StepRecord
+    from agentorch.tools.registry import ToolRegistry
+
+    store = open_store(str(tmp_path / "runs.db"))
+    store.create_run(RunRecord(run_id="r1", task="t", status="running"))
+    runtime = EmbeddedRuntime(
+        run_id="r1",
+        budget=Budget(allow_unpriced=True),
+        bus=EventBus(),
+        registry=ToolRegistry(()),
+        approver=None,
+        store=store,
+    )
+    runtime.hold_writes = True
+    failures = [StoreError("the store is busy")]
+
+    def flaky() -> None:
+        if failures:
+            raise failures.pop()
+
+    runtime.hold(flaky)
+    with runtime.holding():
+        runtime.save_step(StepRecord(run_id="r1", step_id="s", agent="a", status="running"))
+        runtime.save_step(StepRecord(run_id="r1", step_id="s", agent="a", status="done"))
+    await asyncio.sleep(0)  # the loop's turn: the commit fails, the writes stay held
+    assert store.get_steps("r1") == []
+    runtime.update_run(status="succeeded")  # the next write commits them first
+    assert [s.status for s in store.get_steps("r1")] == ["done"]  # the step's last state only
+    assert store.verify_audit("r1").ok
+    store.close()
