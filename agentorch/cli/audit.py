@@ -136,8 +136,16 @@ def export(
             sys.stdout.flush()
         else:
             path = Path(output)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text("".join(lines), encoding="utf-8")
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text("".join(lines), encoding="utf-8")
+            except OSError as exc:
+                from agentorch.errors import UserError
+
+                raise UserError(
+                    f"cannot write the audit log to {output}: {exc.strerror or exc}",
+                    hint="pass a file in a folder you can write to, or leave out -o for stdout",
+                ) from exc
             from rich.console import Console
 
             Console(stderr=True, highlight=False).print(f"wrote {len(lines)} records to {path}")

@@ -111,6 +111,10 @@ def test_audit_export_writes_jsonl(cli: Cli, demo: Path) -> None:
     assert all({"seq", "hash", "prev_hash", "payload"} <= set(r) for r in records)
     assert cli("audit", "export", rid, "-o", "audit/run.jsonl").exit_code == 0
     assert len((cli.cwd / "audit" / "run.jsonl").read_text().splitlines()) == len(records)
+    into_a_folder = cli("audit", "export", rid, "-o", "audit")
+    assert into_a_folder.exit_code == 2 and "Traceback" not in into_a_folder.output
+    assert into_a_folder.stderr.startswith("error: cannot write the audit log to audit: ")
+    assert "hint: " in into_a_folder.stderr
 
 
 def test_policy_check_prints_what_each_agent_may_do(cli: Cli, demo: Path) -> None:
