@@ -100,6 +100,13 @@ def resolve_target(text: str) -> Target:
     if path.exists():
         if path.is_dir() or path.suffix == ".py":
             return Target("workflow", str(path.resolve()))
+        from agentorch.documents import SUPPORTED_SUFFIXES
+
+        if path.suffix.lower() in SUPPORTED_SUFFIXES:  # a document: the input, not the workflow
+            raise UserError(
+                f"{text} is a document, not a workflow",
+                hint=f"pass it as the workflow's input: agentorch run rfp --file {text}",
+            )
         raise UserError(
             f"{text} is not a workflow", hint="pass a folder with a workflow.py, or a .py file"
         )

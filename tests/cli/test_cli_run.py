@@ -179,6 +179,16 @@ def test_user_errors_are_one_line_and_a_hint(
     assert "Traceback" not in result.output
 
 
+def test_a_document_given_as_the_workflow_is_pointed_at_file(cli: Cli) -> None:
+    (cli.cwd / "tender.pdf").write_bytes(b"%PDF-1.4")
+    result = cli("run", "tender.pdf")
+    assert result.exit_code == EXIT_USER_ERROR, result.output
+    assert result.stderr.splitlines() == [
+        "error: tender.pdf is a document, not a workflow",
+        "hint: pass it as the workflow's input: agentorch run rfp --file tender.pdf",
+    ]
+
+
 def test_missing_api_key_is_a_user_error(cli: Cli, demo: Path) -> None:
     result = cli("run", str(demo), "--model", "openai:gpt-4.1-mini")
     assert result.exit_code == EXIT_USER_ERROR, result.output
