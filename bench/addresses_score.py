@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench._env import ROOT
+from bench._pairs import PairsError, read_pairs
 from bench._sections import write_section
 
 PAIRS = ROOT / "bench" / "commitments" / "addresses.jsonl"
@@ -30,10 +31,6 @@ BLOCK_START, BLOCK_END = "<!-- addresses:start -->", "<!-- addresses:end -->"
 #: Asserted in CI (tests/bench/test_addresses_score.py), on all pairs.
 TARGET_RECALL = 0.9  # of the answers that do not address the ask, the share not called covered
 TARGET_PRECISION = 0.9  # of the rows not called covered, the share that truly do not address it
-
-
-class PairsError(ValueError):
-    """The labelled set cannot be read; the message names the line."""
 
 
 @dataclass(frozen=True)
@@ -50,32 +47,16 @@ class Outcome:
 
 def load(path: Path = PAIRS) -> list[dict[str, Any]]:
     """The labelled pairs; a malformed line is a one-line ``PairsError``."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise PairsError(f"cannot read {path}: {exc.strerror or exc}") from None
-    pairs, seen = [], set()
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            pair = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise PairsError(f"{path.name}:{number}: not JSON ({exc.msg})") from None
-        missing = {"id", "split", "kind", "expected", "document", "requirement", "answer"} - set(
-            pair
-        )
-        if missing:
-            raise PairsError(f"{path.name}:{number}: missing {', '.join(sorted(missing))}")
+
+    def check(pair: dict[str, Any]) -> str | None:
         if pair["kind"] not in KINDS or pair["split"] not in SPLITS:
-            raise PairsError(f"{path.name}:{number}: unknown kind or split")
+            return "unknown kind or split"
         if pair["expected"] != ("covered" if pair["kind"] == "specific" else "not_covered"):
-            raise PairsError(f"{path.name}:{number}: a {pair['kind']} answer cannot be that")
-        if pair["id"] in seen:
-            raise PairsError(f"{path.name}:{number}: duplicate id {pair['id']!r}")
-        seen.add(pair["id"])
-        pairs.append(pair)
-    return pairs
+            return f"a {pair['kind']} answer cannot be that"
+        return None
+
+    required = {"split", "kind", "expected", "document", "requirement", "answer"}
+    return read_pairs(path, required, check)
 
 
 @cache

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bench._env import ROOT
+from bench._pairs import PairsError, read_pairs
 from bench._sections import write_section
 
 PAIRS = ROOT / "bench" / "commitments" / "pairs.jsonl"
@@ -28,10 +29,6 @@ BLOCK_START, BLOCK_END = "<!-- commitments:start -->", "<!-- commitments:end -->
 #: The issue's target, asserted in CI (tests/bench/test_commitments_score.py).
 TARGET_PRECISION = 0.95
 TARGET_RECALL = 0.95
-
-
-class PairsError(ValueError):
-    """The labelled set cannot be read; the message names the line."""
 
 
 @dataclass(frozen=True)
@@ -47,31 +44,15 @@ class Outcome:
 
 def load(path: Path = PAIRS) -> list[dict[str, Any]]:
     """The labelled pairs; a malformed line is a one-line ``PairsError``."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise PairsError(f"cannot read {path}: {exc.strerror or exc}") from None
-    pairs = []
-    seen: set[str] = set()
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            pair = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise PairsError(f"{path.name}:{number}: not JSON ({exc.msg})") from None
-        missing = {"id", "split", "kind", "expected", "requirement", "answer"} - set(pair)
-        if missing:
-            raise PairsError(f"{path.name}:{number}: missing {', '.join(sorted(missing))}")
+
+    def check(pair: dict[str, Any]) -> str | None:
         if pair["expected"] not in VERDICTS:
-            raise PairsError(f"{path.name}:{number}: unknown verdict {pair['expected']!r}")
+            return f"unknown verdict {pair['expected']!r}"
         if pair["split"] not in SPLITS:
-            raise PairsError(f"{path.name}:{number}: split must be one of {', '.join(SPLITS)}")
-        if pair["id"] in seen:
-            raise PairsError(f"{path.name}:{number}: duplicate id {pair['id']!r}")
-        seen.add(pair["id"])
-        pairs.append(pair)
-    return pairs
+            return f"split must be one of {', '.join(SPLITS)}"
+        return None
+
+    return read_pairs(path, {"split", "kind", "expected", "requirement", "answer"}, check)
 
 
 def checker() -> Any:
