@@ -6,26 +6,13 @@ import json
 from pathlib import Path
 
 from cli_runner import Cli
+from run_events import peak_steps
 
 from agentorch.events import read_jsonl
-from agentorch.events.types import BaseEvent, StepFinished, StepStarted
 from agentorch.limits import CONCURRENT_STEPS_KEY
 from agentorch.store import open_store
 
 RFP = str(Path(__file__).resolve().parents[2] / "examples" / "rfp")
-
-
-def peak_steps(events: list[BaseEvent]) -> int:
-    """The most steps that were running at once, from a run's events in order."""
-    running: set[str] = set()
-    peak = 0
-    for event in events:
-        if isinstance(event, StepStarted):
-            running.add(event.step_id)
-            peak = max(peak, len(running))
-        elif isinstance(event, StepFinished):
-            running.discard(event.step_id)
-    return peak
 
 
 def test_the_option_limits_the_steps_in_flight_and_is_recorded(cli: Cli, tmp_path: Path) -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from run_events import peak_steps
 
 from agentorch import Agent, FunctionModel, Plan, Step, Supervisor, Verdict
 from agentorch.errors import ConfigError
-from agentorch.events.types import BaseEvent, StepFinished, StepStarted
+from agentorch.events.types import BaseEvent, StepStarted
 from agentorch.limits import CONCURRENT_STEPS_KEY, DEFAULT_CONCURRENT_STEPS, Limits
 from agentorch.models.types import ModelRequest
 from agentorch.nesting import SupervisorAgent
@@ -50,18 +51,6 @@ def _starts(events: list[BaseEvent]) -> list[str]:
     return [e.step_id for e in events if isinstance(e, StepStarted)]
 
 
-def _peak_steps(events: list[BaseEvent]) -> int:
-    running: set[str] = set()
-    peak = 0
-    for event in events:
-        if isinstance(event, StepStarted):
-            running.add(event.step_id)
-            peak = max(peak, len(running))
-        elif isinstance(event, StepFinished):
-            running.discard(event.step_id)
-    return peak
-
-
 async def test_a_run_keeps_at_most_the_default_number_of_steps_in_flight() -> None:
     assert Limits().max_concurrent_steps == DEFAULT_CONCURRENT_STEPS == 16
     gauge = Gauge()
@@ -71,7 +60,7 @@ async def test_a_run_keeps_at_most_the_default_number_of_steps_in_flight() -> No
     result = await sup.run("forty parts")
     assert result.status == "succeeded"
     # every part ran, never more than 16 model calls at once (before: all 40 at once)
-    assert gauge.peak == 16 and _peak_steps(events) == 16
+    assert gauge.peak == 16 and peak_steps(events) == 16
     assert _starts(events) == [*(f"s{i}" for i in range(40)), "join"]
 
 
@@ -139,7 +128,7 @@ async def test_a_revision_runs_under_the_limit_and_its_dependant_waits_for_it() 
     assert result.steps["draft"].revision == 1 and result.steps["draft"].output == "second draft"
     starts = _starts(events)
     assert starts.index("use") > len(starts) - 1 - starts[::-1].index("draft")
-    assert _peak_steps(events) == 2
+    assert peak_steps(events) == 2
 
 
 @pytest.mark.parametrize("bad", [0, -1, 2.5, True])

@@ -89,3 +89,30 @@ def no_nondeterminism() -> Iterator[list[str]]:
         os.environ = environ  # noqa: B003
         for owner, name, original in saved:
             setattr(owner, name, original)
+
+
+async def assert_replays(
+    temporal: Any, app: str, supervisor: Any, run_id: str, children: tuple[str, ...] = ()
+) -> None:
+    """Replaying the run's recorded histories (its children's too) in Temporal's sandbox, with
+    ``supervisor`` served as ``app``, gives the same commands, and its code reads no clock,
+    random number, id or environment itself."""
+    from temporalio.worker import Replayer
+
+    from agentorch.temporal._apps import serve
+    from agentorch.temporal.nested import NestedWorkflow
+    from agentorch.temporal.sandbox import workflow_runner
+    from agentorch.temporal.workflows import RunWorkflow
+
+    serve({app: supervisor})
+    client = await temporal.connect()
+    replayer = Replayer(
+        workflows=[RunWorkflow, NestedWorkflow],
+        workflow_runner=workflow_runner([supervisor]),
+        data_converter=temporal.converter(),
+    )
+    for workflow_id in (run_id, *children):
+        history = await client.get_workflow_handle(workflow_id).fetch_history()
+        with no_nondeterminism() as found:
+            await replayer.replay_workflow(history)
+        assert not found, found

@@ -70,35 +70,19 @@ async def _replay_rfp(
     address: str, store: str, run_id: str, cwd: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The bundled specialists' workflow code replays its history, deterministically, here."""
-    from determinism import no_nondeterminism
-    from temporalio.worker import Replayer
+    from determinism import assert_replays
 
     from agentorch.approvals import DeferredApprover
     from agentorch.cli.prepare import RunOptions, prepare_workflow
     from agentorch.store import open_store
     from agentorch.temporal import Temporal
-    from agentorch.temporal._apps import serve
-    from agentorch.temporal.nested import NestedWorkflow
-    from agentorch.temporal.sandbox import workflow_runner
-    from agentorch.temporal.workflows import RunWorkflow
 
     monkeypatch.chdir(cwd)  # the workers' folder: outputs go to its ./out
     db = open_store(store)
     prepared = prepare_workflow(
         RFP, "offline", RunOptions(store=store), DeferredApprover(), None, db, None
     )
-    serve({"rfp": prepared.supervisor})
-    temporal = Temporal(address)
-    client = await temporal.connect()
-    history = await client.get_workflow_handle(run_id).fetch_history()
-    replayer = Replayer(
-        workflows=[RunWorkflow, NestedWorkflow],
-        workflow_runner=workflow_runner([prepared.supervisor]),
-        data_converter=temporal.converter(),
-    )
-    with no_nondeterminism() as found:
-        await replayer.replay_workflow(history)
-    assert not found, found
+    await assert_replays(Temporal(address), "rfp", prepared.supervisor, run_id)
 
 
 def test_bad_temporal_options_are_one_line_errors(tmp_path: Path) -> None:

@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from run_events import peak_steps
 
-from agentorch.events.types import StepFinished, StepStarted, parse_event
+from agentorch.events.types import StepStarted, parse_event
 from agentorch.store import open_store
 from agentorch.temporal import Temporal
 
@@ -165,16 +166,9 @@ async def test_the_workflow_keeps_the_run_s_step_concurrency_limit(
     assert ran.returncode == 0, ran.stdout[-2000:] + ran.stderr[-2000:]
     run_id = json.loads(ran.stdout)["run_id"]
     db = open_store(store)
-    running: set[str] = set()
-    peak, starts = 0, []
-    for record in db.events(run_id):
-        event = parse_event(record.payload)
-        if isinstance(event, StepStarted):
-            running.add(event.step_id)
-            starts.append(event.step_id)
-            peak = max(peak, len(running))
-        elif isinstance(event, StepFinished):
-            running.discard(event.step_id)
+    events = [parse_event(record.payload) for record in db.events(run_id)]
+    peak = peak_steps(events)
+    starts = [event.step_id for event in events if isinstance(event, StepStarted)]
     # six notes of 0.3 s each, two at a time, started in plan order (without the limit: six)
     assert peak == 2 and starts == [f"note{i}" for i in range(6)]
     for name, value in env.items():
@@ -185,30 +179,15 @@ async def test_the_workflow_keeps_the_run_s_step_concurrency_limit(
 
 async def _replay(address: str, workflow: Path, db: Any, run_id: str) -> None:
     """The run's history replays here with the same commands: the limit is deterministic."""
-    from determinism import no_nondeterminism
-    from temporalio.worker import Replayer
+    from determinism import assert_replays
 
     from agentorch.approvals import DeferredApprover
     from agentorch.cli.prepare import RunOptions, prepare_workflow
-    from agentorch.temporal._apps import serve
-    from agentorch.temporal.nested import NestedWorkflow
-    from agentorch.temporal.sandbox import workflow_runner
-    from agentorch.temporal.workflows import RunWorkflow
 
     prepared = prepare_workflow(
         str(workflow), "offline", RunOptions(), DeferredApprover(), None, db, None
     )
-    serve({"desk": prepared.supervisor})
-    temporal = Temporal(address)
-    history = await (await temporal.connect()).get_workflow_handle(run_id).fetch_history()
-    replayer = Replayer(
-        workflows=[RunWorkflow, NestedWorkflow],
-        workflow_runner=workflow_runner([prepared.supervisor]),
-        data_converter=temporal.converter(),
-    )
-    with no_nondeterminism() as found:
-        await replayer.replay_workflow(history)
-    assert not found, found
+    await assert_replays(Temporal(address), "desk", prepared.supervisor, run_id)
 
 
 class _Busy:

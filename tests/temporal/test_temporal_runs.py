@@ -15,14 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from determinism import no_nondeterminism
+from determinism import assert_replays
 from temporal_app import ApproveAll, make_supervisor
 
-from agentorch import Supervisor
 from agentorch.store import open_store
 from agentorch.temporal import Temporal, Timeouts
-from agentorch.temporal._apps import serve
-from agentorch.temporal.sandbox import workflow_runner
 
 TIMEOUTS = Timeouts(heartbeat_seconds=2.0, approval_poll_seconds=2.0)
 
@@ -33,30 +30,6 @@ def _lines(path: Path) -> list[str]:
 
 def _pids(lines: list[str]) -> set[str]:
     return {line.rsplit("pid=", 1)[1] for line in lines}
-
-
-async def _replay(
-    temporal: Temporal, run_id: str, supervisor: Supervisor, children: tuple[str, ...] = ()
-) -> None:
-    """Replaying the run's recorded histories (its children's too) in Temporal's sandbox gives
-    the same commands, and its code reads no clock, random number, id or environment itself."""
-    from temporalio.worker import Replayer
-
-    from agentorch.temporal.nested import NestedWorkflow
-    from agentorch.temporal.workflows import RunWorkflow
-
-    serve({"books": supervisor})
-    client = await temporal.connect()
-    replayer = Replayer(
-        workflows=[RunWorkflow, NestedWorkflow],
-        workflow_runner=workflow_runner([supervisor]),
-        data_converter=temporal.converter(),
-    )
-    for workflow_id in (run_id, *children):
-        history = await client.get_workflow_handle(workflow_id).fetch_history()
-        with no_nondeterminism() as found:
-            await replayer.replay_workflow(history)
-        assert not found, found
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -102,7 +75,7 @@ async def test_runs_end_to_end_on_two_worker_processes(workers, tmp_path: Path) 
     resumed = _cli("resume", run_id, "--store", store)  # never run here a second time
     assert resumed.returncode != 0 and "runs on Temporal" in resumed.stderr
     assert "Traceback" not in resumed.stderr
-    await _replay(temporal, run_id, supervisor)
+    await assert_replays(temporal, "books", supervisor, run_id)
 
 
 async def test_a_killed_worker_s_call_finishes_on_the_other_once(workers, tmp_path: Path) -> None:
@@ -138,7 +111,7 @@ async def test_a_killed_worker_s_call_finishes_on_the_other_once(workers, tmp_pa
     assert research.cost_usd == pytest.approx(settled["cost_usd"] + reserved)
     assert result.usage.total.cost_usd <= 1.0
     assert db.verify_audit(handle.id).ok
-    await _replay(temporal, handle.id, supervisor)
+    await assert_replays(temporal, "books", supervisor, handle.id)
 
 
 @pytest.mark.parametrize("level", ["", "nested", "deep"], ids=["run", "child", "grandchild"])
@@ -192,7 +165,7 @@ async def test_a_nested_supervisor_runs_as_a_child_workflow_on_the_run_s_budget(
     assert result.usage.by_agent["bookkeeper"].requests == 2
     assert result.usage.total.requests == 4
     assert db.verify_audit(result.run_id).ok
-    await _replay(temporal, result.run_id, supervisor, (child,))
+    await assert_replays(temporal, "books", supervisor, result.run_id, (child,))
 
 
 async def test_every_nesting_level_is_a_child_workflow_and_stores_what_embedded_does(
@@ -240,7 +213,7 @@ async def test_every_nesting_level_is_a_child_workflow_and_stores_what_embedded_
     assert stored(db, run_id)[0]["office.desk.book"] == "done"
     assert db.verify_audit(run_id).ok and local_db.verify_audit(local.run_id).ok
     assert result.usage.total.cost_usd == pytest.approx(local.usage.total.cost_usd)
-    await _replay(temporal, run_id, supervisor, (office, desk))
+    await assert_replays(temporal, "books", supervisor, run_id, (office, desk))
 
 
 @pytest.mark.parametrize("level", ["", "nested", "deep"], ids=["flat", "child", "grandchild"])
@@ -277,4 +250,4 @@ async def test_a_user_s_specialist_package_runs_in_the_workflow_sandbox(
     assert result.output == "all done (framed)"  # the helper framed the prompt in the workflow
     log = (tmp_path / "worker-0.log").read_text()
     assert "imported after initial workflow load" not in log, log[-2000:]
-    await _replay(temporal, result.run_id, supervisor)
+    await assert_replays(temporal, "books", supervisor, result.run_id)
