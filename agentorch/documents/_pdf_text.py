@@ -26,6 +26,9 @@ _INLINE_BULLET = re.compile(r"(?<=\S)\s+([\u2022\u25aa\u25cf\u25a0\u25e6\uf0b7\u
 _SUB_BULLET = re.compile(r"^o\s+[A-Z]")
 _CUE_WORD = re.compile(r"(?i)\b(?:shall|must|will|should|may|required|responsible)\b")
 _BULLETS = frozenset("-\u2022\u25cb\u25e6\u25aa\u25cf\u25a0\u2219\u00b7\uf0b7\uf0a7o")
+#: A hyphen at a line's end after a word: a dash inside the sentence ("of solicitations -" /
+#: "Request for ..."), not a bullet glyph drawn before the next line's item.
+_DASH_IN_SENTENCE = re.compile(r"[^\W_] -$")
 _HEADING_RATIO = 1.12  # a font this much larger than the body text marks a heading
 _GAP_RATIO = 1.3  # a vertical gap this much wider than the usual line spacing starts a paragraph
 _SHORT_RATIO = 0.7  # a line this much shorter than a full line, ending a sentence, ends a paragraph
@@ -233,7 +236,7 @@ def _raw_lines(pages: list[list[_Line]]) -> list[RawLine]:
                     line.text = text = "- " + text[2:]
             if bullet:
                 line.text, bullet = "- " + text, False
-            if text[-2:-1] == " " and text[-1:] in _BULLETS:
+            if text[-2:-1] == " " and text[-1:] in _BULLETS and not _DASH_IN_SENTENCE.search(text):
                 line.text, bullet = text[:-2], True
             sub = item_depth >= 0 and bool(_SUB_BULLET.match(line.text))
             if sub:

@@ -1,5 +1,6 @@
 """PDF layout: deliverables tables (cells told apart by position, a row cut by a page break),
-bullet levels from where their glyphs are drawn, lettered items after a colon."""
+bullet levels from where their glyphs are drawn, lettered items after a colon, a dash at a
+line's end."""
 
 from __future__ import annotations
 
@@ -221,4 +222,22 @@ def test_items_of_another_glyph_run_into_an_item_are_nested_under_it() -> None:
         (1, "- weekly checks"),
         (0, "\u2022 Keep the logs"),
         (0, "- Return the badges"),
+    ]
+
+
+def test_a_dash_ending_a_line_inside_a_sentence_is_not_a_bullet(tmp_path: Path) -> None:
+    page = [
+        (72, 740, "2.1 Acquisition Services"),
+        (72, 715, "The Contractor shall support the amendment of solicitations -"),
+        (72, 702, "Requests for Quotations and Invitations for Bids to include the following:"),
+        (90, 689, "-"),  # a bullet glyph apart from its text
+        (108, 689, "Prepare solicitation documents for review; -"),  # the next item's glyph
+        (108, 676, "Maintain solicitation files."),
+    ]
+    path = pdf(tmp_path / "d.pdf", [page])
+    assert [b.text for b in read_blocks(path)][1:] == [
+        "The Contractor shall support the amendment of solicitations - Requests for Quotations"
+        " and Invitations for Bids to include the following:",
+        "- Prepare solicitation documents for review;",
+        "- Maintain solicitation files.",
     ]
