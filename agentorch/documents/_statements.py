@@ -47,6 +47,15 @@ _BUYER_INTENT = re.compile(
     r"(?:estimates|anticipates|intends|expects|believes|plans|reserves|will\s+not)\b"
     r"|it\s+is\s+(?:estimated|anticipated)\s+that\b)"
 )
+#: A statement that nothing is needed or promised, with no "shall"/"must": "No Government
+#: Furnished Materials will be needed", "No travel is anticipated or will be required", "There is
+#: no guarantee that any Additional Services will be ordered".
+_NOTHING_NEEDED = re.compile(
+    r"(?i)^(?:there\s+(?:is|are|will\s+be)\s+no\b"
+    r"|no\s+[^,;:]*?\b(?:will\s+be|is|are)\s+(?:\w+ly\s+)?"
+    r"(?:needed|required|necessary|anticipated|expected|envisioned)\b(?!\s+to\b))"
+)
+_BINDING = re.compile(r"(?i)\b(?:shall|must)\b")
 #: "will be given ... by the COR": what the buyer will do, told in the passive.
 _BY_BUYER = re.compile(
     r"(?i)^[^.;]*?\bby\s+the\s+(?:government|contracting\s+officer|cor|co|city"
@@ -64,7 +73,8 @@ _CONTRACTOR = re.compile(
     re.I,
 )
 _BUYER_HEAD = re.compile(
-    r"(?:\b(?i:government|contracting\s+officer|contracting\s+officer's\s+representative|cor|acor"
+    r"(?:\b(?i:government|(?:contracting|grants?|program|procurement|ordering)\s+officer"
+    r"|contracting\s+officer's\s+representative|cor|acor"
     r"|cotr|co|agency|department|city|county|state|owner|purchaser|buyer|we|us|ordering\s+activity"
     r"|project\s+officer|product\s+owner|product\s+lead|evaluators?|committee|board|council"
     r"|treasurer)"
@@ -157,6 +167,13 @@ _FUNCTION_WORDS = frozenset(_FUNCTION_WORD_LIST.split())
 _POINTER = re.compile(
     r"(?i)\b(?:the\s+following|as\s+follows|below)\b"
     r"|\b(?:including|includes?|such\s+as)(?:,?\s+but\s+not\s+limited\s+to)?\W*$"
+)
+#: A list that details a duty the lead-in names ("shall assist in performing acquisition
+#: planning services to include the following:"), not the object of its verb ("shall provide
+#: the following:").
+_INCLUSION = re.compile(
+    r"(?i)\b(?:to\s+include|including|regarding|that\s+(?:will|shall)\s+include)"
+    r"(?:,?\s+but\s+not\s+(?:be\s+)?limited\s+to)?,?\s+(?:the\s+following|as\s+follows)\b"
 )
 _CLAUSE_JOINT = re.compile(r"(?i),?\s+(?:and|but|while|whereas)\s+|;\s*")
 #: A lead-in: ends with a colon, or announces what follows ("shall provide the following").
@@ -274,6 +291,8 @@ def classify(
     previous_actor: Actor | None = context
     if _BUYER_INTENT.match(sentence):
         return Statement(excluded="the buyer's estimate or intent", has_cue=True, actor="buyer")
+    if _NOTHING_NEEDED.match(sentence) and not _BINDING.search(sentence):
+        return Statement(excluded="states that nothing is needed", has_cue=True)
     for match in _CUE.finditer(sentence):
         kind = match.lastgroup or ""
         start = match.start()
@@ -429,13 +448,21 @@ def states_more_than_a_pointer(lead_in: str, *, list_came: bool = False) -> bool
     English, and shall also receive training as follows:") or has no pointer at all ("the
     Contractor shall assign the personnel named in its quotation to perform this order:")."""
     cue = _CUE.search(lead_in)
-    if cue is None or _POINTER.search(lead_in, 0, cue.start()):
+    if cue is not None and _POINTER.search(lead_in, 0, cue.start()):
         return False  # "The following tasks are required to ...": the list is its subject
-    pointer = _POINTER.search(lead_in, cue.end())
+    if cue is None and not (list_came and IMPERATIVE.match(lead_in)):
+        return False
+    start = cue.end() if cue is not None else 0
+    pointer = _POINTER.search(lead_in, start)
     end = pointer.start() if pointer else len(lead_in)
     if list_came and pointer is not None:
-        return _CUE.search(lead_in, cue.end(), end) is not None
-    return len(re.findall(r"[A-Za-z]{2,}", lead_in[cue.end() : end])) >= 6
+        inclusion = _INCLUSION.search(lead_in, start)
+        if inclusion and len(re.findall(r"[A-Za-z]{2,}", lead_in[start : inclusion.start()])) >= 4:
+            return True  # a duty named in its own words, which the list only details
+        return cue is not None and _CUE.search(lead_in, cue.end(), end) is not None
+    if cue is None:
+        return False  # an instruction's lead-in is a row only when it names the duty (above)
+    return len(re.findall(r"[A-Za-z]{2,}", lead_in[start:end])) >= 6
 
 
 def stronger(a: Modality | None, b: Modality | None) -> Modality | None:

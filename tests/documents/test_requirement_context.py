@@ -184,3 +184,43 @@ def test_a_compound_subject_with_the_contractor_and_etc_ending_a_sentence() -> N
         ("must", "Floors shall be free of staples, string, etc."),
         ("must", "Floors shall present a high luster."),
     ]
+
+
+def test_a_lead_in_naming_the_duty_its_list_details_is_a_row_too() -> None:
+    text = (
+        "The Contractor shall assist in performing acquisition planning services to include the "
+        "following:\n\n- Develop acquisition plans;\n- Perform market research.\n\n"
+        "The Contractor shall provide, but not be limited to, the following services:\n\n"
+        "- Maintain the award files;\n"
+        "- Assist with ensuring that pre-award procedures are carried out including, but not "
+        "limited to, the following:\n  - Reviewing the audit report;\n\n"
+        "The Contractor shall provide the following:\n\n- a monthly report\n"
+    )
+    assert [t for _, _, t in rows(text)] == [
+        "The Contractor shall assist in performing acquisition planning services to include the "
+        "following:",
+        "Develop acquisition plans;",
+        "Perform market research.",
+        "Maintain the award files;",
+        "Assist with ensuring that pre-award procedures are carried out including, but not "
+        "limited to, the following:",
+        "Reviewing the audit report;",
+        "a monthly report",
+    ]
+
+
+def test_a_statement_that_nothing_is_needed_and_a_grants_officers_duty_are_not_rows() -> None:
+    text = (
+        "No Government Furnished Materials will be needed for the vendor. No travel is "
+        "anticipated or will be required. There is no guarantee that any services will be "
+        "ordered. No substitutions shall be made. If the Grants Officer is not authorized to "
+        "withhold documents, the Grants Officer must provide them to the authority.\n"
+    )
+    found = shred(text)
+    assert [r.text for r in found.requirements] == ["No substitutions shall be made."]
+    assert [x.reason for x in found.excluded] == [
+        "states that nothing is needed",
+        "states that nothing is needed",
+        "states that nothing is needed",
+        "obligation or right of the buyer",
+    ]
