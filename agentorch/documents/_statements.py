@@ -77,7 +77,7 @@ _BUYER_HEAD = re.compile(
     r"|contracting\s+officer's\s+representative|cor|acor"
     r"|cotr|co|agency|department|city|county|state|owner|purchaser|buyer|we|us|ordering\s+activity"
     r"|project\s+officer|product\s+owner|product\s+lead|evaluators?|committee|board|council"
-    r"|treasurer)"
+    r"|treasurer|solicitation)"
     r"|\b[A-Z][A-Z0-9&]{1,6}(?:/[A-Z]{2,6})?|\b(?:The|the)\s+Office)$",
 )
 #: Passive verbs of the buyer's own acts: "will be evaluated", "shall be considered".

@@ -209,12 +209,13 @@ def test_a_lead_in_naming_the_duty_its_list_details_is_a_row_too() -> None:
     ]
 
 
-def test_a_statement_that_nothing_is_needed_and_a_grants_officers_duty_are_not_rows() -> None:
+def test_nothing_needed_a_grants_officers_duty_and_the_solicitation_are_not_rows() -> None:
     text = (
         "No Government Furnished Materials will be needed for the vendor. No travel is "
         "anticipated or will be required. There is no guarantee that any services will be "
         "ordered. No substitutions shall be made. If the Grants Officer is not authorized to "
-        "withhold documents, the Grants Officer must provide them to the authority.\n"
+        "withhold documents, the Grants Officer must provide them to the authority. This "
+        "solicitation will be accomplished using the terms of the BPA.\n"
     )
     found = shred(text)
     assert [r.text for r in found.requirements] == ["No substitutions shall be made."]
@@ -222,5 +223,6 @@ def test_a_statement_that_nothing_is_needed_and_a_grants_officers_duty_are_not_r
         "states that nothing is needed",
         "states that nothing is needed",
         "states that nothing is needed",
+        "obligation or right of the buyer",
         "obligation or right of the buyer",
     ]
