@@ -12,6 +12,7 @@ import asyncio
 from abc import abstractmethod
 from collections.abc import Callable
 
+from agentorch._slots import PersonWait
 from agentorch.approvals import (
     ApprovalDecision,
     ApprovalRequest,
@@ -90,12 +91,19 @@ class ApprovalGate:
     async def request_approval(
         self, request: ApprovalRequest, *, approver: Approver | None = None
     ) -> ApprovalDecision:
-        """A decision from the store, or else from ``approver`` (default: the run's approver)."""
-        async with self._approval_lock:
-            return await self._request_approval(request, approver or self.approver)
+        """A decision from the store, or else from ``approver`` (default: the run's approver).
+
+        While a person is asked (or another step's question is before this one), the step holds
+        no concurrency slot: the steps that need nobody go on.
+        """
+        async with PersonWait() as wait:
+            if self._approval_lock.locked():
+                wait.park()
+            async with self._approval_lock:
+                return await self._request_approval(request, approver or self.approver, wait)
 
     async def _request_approval(
-        self, request: ApprovalRequest, approver: Approver | None
+        self, request: ApprovalRequest, approver: Approver | None, wait: PersonWait
     ) -> ApprovalDecision:
         existing: ApprovalRecord | None = None
         if self.store is not None:
@@ -114,7 +122,7 @@ class ApprovalGate:
             if self.store is not None:
                 self.store.create_approval(approval_record(request, self.run_id, self.clock()))
             self.emit(approval_requested(request))
-        decision, elsewhere = await self._ask(request, approver)
+        decision, elsewhere = await self._ask(request, approver, wait)
         if elsewhere is not None:
             return self._recorded_decision(elsewhere, announce=request)
         if decision is None:
@@ -137,15 +145,19 @@ class ApprovalGate:
         return decision
 
     async def _ask(
-        self, request: ApprovalRequest, approver: Approver
+        self, request: ApprovalRequest, approver: Approver, wait: PersonWait
     ) -> tuple[ApprovalDecision | None, ApprovalRecord | None]:
         """The approver's answer, or the decision someone recorded elsewhere while it was asking
         (``agentorch approve`` from another process): the first decision wins, and the prompt
-        is withdrawn."""
+        is withdrawn. An approver that does not answer at once (a person) frees the step's slot."""
         asking = asyncio.ensure_future(approver.decide(request))
-        if self.store is None:
-            return await asking, None
         try:
+            # a rule (approve-all, auto-approve) answers without waiting: its step keeps its slot
+            done, _ = await asyncio.wait({asking}, timeout=0)
+            if not done:
+                wait.park()
+            if self.store is None:
+                return await asking, None
             while True:
                 done, _ = await asyncio.wait({asking}, timeout=DECISION_POLL_SECONDS)
                 if done:

@@ -180,6 +180,9 @@ class NestedRuntime(BaseRuntime):
         #: Request ids of this level's waiting steps, in order (the parent step waits on them).
         self.waiting: list[str] = []
 
+    def uses_change(self, change: str) -> bool:
+        return self.root.uses_change(change)
+
     @classmethod
     def under(
         cls,

@@ -15,7 +15,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from agentorch._slots import StepSlots
 from agentorch.agent import Agent, Dependency, StepContext, render_value
+from agentorch.changes import SLOT_RELEASE
 from agentorch.errors import (
     ApprovalPending,
     BudgetExceeded,
@@ -98,6 +100,10 @@ class Orchestrator(Reviewing):
         self._queued: list[int] = []
         self._queued_set: set[int] = set()
         self.concurrency = limits.concurrent_steps(spec.state)
+        self._slots = StepSlots(self.concurrency)
+        #: Whether a step waiting for a person gives its slot back (a run recorded on Temporal
+        #: before that change keeps its slot, as it did then: its history must replay).
+        self._release = self.concurrency is not None and runtime.uses_change(SLOT_RELEASE)
         self.executions = 0
         self.total_revisions = 0
         #: step id -> (stored output, typed output): a finished step's output is typed once, not
@@ -151,15 +157,20 @@ class Orchestrator(Reviewing):
                                 f"the run reached its cap of {cap} step executions"
                             )
                             break
+                        self._slots.take()
                         running[step.id] = asyncio.create_task(
                             self._run_step(plan, step), name=step.id
                         )
                 if not running:
                     break
-                done, _ = await asyncio.wait(running.values(), return_when=asyncio.FIRST_COMPLETED)
+                waits: list[asyncio.Future[Any]] = list(running.values())
+                if self._release:  # a step that waits for a person frees a slot for another
+                    waits.append(self._slots.woken())
+                done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
                 # in the order the steps started, not the set's (a replayed workflow must agree)
                 for step_id in [sid for sid, task in running.items() if task in done]:
                     task = running.pop(step_id)
+                    self._slots.release()
                     error = await self._finish_step(plan, plan.step(step_id), task)
                     if error is not None and stop is None:
                         stop = error
@@ -189,7 +200,8 @@ class Orchestrator(Reviewing):
             if pos not in self._queued_set:
                 self._queued_set.add(pos)
                 heapq.heappush(self._queued, pos)
-        free = len(self._queued) if self.concurrency is None else self.concurrency - len(running)
+        slots = self._slots.free()
+        free = len(self._queued) if slots is None else slots
         start: list[Step] = []
         while self._queued and len(start) < free:
             pos = heapq.heappop(self._queued)
@@ -318,6 +330,8 @@ class Orchestrator(Reviewing):
         return typed
 
     async def _run_step(self, plan: Plan, step: Step) -> Any:
+        if self._release:
+            self._slots.enter()  # (this task's own context: approvals find the step's slots)
         agent = self.agents[step.agent]
         model = self.models[step.id]
         context = self.context_for(plan, step)

@@ -127,6 +127,11 @@ class Runtime(ABC):
     def count_tokens(self, model: Model, text: str) -> int:
         """Tokens ``text`` takes for ``model`` (for recording what each step was given)."""
 
+    def uses_change(self, change: str) -> bool:
+        """Whether this run follows behaviour change ``change`` (``agentorch.changes``): only a
+        durable run recorded before the change answers ``False``, and keeps the old behaviour."""
+        return True
+
 
 class Engine(ABC):
     """Where a run executes: chosen by the entry point, never by the orchestration code."""

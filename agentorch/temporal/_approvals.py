@@ -17,6 +17,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from agentorch._slots import PersonWait
     from agentorch.approvals import ApprovalDecision, ApprovalRequest, ApproveAll, Approver
     from agentorch.approvals_gate import approval_decided, approval_requested
     from agentorch.events.types import BaseEvent
@@ -71,9 +72,16 @@ class TemporalApprovals:
     async def request_approval(
         self, request: ApprovalRequest, *, approver: Approver | None = None
     ) -> ApprovalDecision:
-        """A decision from the store, or the approver's; a deferred one waits for a signal."""
-        async with self._approval_lock:
-            return await self._request_approval(request, approver)
+        """A decision from the store, or the approver's; a deferred one waits for a signal.
+
+        While the workers' approver or a person is asked (or another step's question is before
+        this one), the step holds no concurrency slot.
+        """
+        async with PersonWait() as wait:
+            if self._approval_lock.locked():
+                wait.park()
+            async with self._approval_lock:
+                return await self._request_approval(request, approver, wait)
 
     def _approval_input(self, request: ApprovalRequest, level: list[str]) -> t.ApprovalInput:
         return t.ApprovalInput(
@@ -85,7 +93,7 @@ class TemporalApprovals:
         )
 
     async def _request_approval(
-        self, request: ApprovalRequest, approver: Approver | None
+        self, request: ApprovalRequest, approver: Approver | None, wait: PersonWait
     ) -> ApprovalDecision:
         level = approver_level(self.supervisor, approver, self.approver)
         opened: t.ApprovalOutput = await self._local(
@@ -101,6 +109,7 @@ class TemporalApprovals:
             assert decided is not None
             self._record(request, decided)
             return decided
+        wait.park()
         await self.write()
         asked: t.ApprovalOutput = await workflow.execute_activity(
             t.APPROVAL_ASK,

@@ -6,13 +6,13 @@ import asyncio
 import contextlib
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
+from temporalio.client import Client, WorkflowFailureError, WorkflowHandle, WorkflowHistory
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.converter import DataConverter, PayloadCodec
 from temporalio.exceptions import ApplicationError
@@ -275,6 +275,24 @@ class Temporal:
 
     # --- worker side -----------------------------------------------------------------------------
 
+    def _apps(self, supervisors: Sequence[Supervisor]) -> dict[str, Supervisor]:
+        return {
+            (self.app if len(supervisors) == 1 and self.app else s.name): s for s in supervisors
+        }
+
+    async def check_replay(
+        self, *supervisors: Supervisor, histories: Iterable[WorkflowHistory] | None = None
+    ) -> dict[str, str]:
+        """Replay the runs still open on this task queue (or ``histories``) through this
+        process's code serving ``supervisors``; return each run that would not replay, with
+        why. Run it on new code before its workers take over from the old ones."""
+        from agentorch.temporal.replay import open_histories, replay
+
+        if histories is None:
+            histories = await open_histories(await self.connect(), self.task_queue)
+        apps = self._apps(supervisors)
+        return await replay(apps, histories, self.converter(), self.passthrough)
+
     async def worker(self, *supervisors: Supervisor, **options: Any) -> Worker:
         """A worker serving ``supervisors`` (by ``app``/name) on this task queue; ``await
         worker.run()`` to serve until it is shut down."""
@@ -282,9 +300,7 @@ class Temporal:
         from agentorch.temporal.nested import NestedWorkflow
         from agentorch.temporal.workflows import RunWorkflow
 
-        apps = {
-            (self.app if len(supervisors) == 1 and self.app else s.name): s for s in supervisors
-        }
+        apps = self._apps(supervisors)
         for name, sup in apps.items():
             if sup.store is None:
                 raise ConfigError(

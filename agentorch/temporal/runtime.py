@@ -18,7 +18,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
-    from agentorch import errors
+    from agentorch import changes, errors
     from agentorch.agent import AgentResult
     from agentorch.approvals import ApprovalDecision, ApproveAll, Approver
     from agentorch.errors import (
@@ -142,6 +142,12 @@ class TemporalRuntime(TemporalApprovals, BaseRuntime):
         self.children: set[str] = set()
         #: Reservations held for child workflows' calls, by their operation id.
         self.held: dict[str, Any] = {}
+        #: The behaviour changes this run follows: asked once, first thing, so a new run's
+        #: markers open its history and a run recorded before a change keeps the old way.
+        self.changes = frozenset(c for c in changes.ALL if workflow.patched(c))
+
+    def uses_change(self, change: str) -> bool:
+        return change in self.changes
 
     # --- clock, ids, events, state ---------------------------------------------------------------
 

@@ -6,87 +6,18 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from desk_app import desk_supervisor
+from desk_app import project as _project
 from run_events import peak_steps
 
 from agentorch.events.types import StepStarted, parse_event
 from agentorch.store import open_store
 from agentorch.temporal import Temporal
-
-#: A workflow with a step whose tool a person must approve beside steps that need nobody.
-DESK = '''
-"""Notes that need nobody, and a price a person must approve."""
-
-import asyncio
-
-from agentorch import Agent, Plan, Step
-from agentorch.models.testing import FunctionModel, tool_call_response
-from agentorch.models.types import ToolResultMessage
-from agentorch.workflow import Workflow
-
-NOTES = int(__import__("os").environ.get("DESK_NOTES", "3"))
-PRICED = __import__("os").environ.get("DESK_PRICED", "1") == "1"
-
-
-async def note_model(request):
-    await asyncio.sleep(0.3)
-    return "noted"
-
-
-def pricing_model(request):
-    results = [m for m in request.messages if isinstance(m, ToolResultMessage)]
-    if not results:
-        return tool_call_response(("rate_card_lookup", {"sku": "SUP-1"}))
-    return f"SUP-1 costs {results[0].content} a year."
-
-
-class Notes(Agent):
-    name = "notes"
-    description = "Takes notes."
-    instructions = "Take the note."
-
-    def offline_model(self):
-        return FunctionModel(note_model, name="notes")
-
-
-class Pricing(Agent):
-    name = "pricing"
-    description = "Prices line items against the rate card."
-    instructions = "Use rate_card_lookup for every SKU."
-    tools = ["rate_card_lookup"]
-
-    def offline_model(self):
-        return FunctionModel(pricing_model, name="pricing")
-
-
-steps = [Step(id=f"note{i}", agent="notes", instruction=f"Note {i}.") for i in range(NOTES)]
-if PRICED:
-    steps.insert(0, Step(id="price", agent="pricing", instruction="Price SUP-1."))
-workflow = Workflow(name="desk", task="Price SKU SUP-1 and take notes.", agents=[Notes, Pricing],
-                    plan=Plan(steps=steps))
-'''
-
-TOOLS = '''
-from agentorch import tool
-
-
-@tool(risk="read", requires_approval=True)
-def rate_card_lookup(sku: str) -> float:
-    """Look up the list price for a SKU."""
-    return {"SUP-1": 1200.0}.get(sku, 0.0)
-'''
-
-
-def _project(root: Path) -> Path:
-    (root / "desk" / "tools").mkdir(parents=True)
-    (root / "desk" / "desk.py").write_text(textwrap.dedent(DESK))
-    (root / "desk" / "tools" / "desk_tools.py").write_text(textwrap.dedent(TOOLS))
-    return root / "desk" / "desk.py"
 
 
 def _cli(
@@ -116,15 +47,18 @@ def _serve(workers, workflow: Path, queue: str, store: str, env: dict[str, str])
 
 
 async def test_a_run_waiting_for_a_person_exits_3_and_approve_continues_it(
-    workers, tmp_path: Path
+    workers, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """One step at a time: the priced step waits for a person without its slot, so the notes
+    run meanwhile (before, they waited behind it); the open run replays on this code."""
     workflow = _project(tmp_path)
     store = f"sqlite:///{tmp_path}/runs.db"
     env = {"DESK_NOTES": "3", "DESK_PRICED": "1"}
     _serve(workers, workflow, "desk-wait", store, env)
     started = time.monotonic()
     ran = _cli("run", str(workflow), "--temporal", workers.address, "--task-queue", "desk-wait",
-               "--store", store, "--json", cwd=tmp_path, env=env)  # fmt: skip
+               "--store", store, "--json", "--max-concurrent-steps", "1", cwd=tmp_path,
+               env=env)  # fmt: skip
     # before: the command kept following the waiting workflow until its 240 s timeout
     assert ran.returncode == 3, ran.stdout[-2000:] + ran.stderr[-2000:]
     assert time.monotonic() - started < 120
@@ -138,9 +72,15 @@ async def test_a_run_waiting_for_a_person_exits_3_and_approve_continues_it(
     # the steps that needed nobody ran before the command ended; the priced one waits
     steps = {s.step_id: s.status for s in db.get_steps(run_id)}
     assert steps == {"price": "running", "note0": "done", "note1": "done", "note2": "done"}
+    events = [parse_event(record.payload) for record in db.events(run_id)]
+    assert peak_steps([e for e in events if getattr(e, "step_id", "") != "price"]) == 1
     client = await Temporal(workers.address).connect()
     described = await client.get_workflow_handle(run_id).describe()
     assert described.status is not None and described.status.name == "RUNNING"
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    desk = Temporal(workers.address, task_queue="desk-wait")
+    assert await desk.check_replay(desk_supervisor(workflow, db)) == {}  # the open run replays
 
     decided = _cli("approve", run_id, "--store", store, "--json", cwd=tmp_path)
     assert decided.returncode == 0, decided.stdout + decided.stderr
@@ -150,6 +90,7 @@ async def test_a_run_waiting_for_a_person_exits_3_and_approve_continues_it(
         time.sleep(0.3)
     assert {s.step_id: s.status for s in db.get_steps(run_id)}["price"] == "done"
     assert db.verify_audit(run_id).ok
+    await _replay(workers.address, workflow, db, run_id)
     db.close()
 
 
@@ -181,13 +122,7 @@ async def _replay(address: str, workflow: Path, db: Any, run_id: str) -> None:
     """The run's history replays here with the same commands: the limit is deterministic."""
     from determinism import assert_replays
 
-    from agentorch.approvals import DeferredApprover
-    from agentorch.cli.prepare import RunOptions, prepare_workflow
-
-    prepared = prepare_workflow(
-        str(workflow), "offline", RunOptions(), DeferredApprover(), None, db, None
-    )
-    await assert_replays(Temporal(address), "desk", prepared.supervisor, run_id)
+    await assert_replays(Temporal(address), "desk", desk_supervisor(workflow, db), run_id)
 
 
 class _Busy:
