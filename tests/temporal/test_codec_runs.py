@@ -7,6 +7,7 @@ import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from google.protobuf.message import Message
@@ -14,6 +15,7 @@ from temporal_app import make_supervisor
 from temporalio.api.common.v1 import Payload
 from temporalio.client import WorkflowHistory
 
+from agentorch import changes
 from agentorch.errors import ConfigError
 from agentorch.temporal import Temporal, Timeouts
 from agentorch.temporal._apps import serve
@@ -58,11 +60,32 @@ LOCAL_ACTIVITY_FIELDS = {
 }  # fmt: skip
 
 
+def _patch_marker(event: Any) -> bool:
+    """Whether ``event`` is ``workflow.patched``'s own record (its marker, or its search
+    attribute ``TemporalChangeVersion``): it names only change ids of ``agentorch.changes``."""
+    if event.HasField("upsert_workflow_search_attributes_event_attributes"):
+        fields = event.upsert_workflow_search_attributes_event_attributes.search_attributes
+        assert set(fields.indexed_fields) == {"TemporalChangeVersion"}
+        for payload in _payloads(event):
+            assert set(json.loads(payload.data)) <= set(changes.ALL)
+        return True
+    if not event.HasField("marker_recorded_event_attributes"):
+        return False
+    if event.marker_recorded_event_attributes.marker_name != "core_patch":
+        return False
+    for payload in _payloads(event):
+        data = json.loads(payload.data)
+        assert set(data) <= {"id", "deprecated"} and data["id"] in changes.ALL, data
+    return True
+
+
 def _key_ids(history: WorkflowHistory) -> set[str]:
     """The key ids of the history's payloads (every one must be encrypted)."""
     ids = set()
     for event in history.events:
         sdk_own = set()
+        if _patch_marker(event):
+            continue
         if event.HasField("marker_recorded_event_attributes"):
             for payload in event.marker_recorded_event_attributes.details["data"].payloads:
                 assert set(json.loads(payload.data)) <= LOCAL_ACTIVITY_FIELDS
