@@ -319,10 +319,9 @@ class SQLLedgerStore(SQLRecordStore):
             out.append((table.name, table.cols.index(key_col), self._x(sql, (run_id,)).fetchall()))
         return out
 
-    def events(self, run_id: str) -> Iterator[AuditRecord]:
-        """The run's records in ``seq`` order, read in pages (the lock is not held while the
-        caller consumes them)."""
-        after = 0
+    def events(self, run_id: str, *, after: int = 0) -> Iterator[AuditRecord]:
+        """The run's records in ``seq`` order after ``after``, read in pages (the lock is not
+        held while the caller consumes them)."""
         while True:
             with self._tx("read"):
                 self._flush_audit()  # inside a transaction: its own records are read too

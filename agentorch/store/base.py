@@ -259,7 +259,8 @@ class Store(ABC):
         self.append_event(run_id, kind, ts, payload)
 
     @abstractmethod
-    def events(self, run_id: str) -> Iterator[AuditRecord]: ...
+    def events(self, run_id: str, *, after: int = 0) -> Iterator[AuditRecord]:
+        """The run's records in ``seq`` order, from the one after ``after`` (a follower's last)."""
 
     @abstractmethod
     def verify_audit(self, run_id: str) -> AuditVerification:

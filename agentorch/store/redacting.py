@@ -124,8 +124,8 @@ class RedactingStore(Store):
     def record_event(self, run_id: str, kind: str, ts: float, payload: dict[str, Any]) -> None:
         self.inner.record_event(run_id, kind, ts, self._r(payload))
 
-    def events(self, run_id: str) -> Iterator[AuditRecord]:
-        return self.inner.events(run_id)
+    def events(self, run_id: str, *, after: int = 0) -> Iterator[AuditRecord]:
+        return self.inner.events(run_id, after=after)
 
     def verify_audit(self, run_id: str) -> AuditVerification:
         return self.inner.verify_audit(run_id)

@@ -21,10 +21,10 @@ from temporalio.worker import Worker
 
 from agentorch import errors
 from agentorch.errors import ConfigError, UserError
-from agentorch.events.types import parse_event
 from agentorch.store.base import jsonable_state
 from agentorch.temporal import _types as t
 from agentorch.temporal._apps import serve
+from agentorch.temporal._follow import Follower
 from agentorch.temporal._waiting import waiting_result, waits_for_a_person
 from agentorch.temporal.codec import (
     KEY_HINT,
@@ -44,12 +44,14 @@ if TYPE_CHECKING:
     from agentorch.store.base import Store
     from agentorch.supervisor import Supervisor
 
-#: How often a client following a run reads its new events from the store.
+#: How often the poller of a client's followed runs reads their new events from the store.
 FOLLOW_SECONDS = 0.2
 #: How often a client following a run looks whether it waits for a person and nothing else.
 WAIT_CHECK_SECONDS = 1.0
-#: How often a waiting client checks that a run making no progress is not stuck on its key.
+#: How often a waiting client first checks that a run making no progress is not stuck on its
+#: key; each quiet look that finds it is not doubles the wait, up to ``KEY_CHECK_MAX_SECONDS``.
 KEY_CHECK_SECONDS = 4.0
+KEY_CHECK_MAX_SECONDS = 60.0
 #: How long the run's workflow task must keep failing on a key before the client says so: a
 #: worker with the key (just started) gets the retried task within Temporal's 10 s task timeout.
 KEY_STUCK_SECONDS = 25.0
@@ -84,6 +86,7 @@ class Temporal:
     #: More modules a worker's workflow sandbox shares (e.g. a library a specialist imports lazily).
     passthrough: tuple[str, ...] = ()
     _client: Client | None = field(default=None, repr=False)
+    _followers: dict[int, Follower] = field(default_factory=dict, repr=False)
 
     def converter(self) -> DataConverter:
         """The data converter clients, workers and replayers of these runs use (the codec on)."""
@@ -190,33 +193,39 @@ class Temporal:
         store = _store_of(supervisor)
         handle = client.get_workflow_handle(run_id, result_type=t.RunOutput)
         waiting = asyncio.ensure_future(handle.result())
-        seen = 0
+        # the run's events come from the process's one poller (new events only)
+        follower = self._follower(store)
+        feed = follower.add(run_id, follow) if follow else None
         checked, stuck_since, progress = time.monotonic(), None, 0.0
-        looked = time.monotonic()
+        key_every = KEY_CHECK_SECONDS
         idle: tuple[str | None, str] = (None, "")
         try:
-            while True:
-                if follow:
-                    seen = _deliver(store, run_id, seen, follow)
+            while not waiting.done():
+                wake: set[asyncio.Future[Any]] = (
+                    {waiting} if feed is None else {waiting, feed.failed}
+                )
+                await asyncio.wait(wake, timeout=WAIT_CHECK_SECONDS)
+                if feed is not None and feed.failed.done():
+                    feed.failed.result()  # a subscriber's error ends the wait, as it used to
                 if waiting.done():
                     break
-                await asyncio.wait({waiting}, timeout=FOLLOW_SECONDS)
-                if not until_finished and time.monotonic() - looked > WAIT_CHECK_SECONDS:
-                    looked = time.monotonic()
+                if not until_finished:
                     status, idle = await self._idle_for_a_person(client, store, run_id, idle)
                     if status is not None and not waiting.done():
-                        if follow:
-                            _deliver(store, run_id, seen, follow)
+                        if feed is not None:
+                            follower.deliver(feed)
                         return waiting_result(supervisor, store, run_id, status)
-                if time.monotonic() - checked > KEY_CHECK_SECONDS and not waiting.done():
+                if time.monotonic() - checked > key_every:
                     checked = time.monotonic()
                     updated = store.get_run(run_id).updated_at  # the workers' writes move it
                     if updated != progress:
-                        progress, stuck_since = updated, None
+                        progress, stuck_since, key_every = updated, None, KEY_CHECK_SECONDS
                     else:
                         stuck_since = await self._check_workers_can_decrypt(handle, stuck_since)
-            if follow:
-                _deliver(store, run_id, seen, follow)
+                        if stuck_since is None:  # quiet, and not for its key: look less often
+                            key_every = min(2 * key_every, KEY_CHECK_MAX_SECONDS)
+            if feed is not None:
+                follower.deliver(feed)
             try:
                 out = waiting.result()
             except WorkflowFailureError as exc:
@@ -224,11 +233,20 @@ class Temporal:
             except KeyMismatchError as exc:
                 raise ConfigError(f"run {run_id}'s result is unreadable here: {exc}") from None
         finally:
+            if feed is not None:
+                follower.remove(feed)
             if not waiting.done():
                 waiting.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await waiting
         return _run_result(supervisor, store, out)
+
+    def _follower(self, store: Store) -> Follower:
+        """The one poller delivering the events of every run this object follows in ``store``."""
+        follower = self._followers.get(id(store))
+        if follower is None or follower.store is not store:
+            follower = self._followers[id(store)] = Follower(store, FOLLOW_SECONDS)
+        return follower
 
     async def _idle_for_a_person(
         self, client: Client, store: Store, run_id: str, before: tuple[str | None, str]
@@ -353,20 +371,6 @@ def _store_of(supervisor: Supervisor) -> Store:
             hint="pass store='sqlite:///runs.db' (one host) or a postgresql:// URL",
         )
     return store
-
-
-def _deliver(store: Store, run_id: str, seen: int, follow: Sequence[Callable[[Any], Any]]) -> int:
-    for record in store.events(run_id):
-        if record.seq <= seen:
-            continue
-        seen = record.seq
-        try:
-            event = parse_event(record.payload)
-        except ValueError:
-            continue  # a kind this version does not know
-        for callback in follow:
-            callback(event)
-    return seen
 
 
 def _agentorch_error(exc: WorkflowFailureError) -> Exception:
