@@ -2,8 +2,9 @@
 
 Every path lives under ``ToolContext.state["output_dir"]`` (default ``./out``): a relative path,
 or an absolute one inside that folder. A path that leaves it (``../x``, a symlink out, an absolute
-path elsewhere) or enters its ``.parts/`` staging folder is refused before any approval is asked,
-so no approval can let it through.
+path elsewhere) or enters its ``.parts/`` staging folder or its ``submissions/`` outbox (where
+only ``submit_response`` files) is refused before any approval is asked, so no approval can let
+it through.
 
 A file larger than one call's arguments may carry (the run's tool-argument limit, 1 MB by
 default) is written in parts: each part is staged under ``.parts/<run id>/`` in the output folder
@@ -246,7 +247,18 @@ def resolve_output(ctx: ToolContext | None, path: str) -> Path:
             f"refused: {path} is in {PARTS_DIR}/, where write_file stages the parts of a large "
             "file until its last part: give another path, e.g. 'response.md'"
         )
+    if _in_outbox(target.resolve(), outbox_dir(ctx).resolve()):
+        raise ModelRetry(
+            f"refused: {path} is in the submissions outbox, where only submit_response files "
+            "what was submitted: write the document elsewhere (e.g. 'response.md') and submit it"
+        )
     return Path(os.path.normpath(target))
+
+
+def _in_outbox(target: Path, outbox: Path) -> bool:
+    """Whether ``target`` is the outbox or inside it, ignoring case (macOS folders ignore case)."""
+    folded, box = target.as_posix().casefold(), outbox.as_posix().casefold()
+    return folded == box or folded.startswith(box.rstrip("/") + "/")
 
 
 def atomic_write(path: Path, data: bytes | Iterable[Path], *, exclusive: bool = False) -> bool:

@@ -296,3 +296,37 @@ async def test_submit_response_bad_arguments(ctx) -> None:
         await files.submit_response.invoke({"path": "r.md", "recipient": "   "}, ctx)
     with pytest.raises(ModelRetry, match="outside the output folder"):
         await files.submit_response.invoke({"path": "../r.md", "recipient": "x"}, ctx)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "submissions/SUB-000000000000.json",
+        "submissions",
+        "./drafts/../submissions/SUB-000000000000-response.md",
+        "Submissions/receipt.json",
+    ],
+)
+async def test_a_path_in_the_submissions_outbox_is_refused(ctx, tmp_path: Path, path: str) -> None:
+    """Only submit_response files in the outbox: a model cannot forge a receipt or a submitted copy."""
+    out = tmp_path / "out"
+    with pytest.raises(
+        ModelRetry, match="is in the submissions outbox, where only submit_response"
+    ):
+        await write(ctx, path, "forged")
+    with pytest.raises(ModelRetry, match="submissions outbox"):
+        await write(ctx, str(out / "submissions" / "receipt.json"), "forged")
+    assert not (out / "submissions").exists()
+    assert await write(ctx, "drafts/submissions/notes.md", "fine")  # only the outbox is reserved
+    await write(ctx, "response.md", "final")
+    receipt = await files.submit_response.invoke(
+        {"path": "response.md", "recipient": "procurement@riverton.gov"}, ctx
+    )
+    assert Path(receipt["submitted_copy"]).read_text() == "final"
+
+
+async def test_a_configured_outbox_inside_the_output_folder_is_refused_too(tmp_path: Path) -> None:
+    ctx = make_ctx(output_dir=str(tmp_path / "out"), outbox_dir=str(tmp_path / "out" / "sent"))
+    with pytest.raises(ModelRetry, match="submissions outbox"):
+        await write(ctx, "sent/receipt.json", "forged")
+    assert await write(ctx, "submissions/notes.md", "not the outbox here")
