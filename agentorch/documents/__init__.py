@@ -16,6 +16,7 @@ from agentorch.documents.requirements import (
     Candidate,
     ExcludedCandidate,
     Findings,
+    UnaccountedStatement,
     find_requirements,
 )
 
@@ -36,6 +37,7 @@ __all__ = [
     "Candidate",
     "ExcludedCandidate",
     "Findings",
+    "UnaccountedStatement",
     "find_requirements",
     "read_blocks",
     "read_document",
