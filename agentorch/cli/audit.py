@@ -125,9 +125,11 @@ def export(
     debug: DebugOpt = False,
 ) -> None:
     """Export the audit log as JSONL: one record per line (seq, kind, ts, payload, prev_hash, hash)."""
+    from agentorch.cli.outputs import check_output_file
     from agentorch.cli.prepare import open_cli_store, resolve_store
 
     with handle_errors(debug):
+        check_output_file("--output", output, "the audit log")
         db = open_cli_store(resolve_store(store))
         run = db.get_run(run_id)
         lines = [record.model_dump_json() + "\n" for record in db.events(run.run_id)]

@@ -162,13 +162,9 @@ def check_files(files: list[str]) -> None:
 def check_output(folder: str | None) -> None:
     """``--output`` names a folder (made when missing): a file there would fail the run's last
     steps after everything else was paid for."""
-    from agentorch.errors import UserError
+    from agentorch.cli.outputs import check_output_folder
 
-    if folder and Path(folder).exists() and not Path(folder).is_dir():
-        raise UserError(
-            f"--output {folder} is a file, not a folder",
-            hint="pass a folder for the run's output (it is created if missing)",
-        )
+    check_output_folder("--output", folder)
 
 
 def check_models(*models: str | None, credentials: bool = True) -> None:

@@ -105,6 +105,7 @@ def run_session(opts: RunOptions, console: Console | None = None) -> int:
     target = resolve_target(opts.target)
     check_files(opts.files)
     check_output(opts.output)
+    check_events(opts.events)
     # on Temporal the workers make the model calls, with their own keys
     check_models(opts.model, opts.router_model, credentials=opts.temporal is None)
     if opts.review_plan and (opts.json or not stdin_is_terminal()):
@@ -213,6 +214,7 @@ def _temporal(opts: RunOptions, target: Any) -> Any:
 def resume_session(run_id: str, opts: RunOptions, console: Console | None = None) -> int:
     """``agentorch resume`` (and ``approve --resume``): returns the exit code."""
     display = Display(opts.json, console)
+    check_events(opts.events)
     check_models(opts.model, opts.router_model, credentials=False)
     url = resolve_store(opts.store)
     store = open_cli_store(url)
@@ -248,6 +250,13 @@ def resume_session(run_id: str, opts: RunOptions, console: Console | None = None
     finally:
         for close in closers:
             close()
+
+
+def check_events(file: str | None) -> None:
+    """``--events FILE`` can be appended to (its missing folders are made), before the run starts."""
+    from agentorch.cli.outputs import check_output_file
+
+    check_output_file("--events", file, "the events (JSON Lines)")
 
 
 def attach_sinks(supervisor: Any, opts: RunOptions) -> list[Any]:

@@ -113,7 +113,7 @@ def test_audit_export_writes_jsonl(cli: Cli, demo: Path) -> None:
     assert len((cli.cwd / "audit" / "run.jsonl").read_text().splitlines()) == len(records)
     into_a_folder = cli("audit", "export", rid, "-o", "audit")
     assert into_a_folder.exit_code == 2 and "Traceback" not in into_a_folder.output
-    assert into_a_folder.stderr.startswith("error: cannot write the audit log to audit: ")
+    assert into_a_folder.stderr.startswith("error: --output audit is a folder, not a file")
     assert "hint: " in into_a_folder.stderr
 
 
