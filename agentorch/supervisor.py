@@ -324,8 +324,24 @@ class Supervisor:
             if not runner.done():
                 runner.cancel()
 
-    async def resume(self, run_id: str, *, budget: Budget | None = None) -> RunResult:
-        """Continue a run that was killed, interrupted, waiting for approval or stopped by its budget."""
+    async def resume(
+        self,
+        run_id: str,
+        *,
+        budget: Budget | None = None,
+        max_concurrent_steps: int | None = None,
+    ) -> RunResult:
+        """Continue a run that was killed, interrupted, waiting for approval or stopped by its budget.
+
+        ``max_concurrent_steps`` replaces the steps the run keeps in flight from here on (its
+        recorded value, else ``Limits``); the new value is recorded, so a later resume keeps it.
+        """
+        from agentorch.limits import CONCURRENT_STEPS_KEY
+
+        if max_concurrent_steps is not None:
+            from agentorch._checks import check_int
+
+            check_int("resume", "max_concurrent_steps", max_concurrent_steps, minimum=1)
         store = self.store
         if store is None:
             raise ConfigError(
@@ -355,6 +371,11 @@ class Supervisor:
             inputs=dict(record.spec.get("inputs", {})),
             state=dict(record.spec.get("state", {})),
         )
+        changed: dict[str, Any] = {}
+        if max_concurrent_steps is not None:
+            spec.state[CONCURRENT_STEPS_KEY] = max_concurrent_steps
+            state = {**record.spec.get("state", {}), CONCURRENT_STEPS_KEY: max_concurrent_steps}
+            changed["spec"] = {**record.spec, "state": state}
         declared = Plan.model_validate(record.plan) if record.plan else None
 
         def resumed() -> None:
@@ -365,7 +386,11 @@ class Supervisor:
             restore_spend(budget, store, run_id)
             with store.transaction():
                 store.update_run(
-                    run_id, status="running", budget=budget.to_dict(), updated_at=runtime.now()
+                    run_id,
+                    status="running",
+                    budget=budget.to_dict(),
+                    updated_at=runtime.now(),
+                    **changed,
                 )
                 done = [s.step_id for s in store.get_steps(run_id) if s.status == "done"]
                 runtime.emit(RunResumed(completed_steps=done, budget=budget.to_dict()))

@@ -37,6 +37,26 @@ QueueOpt = Annotated[
     str,
     typer.Option("--task-queue", metavar="QUEUE", help="The Temporal task queue of the workers."),
 ]
+ConcurrentOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--max-concurrent-steps",
+        metavar="N",
+        min=1,
+        help="Steps (so model calls) the run keeps in flight at once; the others wait their "
+        "turn in plan order (default 16). Kept by resume and by Temporal workers.",
+    ),
+]
+ResumeConcurrentOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--max-concurrent-steps",
+        metavar="N",
+        min=1,
+        help="Steps the run keeps in flight at once from here on, instead of its recorded value "
+        "(recorded in its place, so a later resume keeps it).",
+    ),
+]
 OtlpOpt = Annotated[
     str | None,
     typer.Option(
@@ -130,16 +150,7 @@ def run(
             "to keep within it (default 32000).",
         ),
     ] = None,
-    max_concurrent_steps: Annotated[
-        int | None,
-        typer.Option(
-            "--max-concurrent-steps",
-            metavar="N",
-            min=1,
-            help="Steps (so model calls) the run keeps in flight at once; the others wait their "
-            "turn in plan order (default 16). Kept by resume and by Temporal workers.",
-        ),
-    ] = None,
+    max_concurrent_steps: ConcurrentOpt = None,
     events: EventsOpt = None,
     otlp: OtlpOpt = None,
     temporal: TemporalOpt = None,
@@ -220,6 +231,7 @@ def resume(
     approve_all: Annotated[
         bool, typer.Option("--approve-all", help="Approve every tool call and escalation.")
     ] = False,
+    max_concurrent_steps: ResumeConcurrentOpt = None,
     events: EventsOpt = None,
     otlp: OtlpOpt = None,
     debug: DebugOpt = False,
@@ -238,6 +250,7 @@ def resume(
         debug=debug,
         events=events,
         otlp=otlp,
+        max_concurrent_steps=max_concurrent_steps,
     )
     with handle_errors(debug, json_output=json_output):
         code = resume_session(run_id, opts)

@@ -242,7 +242,9 @@ def resume_session(run_id: str, opts: RunOptions, console: Console | None = None
     async def go() -> RunResult:
         if display.live is not None:
             display.live.start()
-        return await supervisor.resume(record.run_id, budget=budget)
+        return await supervisor.resume(
+            record.run_id, budget=budget, max_concurrent_steps=opts.max_concurrent_steps
+        )
 
     closers = attach_sinks(supervisor, opts)
     try:

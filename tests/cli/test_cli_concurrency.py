@@ -36,3 +36,22 @@ def test_a_bad_value_is_a_usage_error(cli: Cli) -> None:
     result = cli("run", RFP, "--approve-all", "--max-concurrent-steps", "0")
     assert result.exit_code == 2
     assert "--max-concurrent-steps" in result.output and "Traceback" not in result.output
+
+
+def test_resume_takes_a_new_limit_and_records_it(cli: Cli, tmp_path: Path) -> None:
+    first, later = tmp_path / "first.jsonl", tmp_path / "later.jsonl"
+    waiting = cli("run", RFP, "--json", "--max-concurrent-steps", "1", "--events", str(first))
+    assert waiting.exit_code == 3, waiting.output  # waits for a person: resumed below
+    run_id = json.loads(waiting.stdout)["run_id"]
+    assert peak_steps(list(read_jsonl(first))) == 1
+    resumed = cli("resume", run_id, "--approve-all", "--json", "--max-concurrent-steps", "3",
+                  "--events", str(later))  # fmt: skip
+    assert resumed.exit_code == 6, resumed.output
+    assert peak_steps(list(read_jsonl(later))) == 3
+    store = open_store(cli.store_url)
+    try:
+        assert store.get_run(run_id).spec["state"][CONCURRENT_STEPS_KEY] == 3
+    finally:
+        store.close()
+    bad = cli("resume", run_id, "--max-concurrent-steps", "0")
+    assert bad.exit_code == 2 and "--max-concurrent-steps" in bad.output

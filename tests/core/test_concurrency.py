@@ -168,3 +168,36 @@ async def test_a_nested_supervisor_s_step_holds_one_slot_and_runs_under_its_own_
     assert result.status == "succeeded", result.error
     # the team's step holds one of the run's 2 slots and runs 3 of its own at once: at most 4
     assert gauge.peak == 4
+
+
+async def test_resume_can_change_the_limit_and_records_the_new_value(tmp_path) -> None:
+    from agentorch import DeferredApprover
+    from agentorch.store import open_store
+
+    url = f"sqlite:///{tmp_path / 'runs.db'}"
+    gate = Step(id="gate", agent="worker", instruction="decide", risk="high")  # waits for a person
+    parts = [
+        Step(id=f"s{i}", agent="worker", instruction=f"part {i}", depends_on=["gate"])
+        for i in range(8)
+    ]
+    plan = Plan(steps=[gate, *parts])
+    worker = Agent(name="worker", description="Does one part.", model=FunctionModel(Gauge()))
+    first = await Supervisor(
+        [worker], tools=[], plan=plan, store=url, approver=DeferredApprover()
+    ).run("eight parts", state={CONCURRENT_STEPS_KEY: 1})
+    assert first.status == "waiting_approval", first.error
+    gauge = Gauge()
+    worker = Agent(name="worker", description="Does one part.", model=FunctionModel(gauge))
+    sup = Supervisor([worker], tools=[], plan=plan, store=url)
+    sup.approve(first.run_id, step="gate")
+    with pytest.raises(ConfigError, match="max_concurrent_steps"):
+        await sup.resume(first.run_id, max_concurrent_steps=0)
+    result = await sup.resume(first.run_id, max_concurrent_steps=3)
+    assert result.status == "succeeded", result.error
+    assert gauge.peak == 3  # not the recorded 1
+    store = open_store(url)
+    try:
+        assert store.get_run(first.run_id).spec["state"][CONCURRENT_STEPS_KEY] == 3
+        assert store.verify_audit(first.run_id).ok  # the change is sealed like any other
+    finally:
+        store.close()
