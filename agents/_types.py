@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from agentorch import Verdict
 
@@ -120,6 +121,9 @@ class SectionDraft(BaseModel):
     category: SectionCategory
     answers: list[DraftAnswer] = Field(default_factory=list)
     part: str = Field(default="", description="The document part drafted (filled in by code).")
+    #: Filled in by code, never by a model (so not in the schema a model is shown): set when
+    #: answers have no approved source, so a run that ends with this draft does not read as done.
+    outcome: SkipJsonSchema[RunOutcome | None] = None
 
 
 class CheckedValue(BaseModel):
@@ -244,7 +248,7 @@ class ResponseDocument(BaseModel):
         ]
 
 
-OutcomeKind = Literal["submitted", "completed_with_gaps", "not_submitted", "failed"]
+OutcomeKind = Literal["submitted", "completed_with_gaps", "not_submitted", "incomplete", "failed"]
 
 
 class RunOutcome(BaseModel):
@@ -258,6 +262,9 @@ class RunOutcome(BaseModel):
     complete: bool
     headline: str
     details: list[str] = Field(default_factory=list)
+
+
+SectionDraft.model_rebuild()  # its outcome is a RunOutcome, defined above
 
 
 class Submission(BaseModel):

@@ -7,13 +7,16 @@ from typing import Any
 
 from agentorch import Agent, Model
 from agentorch.agent import AgentResult, StepContext
-from agentorch.models import ModelResponse
+from agentorch.models import Message, ModelResponse, ToolResultMessage
 from agentorch.models.testing import FunctionModel, json_response, tool_call_response
 
 from ._context import category_param, part_param, section_requirements, stamp_part
 from ._matching import STRONG_MATCH, clean_text, query_for, suggestions
 from ._offline import Conversation, data_block, offline_model
-from ._types import NO_SOURCE_TEXT, DraftAnswer, SectionDraft
+from ._types import NO_SOURCE_TEXT, DraftAnswer, RunOutcome, SectionDraft
+
+#: Requirements without a source named in the draft's outcome (the draft itself lists them all).
+SHOWN_UNSOURCED = 30
 
 INSTRUCTIONS = f"""\
 You are a proposal writer. You draft the answers for the requirements of ONE section of an RFP
@@ -79,11 +82,56 @@ class ResponseWriter(Agent):
     async def execute(self, context: StepContext, runtime: Any, model: Model) -> AgentResult:
         """The usual loop; the draft says which document part it answers."""
         result = await super().execute(context, runtime, model)
-        result.output = stamp_part(result.output, context)
+        result.output = stamp_unsourced(stamp_part(result.output, context), result.messages)
         return result
 
     def offline_model(self) -> FunctionModel:
         return offline_model(self.name, _play)
+
+
+def stamp_unsourced(output: Any, messages: list[Message]) -> Any:
+    """``output`` with its outcome: incomplete while any answer has no approved source, and why.
+
+    Code decides it, from the answers' statuses and the library tools' errors, so a run that ends
+    with this draft never reads as done (a model's own ``outcome`` is replaced).
+    """
+    if not isinstance(output, SectionDraft):
+        return output
+    unsourced = [a.requirement_id for a in output.answers if a.status == "no_source"]
+    if not unsourced:
+        return output.model_copy(update={"outcome": None})
+    more = len(unsourced) - SHOWN_UNSOURCED
+    details = [
+        "Without an approved source: "
+        + ", ".join(unsourced[:SHOWN_UNSOURCED])
+        + (f" and {more} more (all in the draft)" if more > 0 else "")
+    ]
+    library = _library_error(messages)
+    if library:
+        details.insert(
+            0,
+            f"No approved-answer library was read ({library}): give one with --library PATH "
+            "(or $AGENTORCH_LIBRARY, or Supervisor.run(state={'library': ...}))",
+        )
+    why = "no approved-answer library was found" if library else "a person must supply them"
+    outcome = RunOutcome(
+        kind="incomplete",
+        complete=False,
+        headline=f"Draft written, NOT complete: {len(unsourced)} of {len(output.answers)} "
+        f"answers have no approved source ({why})",
+        details=details,
+    )
+    return output.model_copy(update={"outcome": outcome})
+
+
+def _library_error(messages: list[Message]) -> str:
+    """What the library tools said when they could not read the library, if they said so."""
+    for message in messages:
+        if isinstance(message, ToolResultMessage) and message.is_error:
+            text = str(message.content)
+            if "approved-answer library" in text:
+                return text.split("ConfigError: ", 1)[-1].strip()
+    return ""
 
 
 def _candidates(req: dict[str, Any], searched: Any, suggested: dict[str, str]) -> list[str]:
