@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._types import ResponseDocument, RunOutcome, Submission
+from ._types import ResponseDocument, RunOutcome, SectionDraft, Submission
 
 #: Open mandatory requirements named in the outcome's details; the bid review lists them all.
 SHOWN_GAPS = 30
@@ -83,4 +83,24 @@ def outcome_of(submission: Submission, document: ResponseDocument, *, tried: boo
         complete=False,
         headline=f"Response written, NOT submitted: {why}",
         details=details,
+    )
+
+
+def unanswered_outcome(document: ResponseDocument, drafts: list[SectionDraft]) -> RunOutcome | None:
+    """The outcome of a run that ends with the assembled documents (no submit step): not
+    complete while requirements have no approved answer, with why (no library, if none was read)."""
+    if not document.missing:
+        return None
+    details = [d for draft in drafts if draft.outcome for d in draft.outcome.details[:1]]
+    library = sorted({d for d in details if d.startswith("No approved-answer library")})
+    return RunOutcome(
+        kind="incomplete",
+        complete=False,
+        headline=f"Response written, NOT complete: {document.missing} of "
+        f"{document.requirements} requirements have no approved answer",
+        details=[
+            *library,
+            *([f"Response (for the buyer): {document.path}"] if document.path else []),
+            _counts(document),
+        ],
     )

@@ -240,6 +240,9 @@ class ResponseDocument(BaseModel):
     gaps: list[Gap] = Field(default_factory=list)
     library: str = ""
     note: str = ""
+    #: Filled in by code: set while requirements have no approved answer, so a run that ends
+    #: with this document (no submit step) does not read as done.
+    outcome: SkipJsonSchema[RunOutcome | None] = None
 
     def blocking(self) -> list[Gap]:
         """Mandatory requirements missing or in conflict: submission waits for a person."""
@@ -264,7 +267,8 @@ class RunOutcome(BaseModel):
     details: list[str] = Field(default_factory=list)
 
 
-SectionDraft.model_rebuild()  # its outcome is a RunOutcome, defined above
+SectionDraft.model_rebuild()  # their outcome is a RunOutcome, defined above
+ResponseDocument.model_rebuild()
 
 
 class Submission(BaseModel):

@@ -39,6 +39,7 @@ from ._context import (
 )
 from ._document import Assembly, render
 from ._offline import Conversation, data_block, offline_model
+from ._outcome import unanswered_outcome
 from ._types import NO_SOURCE_TEXT, EditedAnswer, ResponseDocument, SectionEdit
 
 DEFAULT_FILE = "response.md"
@@ -199,6 +200,8 @@ class Editor(Agent):
             library=str(context.state.get("library") or ""),
             note="; ".join(notes),
         )
+        outcome = unanswered_outcome(document, list(drafts_of(context).values()))
+        document = document.model_copy(update={"outcome": outcome})
         return AgentResult(output=document, usage=Usage(), messages=messages, turns=0)
 
     async def _write(

@@ -7,7 +7,7 @@ from typing import Any
 
 from _specialist_helpers import RFP, section_plan, supervisor, types
 
-from agentorch import Plan
+from agentorch import Plan, Step
 from agentorch.cli.summary import run_outcome
 from agentorch.discovery import builtin_module
 
@@ -62,3 +62,22 @@ def test_a_fully_sourced_draft_has_no_outcome_and_a_model_cannot_set_one() -> No
     missing = t.DraftAnswer(requirement_id="R-2", text="-", status="no_source")
     stamped = writer.stamp_unsourced(draft.model_copy(update={"answers": [answer, missing]}), [])
     assert stamped.outcome.headline.startswith("Draft written, NOT complete: 1 of 2 answers")
+
+
+async def test_a_run_ending_with_the_assembled_response_is_incomplete_too(
+    state: dict[str, Any], tmp_path: Path
+) -> None:
+    state["library"] = str(tmp_path / "library")
+    plan = section_plan("security", reviewers=False)
+    edit = Step(id="edit", agent="editor", instruction="Assemble.", depends_on=["parse", "write"])
+    result = await supervisor(Plan(steps=[*plan.steps, edit], final_step="edit")).run(
+        "Draft the response", files=[RFP], state=state
+    )
+    assert result.status == "succeeded", result.error
+    document = result.output
+    assert document.written and document.missing == document.requirements > 0
+    outcome = run_outcome(document)
+    assert outcome is not None and outcome["complete"] is False
+    assert outcome["headline"].startswith("Response written, NOT complete: ")
+    assert outcome["details"][0].startswith("No approved-answer library was read")
+    assert "outcome" not in str(types().ResponseDocument.model_json_schema())
