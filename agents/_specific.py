@@ -18,6 +18,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ._acronyms import acronyms, spelled_out, states
+
 #: The answer must match at least this share of the requirement's distinctive weight.
 ADDRESSED_AT = 0.55
 #: A named term (acronym, standard number) this distinctive in the document must be matched.
@@ -32,6 +34,7 @@ COMMON_SHARE = 0.5
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:['\u2019][sS])?|\d+(?:[.-]\d+)+|\d{3,}")
 _PHONE = re.compile(r"\d{3}-\d{4}")
 _DEFINITION = re.compile(r"\(([A-Z][A-Za-z]*[A-Z]s?)\)")
+_DEFINED_AFTER = re.compile(r"\b([A-Z][A-Za-z]*[A-Z])s?\s*\(([^()]{3,160})\)")
 # Words of any procurement clause: who does it, how firmly, and connectives. They never make a
 # requirement specific (the document frequency catches the rest, e.g. the buyer's name).
 _BOILERPLATE = frozenset(
@@ -55,6 +58,7 @@ _BOILERPLATE = frozenset(
     certain various overall available possible applicable unless except solution solutions
     explain describe discuss state states demonstrate indicate specify major type types cover
     covering example examples kind kinds manner way ways means related associated regarding
+    clause clauses warrant warrants represent represents steps otherwise directed
     """.split()  # noqa: SIM905 (a word list reads better as words)
 )
 # Equivalent words a paraphrase uses (stems), mapped to one canonical stem.
@@ -170,6 +174,25 @@ def definitions(text: str) -> dict[str, set[str]]:
             if "".join(w[0] for w in tail).upper() == letters:
                 found[stem(acronym)] = {stem(w) for w in tail}
                 break
+    for match in _DEFINED_AFTER.finditer(text):  # "AASBS (Assisted Acquisition ... System)"
+        runs = spelled_out(match.group(1), match.group(2))
+        if runs and len(runs[0]) == len(match.group(2).split()):
+            found.setdefault(stem(match.group(1)), {stem(w) for w in runs[0]})
+    return found
+
+
+def undefined_aliases(requirement: str, answer: str) -> dict[str, list[set[str]]]:
+    """Acronyms one text uses and the other spells out, and US states by postal code: acronym
+    stem -> the stems of each spelling ("GFP" in the requirement, "Government-furnished
+    property" in the answer; "the CO" in the answer, "the Contracting Officer" in the
+    requirement; "Bethesda, MD" and "Maryland")."""
+    found: dict[str, list[set[str]]] = {}
+    for one, other in ((requirement, answer), (answer, requirement)):
+        for acronym in acronyms(one):
+            for run in spelled_out(acronym, other):
+                found.setdefault(stem(acronym), []).append({stem(w) for w in run})
+        for code, name in states(one).items():
+            found.setdefault(stem(code), []).append({stem(w) for w in name.split()})
     return found
 
 
@@ -239,11 +262,15 @@ def addressed(requirement: str, answer: str, weights: dict[str, float] | None = 
     have = _stems(answer)
     aliases = definitions(requirement)
     aliases.update(definitions(answer))
+    spellings = undefined_aliases(requirement, answer)
     for acronym, words in aliases.items():
-        if acronym in have:
-            have |= words
-        elif words <= have:
-            have.add(acronym)
+        spellings.setdefault(acronym, []).append(words)
+    for acronym, runs in spellings.items():
+        for words in runs:
+            if acronym in have:
+                have |= words
+            elif words <= have:
+                have.add(acronym)
     have_prefix = {h[:5] for h in have if len(h) >= 5}
     total = matched = 0.0
     named_missing: list[str] = []
