@@ -14,6 +14,11 @@ from typing import Any
 
 STRONG_MATCH = 24.0
 WEAK_MATCH = 12.0
+#: For a short requirement, a hit above ``WEAK_MATCH`` scoring this many times the next one is
+#: a match too.
+DOMINANT_RATIO = 2.0
+#: A query of at most this many distinct words is short: ``STRONG_MATCH`` is out of its reach.
+SHORT_QUERY = 12
 QUERY_CHARS = 400
 
 #: Requirement category -> the library's category (the library files company facts as "company").
@@ -28,6 +33,8 @@ LIBRARY_CATEGORY = {
 
 _SUGGEST = re.compile(r"\[suggest (?P<req>[^\s=\]]+)=(?P<answer>[^\s\]]+)\]")
 _STOP = frozenset({"and", "the", "for", "with", "from", "into", "over", "under", "this", "that"})
+# Words a search ignores or that every clause has: not counted in a query's length.
+_FILLER = _STOP | {"shall", "must", "will", "should", "can", "are", "has", "have", "its", "all"}
 
 
 def query_for(requirement: dict[str, Any]) -> str:
@@ -43,6 +50,37 @@ def best_hit(results: Any, threshold: float = STRONG_MATCH) -> dict[str, Any] | 
         return None
     top = max(results, key=lambda hit: float(hit.get("score", 0.0)))
     return top if float(top.get("score", 0.0)) >= threshold else None
+
+
+def candidates(req: dict[str, Any], searched: Any, suggested: dict[str, str]) -> list[str]:
+    """Approved answers to try for a requirement, best first: a reviewer's suggestion, else the
+    strong search hits."""
+    if req["id"] in suggested:
+        return [suggested[req["id"]]]
+    if not isinstance(searched, list):
+        return []
+    ranked = sorted(searched, key=lambda h: -float(h.get("score", 0.0)))
+    strong = [h for h in ranked if float(h.get("score", 0.0)) >= STRONG_MATCH]
+    if not strong and ranked and is_short(query_for(req)) and dominant(ranked):
+        strong = ranked[:1]
+    return [str(h["id"]) for h in strong]
+
+
+def is_short(query: str) -> bool:
+    """At most ``SHORT_QUERY`` distinct words of three letters or more, clause filler aside."""
+    words = {w.lower() for w in re.findall(r"[A-Za-z0-9]{3,}", query)} - _FILLER
+    return len(words) <= SHORT_QUERY
+
+
+def dominant(ranked: list[dict[str, Any]]) -> bool:
+    """Whether the top hit stands clearly above the rest. BM25 scores add up per query word, so
+    a short requirement ("encrypt all data in transit and at rest") never reaches
+    ``STRONG_MATCH`` even when one answer is plainly about it: there, a hit above ``WEAK_MATCH``
+    that scores ``DOMINANT_RATIO`` times the next one is the answer. Long requirements keep
+    ``STRONG_MATCH``, the score it was set for."""
+    top = float(ranked[0].get("score", 0.0))
+    runner_up = float(ranked[1].get("score", 0.0)) if len(ranked) > 1 else 0.0
+    return top >= WEAK_MATCH and top >= DOMINANT_RATIO * runner_up
 
 
 def key_words(text: str) -> set[str]:

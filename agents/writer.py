@@ -11,7 +11,7 @@ from agentorch.models import Message, ModelResponse, ToolResultMessage
 from agentorch.models.testing import FunctionModel, json_response, tool_call_response
 
 from ._context import category_param, part_param, section_requirements, stamp_part
-from ._matching import STRONG_MATCH, clean_text, query_for, suggestions
+from ._matching import candidates, clean_text, query_for, suggestions
 from ._offline import Conversation, data_block, offline_model
 from ._types import NO_SOURCE_TEXT, DraftAnswer, RunOutcome, SectionDraft
 
@@ -134,17 +134,6 @@ def _library_error(messages: list[Message]) -> str:
     return ""
 
 
-def _candidates(req: dict[str, Any], searched: Any, suggested: dict[str, str]) -> list[str]:
-    """Approved answers to try for a requirement, best first: a reviewer's suggestion, else the
-    strong search hits."""
-    if req["id"] in suggested:
-        return [suggested[req["id"]]]
-    if not isinstance(searched, list):
-        return []
-    strong = [h for h in searched if float(h.get("score", 0.0)) >= STRONG_MATCH]
-    return [str(h["id"]) for h in sorted(strong, key=lambda h: -float(h.get("score", 0.0)))]
-
-
 def _play(talk: Conversation) -> ModelResponse:
     section = talk.data("section", {"category": "other", "requirements": []})
     requirements: list[dict[str, Any]] = section["requirements"]
@@ -165,7 +154,7 @@ def _play(talk: Conversation) -> ModelResponse:
     for req in requirements:
         # The first candidate whose text is on the requirement's subject: one that is about
         # something else (check_commitment says not relevant) is no evidence, so try the next.
-        for answer_id in _candidates(req, searched.get(query_for(req)), suggested):
+        for answer_id in candidates(req, searched.get(query_for(req)), suggested):
             if answer_id not in fetched:
                 calls.append(("get_answer", {"answer_id": answer_id}))
                 break

@@ -25,6 +25,7 @@ SUBCOMMANDS = {
     "extraction": "bench.extraction",
     "commitments": "bench.commitments_score",
     "addresses": "bench.addresses_score",
+    "matching": "bench.matching_score",
     "extraction-speed": "bench.extraction_speed",
     "temporal": "bench.temporal",
     "document-scaling": "bench.document_scaling",

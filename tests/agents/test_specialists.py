@@ -73,7 +73,8 @@ async def test_writer_sees_only_its_category_and_cites_approved_answers(
     answers = {a.requirement_id: a for a in draft.answers}
     assert set(answers) == {f"R-3.{i}" for i in range(1, 10)}
     assert answers["R-3.3"].status == "answered" and answers["R-3.3"].citations == ["AA-018"]
-    assert answers["R-3.2"].status == "no_source" and not answers["R-3.2"].citations
+    # a short requirement's clearly best hit: the certifications answer, which says no FedRAMP
+    assert answers["R-3.2"].citations == ["AA-017"]
     # Context economy: the writer's prompt is a fraction of the RFP it never sees.
     assert 0 < result.steps["write"].context_tokens < count_text(RFP.read_text(), "cl100k_base") / 2
 

@@ -117,7 +117,7 @@ def test_the_example_under_approve_all_is_written_but_not_submitted(cli: Cli) ->
     assert "Response written, NOT submitted: refused" in output
     assert "Status  succeeded · not submitted" in output
     assert not (cli.cwd / "out" / "submissions").exists()  # nothing went to the buyer
-    assert "R-3.2 (missing)" in output and "R-2.8 (missing)" in output
+    assert "R-3.2 (conflict)" in output and "R-2.8 (missing)" in output
     # Listed later, the run says what happened to the job, not only that its steps finished.
     listed = cli("runs").stdout  # type: ignore[attr-defined]
     assert re.search(r"succeeded\s+│\s+not submitted", listed), listed
@@ -147,11 +147,11 @@ def test_response_holds_only_text_for_the_buyer(cli: Cli) -> None:
     assert [n for n in notes if n in response] == []
     # the internal document has what the response leaves out
     assert re.search(r"\bAA-033\b", review) and "Compliance matrix" in review
-    assert "| R-3.2 | security | must | missing |" in review
+    assert "| R-3.2 | security | must | conflict | AA-017 |" in review
     assert "approved by cli:approve-all" in review
     assert any(n in review for n in notes)  # the critic's usage-note guidance, for the team
     # a requirement nothing approved covers is left out of the response, not answered by a note
-    assert "R-3.2" not in response and "R-2.2 Single sign-on" in response
+    assert "R-2.8" not in response and "R-2.2 Single sign-on" in response
 
 
 def test_denying_a_section_from_another_terminal_still_yields_the_response(cli: Cli) -> None:
@@ -160,7 +160,7 @@ def test_denying_a_section_from_another_terminal_still_yields_the_response(cli: 
     first = cli("run", str(EXAMPLE))
     assert first.exit_code == 3, first.output  # type: ignore[attr-defined]
     # the waiting run lists each escalation's reasons one per line, values side by side
-    assert "- R-3.2 (Federal authorization) is missing" in first.output  # type: ignore[attr-defined]
+    assert "- R-3.2 (Federal authorization) is conflict" in first.output  # type: ignore[attr-defined]
     found = re.search(r"Run id\s+([0-9a-f]{12})", first.output)  # type: ignore[attr-defined]
     assert found
     rid = found.group(1)

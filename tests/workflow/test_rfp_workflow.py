@@ -41,11 +41,14 @@ async def test_full_workflow_offline(rfp_state: dict[str, Any], tmp_path: Path) 
     assert matrix_ids(markdown) == requirements  # every requirement, once, in order
     assert document.requirements == len(requirements) == 50
     issues = open_issues(markdown)
-    for unanswerable in ("R-2.8", "R-3.2", "R-5.5", "R-6.8"):
+    for unanswerable in ("R-2.8", "R-5.5", "R-6.8"):
         assert re.search(
             rf"^\| {re.escape(unanswerable)} \| \w+ \| must \| missing \|", markdown, re.M
         )
         assert unanswerable in issues
+    # the approved certifications answer says we hold no FedRAMP authorization: a conflict
+    assert re.search(r"^\| R-3\.2 \| security \| must \| conflict \| AA-017 \|", markdown, re.M)
+    assert "R-3.2" in issues
     # the risky pricing section went to a person before anything was written
     pricing = [r for r in recorder.of("escalation") if r.step_id == "write_pricing"]
     assert pricing and "pricing" in pricing[0].reason and "pricing_commitment" in pricing[0].reason
