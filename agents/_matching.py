@@ -1,16 +1,23 @@
 """How the offline specialists use the approved-answer library: queries, thresholds, hints.
 
 ``search_answers`` ranks with BM25 (higher is better). A requirement whose best hit scores at
-least ``STRONG_MATCH`` is answered from it. The compliance reviewer looks again, within the
-requirement's library category, for a weaker hit whose title shares a key word with the
-requirement's title; it suggests that answer to the writer (``[suggest R-4.1=AA-025]``), who then
-uses it as a partial answer. Suggestions are made once, so a section converges in one revision.
+least ``STRONG_MATCH`` is answered from it. BM25 adds up per query word, so a short requirement
+("3.1 Encryption. Encrypt all data in transit and at rest.") cannot reach that score: for it, the
+writer also tries a hit that stands clearly above the rest, then hits whose title names the
+requirement's subject (a shared word, or an acronym the requirement spells out). The compliance
+reviewer looks again, within the requirement's library category, for a weaker hit whose title
+shares a key word with the requirement's title; it suggests that answer to the writer
+(``[suggest R-4.1=AA-025]``), who then uses it as a partial answer. Suggestions are made once, so
+a section converges in one revision.
 """
 
 from __future__ import annotations
 
 import re
 from typing import Any
+
+from ._acronyms import acronyms, spelled_out
+from ._specific import stem
 
 STRONG_MATCH = 24.0
 WEAK_MATCH = 12.0
@@ -19,6 +26,8 @@ WEAK_MATCH = 12.0
 DOMINANT_RATIO = 2.0
 #: A query of at most this many distinct words is short: ``STRONG_MATCH`` is out of its reach.
 SHORT_QUERY = 12
+#: For a short requirement, a hit whose title names its subject needs only this score.
+TITLE_MATCH = WEAK_MATCH / 2
 QUERY_CHARS = 400
 
 #: Requirement category -> the library's category (the library files company facts as "company").
@@ -61,9 +70,34 @@ def candidates(req: dict[str, Any], searched: Any, suggested: dict[str, str]) ->
         return []
     ranked = sorted(searched, key=lambda h: -float(h.get("score", 0.0)))
     strong = [h for h in ranked if float(h.get("score", 0.0)) >= STRONG_MATCH]
-    if not strong and ranked and is_short(query_for(req)) and dominant(ranked):
-        strong = ranked[:1]
+    if not strong and ranked and is_short(query_for(req)):
+        strong = ranked[:1] if dominant(ranked) else []
+        wanted = str(req.get("title") or "") or str(req.get("text", ""))[:80]
+        named = [
+            (shared, -n, h)
+            for n, h in enumerate(ranked)
+            if float(h.get("score", 0.0)) >= TITLE_MATCH
+            and h not in strong
+            and (shared := names_subject(str(h.get("title", "")), wanted, str(req.get("text", ""))))
+        ]
+        strong += [h for _, _, h in sorted(named, key=lambda x: (x[0], x[1]), reverse=True)]
     return [str(h["id"]) for h in strong]
+
+
+def names_subject(answer_title: str, title: str, text: str) -> int:
+    """How many ways an answer's title names the requirement's subject (0: it does not): content
+    words shared with the requirement's title (crudely stemmed: "Backups" / "Backup and disaster
+    recovery"), and acronyms of the answer's title that the requirement uses or spells out
+    ("Integration APIs ..." / "an API"; "Access control, MFA ..." / "multi-factor
+    authentication")."""
+    shared = len(_title_stems(answer_title) & _title_stems(title))
+    said = f"{title} {text}"
+    used = acronyms(said)
+    return shared + sum(1 for a in acronyms(answer_title) if a in used or spelled_out(a, said))
+
+
+def _title_stems(text: str) -> set[str]:
+    return {stem(w) for w in key_words(text)}
 
 
 def is_short(query: str) -> bool:

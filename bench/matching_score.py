@@ -6,6 +6,11 @@ answers that speak to it, or none). The choice is made as the writer makes it: `
 with the writer's query, its candidates (``agents/_matching.candidates``), then the first one
 ``check_commitment`` finds on the subject. Recall: of the requirements the library answers, the
 share given a right answer. Precision: of the answers chosen, the share that are right.
+
+M001-M046 were written before the writer's short-requirement rules and moved to ``tune`` once
+their misses were read (the title rule was designed on them); N001-N031 (``heldout``) were
+written before the title rule and scored once after it: recall 86.4%, precision 95.0%, nothing
+chosen on all 9 rows nothing fits (the code before the two rules: 9.1% recall).
 """
 
 from __future__ import annotations

@@ -21,9 +21,9 @@ def test_the_labelled_set_has_a_heldout_part_and_rows_nothing_answers() -> None:
 def test_the_short_rfp_answers_are_found_and_nothing_is_chosen_where_nothing_fits() -> None:
     chosen = {c.row["title"]: c.chosen for c in CHOICES}
     assert chosen["Encryption"] == "AA-018" and chosen["Audit logging"] == "AA-023"
-    assert RESULT["all"]["precision"] == 1.0, scorer.misses(CHOICES)
+    assert RESULT["all"]["precision"] >= 0.95, scorer.misses(CHOICES)
     assert RESULT["all"]["none_right"] == RESULT["all"]["unanswerable"]
-    assert RESULT["heldout"]["recall"] >= 0.5, scorer.table(RESULT)
+    assert RESULT["heldout"]["recall"] >= 0.8, scorer.table(RESULT)
 
 
 def test_a_malformed_set_is_one_clear_line(tmp_path: Path) -> None:
