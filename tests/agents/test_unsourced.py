@@ -38,7 +38,7 @@ async def test_a_run_without_a_library_ends_incomplete_and_says_why(
 
 
 async def test_some_answers_without_a_source_name_them(state: dict[str, Any]) -> None:
-    result = await supervisor(_draft_plan("security")).run("Draft", files=[RFP], state=state)
+    result = await supervisor(_draft_plan("technical")).run("Draft", files=[RFP], state=state)
     assert result.status == "succeeded", result.error
     draft = result.output
     unsourced = [a.requirement_id for a in draft.answers if a.status == "no_source"]
