@@ -39,13 +39,14 @@ _TASK_VERB_LIST = (
 _TASK_VERBS = VERBS | frozenset(_TASK_VERB_LIST.split())
 
 #: An instruction: "Please ensure ...", "Submit ...", also after an opening phrase ("In
-#: collaboration with program staff, provide ...", "Prior to release, verify ...").
+#: collaboration with program staff, provide ...", "Prior to release, verify ..."); not a title
+#: of a verb and capitalised words alone ("Work Statement", "Test Plan").
 IMPERATIVE = re.compile(
     r"^[\"'(]?(?:[A-Z][\w ]{0,30},\s+|(?:in|upon|prior\s+to|at|as|with|for|during|after|before"
     r"|when|where|if|within|under|through|on|once|until|unless|by|using|following|independently"
     r"|additionally|also|further|furthermore|finally|then)\b[^,;:.!?]{0,100},\s+)?"
     r"(?:please\s+(?!note|refer|see|subscribe)\w+|(?:" + "|".join(sorted(VERBS)) + r")\b"
-    r"(?!\s+of\b))",
+    r"(?!\s+of\b)(?-i:(?!(?:\s+[A-Z][\w/&-]*){1,3}\s*$)))",
     re.I,
 )
 _OPENING_PHRASE = re.compile(

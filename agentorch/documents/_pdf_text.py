@@ -32,6 +32,15 @@ _DASH_IN_SENTENCE = re.compile(r"[^\W_] -$")
 _HEADING_RATIO = 1.12  # a font this much larger than the body text marks a heading
 _GAP_RATIO = 1.3  # a vertical gap this much wider than the usual line spacing starts a paragraph
 _SHORT_RATIO = 0.7  # a line this much shorter than a full line, ending a sentence, ends a paragraph
+#: A name and what goes with it, split by a spaced dash: "Hardware Documentation - January 5,
+#: 2001", "PPL- 2/1/2001", "Project Status Reports - Weekly" (a list line of a schedule).
+_NAME_DASH_DUE = re.compile(r"\w(?:\s+-\s*|-\s+)\w")
+_LIST_RATIO = 0.5  # a line this short ends a paragraph even without punctuation (see below)
+#: Words a line can end with only inside a sentence ("... the" / "Contractor shall ...").
+_CONTINUES = frozenset(
+    "a an the and or of to for in on at by with from as that which who shall must will may"
+    " should is are be".split()
+)
 
 _Line = PdfLine
 
@@ -257,7 +266,7 @@ def _raw_lines(pages: list[list[_Line]]) -> list[RawLine]:
                     usual = leading * max(line.size, previous.size)
                     new_block = new_block or gap <= 0 or (usual > 0 and gap > usual * _GAP_RATIO)
                 if not level:
-                    new_block = new_block or _ends_paragraph(previous.text, full)
+                    new_block = new_block or _ends_paragraph(previous.text, full, line.text)
             if not level and MARKER.match(line.text):
                 new_block = True
             # a title follows a finished sentence or a heading, not the middle of a paragraph
@@ -329,8 +338,22 @@ def _caps_title(text: str) -> bool:
     )
 
 
-def _ends_paragraph(text: str, full: float) -> bool:
-    return len(text) < full * _SHORT_RATIO and text[-1:] in '.:;!?)"'
+def _ends_paragraph(text: str, full: float, following: str) -> bool:
+    """A short line ends its paragraph when it ends a sentence, or when it pairs a name and its
+    date or frequency without punctuation ("Hardware Documentation - January 5, 2001", a line of a
+    schedule) and the next line starts afresh with a capital."""
+    if len(text) >= full * _SHORT_RATIO:
+        return False
+    if text[-1:] in '.:;!?)"':
+        return True
+    last = text.rsplit(None, 1)[-1].lower() if text.split() else ""
+    return (
+        len(text) < full * _LIST_RATIO
+        and text[-1:].isalnum()
+        and last not in _CONTINUES
+        and following[:1].isupper()
+        and bool(_NAME_DASH_DUE.search(text))
+    )
 
 
 def _percentile(values: list[int], q: float) -> float:

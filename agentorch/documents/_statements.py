@@ -29,7 +29,9 @@ _CUE = re.compile(
     | (?P<option>may\s+(?:be\s+)?(?:\w+\s+(?:and/or|and|or)\s+)?(?:required|asked|called\s+upon
         |requested)\s+to|may\s+be\s+required(?!\s+to)|may\s+(?:also\s+)?need\s+to)
     | (?P<mustneg>(?:shall|must|will|may)\s+not|cannot|can\s*not)
-    | (?P<must>(?:is|are|will\s+be|shall\s+be)\s+(?:required|responsible|obligated|instructed
+    | (?P<must>(?:requires?|(?:is\s+the\s+(?:\w+\s+)?)?responsibility\s+of)\s+the
+        \s+(?:contractor|offeror|vendor|quoter)s?\s+to
+        |(?:is|are|will\s+be|shall\s+be)\s+(?:required|responsible|obligated|instructed
         |expected)\s+(?:to|for)|(?:is|are)\s+(?:also\s+)?required
         |(?:is|are)\s+the\s+\w+(?:'s)?\s+responsibility|responsibility\s+to|shall|must
         |it\s+is\s+(?:imperative|essential|mandatory)\s+that|(?:will\s+)?(?:also\s+)?needs?\s+to
@@ -58,7 +60,7 @@ _NOTHING_NEEDED = re.compile(
 _BINDING = re.compile(r"(?i)\b(?:shall|must)\b")
 #: "will be given ... by the COR": what the buyer will do, told in the passive.
 _BY_BUYER = re.compile(
-    r"(?i)^[^.;]*?\bby\s+the\s+(?:government|contracting\s+officer|cor|co|city"
+    r"(?i)^[^.;]*?\bby\s+the\s+(?:authorized\s+|designated\s+)?(?:government|contracting\s+officer|cor|co|city"
     r"|county|agency|department)\b"
 )
 #: "will be <done>": a passive whose doer is left out (work the contractor does, as a rule).
@@ -80,10 +82,13 @@ _BUYER_HEAD = re.compile(
     r"|treasurer|solicitation)"
     r"|\b[A-Z][A-Z0-9&]{1,6}(?:/[A-Z]{2,6})?|\b(?:The|the)\s+Office)$",
 )
+#: A sentence about paying the contractor: "Payment of laborers will be based on ...".
+_PAYMENT = re.compile(r"(?i)^(?:the\s+)?(?:compensation|payments?|reimbursements?)\b")
+_CONDITION = re.compile(r"(?i)\b(?:if|when|unless|until|where|while|because)\s*$")
 #: Passive verbs of the buyer's own acts: "will be evaluated", "shall be considered".
 _BUYER_PASSIVE = re.compile(
     r"^\s*(?:not\s+)?be\s+(?:evaluated|considered|scored|rated|rejected|accepted|deemed|awarded"
-    r"|paid|reimbursed|returned|reviewed|inspected|determined|judged|disqualified|eliminated"
+    r"|paid|compensated|reimbursed|returned|reviewed|inspected|determined|judged|disqualified|eliminated"
     r"|found|answered|posted|issued|administered|published|given"
     r"|communicated|notified|announced|assessed|introduced|offered"
     r"|provided\s+by\s+the\s+government)\b"
@@ -312,6 +317,8 @@ def classify(
             actor = "contractor"  # "may be used by the Contractor"
         elif _DONE_BY_BUYER.match(after):
             actor = "buyer"  # "must be identified and designated by the CO"
+        if kind == "must" and _CONTRACTOR.search(match.group()):
+            actor = "contractor"  # "It is the responsibility of the contractor to ..."
         inherited = (
             actor == "thing"
             and paragraph == "buyer"
@@ -399,6 +406,8 @@ def _actor(before: str, previous: Actor | None, things: AbstractSet[str] = froze
         return "thing"
     if _EVALUATORS.search(subject):
         return "buyer"
+    if _PAYMENT.match(subject) and not _CONDITION.search(window[: ends[-1]] if ends else ""):
+        return "buyer"  # "Payment of laborers will be based on ...": the buyer pays
     if _OTHERS.match(window.strip()):
         return "others"  # customers, users, the public: not the contractor either
     if _BUYER_ROLE.search(subject) and not re.search(r"(?i)\bcontractor", subject):
