@@ -114,3 +114,24 @@ def _present_stem(word: str) -> str:
     if word.endswith("s") and not word.endswith("ss"):
         return word[:-1]
     return ""
+
+
+#: A section that schedules deliverables: "MILESTONES, ADMINISTRATION AND REPORTING".
+_SCHEDULE_SECTION = re.compile(r"(?i)\b(?:deliverables?|milestones?|reporting|schedule)\b")
+#: A name, a dash, and when it is due: "Hardware Documentation - January 5, 2001", "IPB -2/1/2001",
+#: "Project Status Reports - Weekly", "Test Plans - 30 Days prior to beginning of test".
+_SCHEDULE_LINE = re.compile(
+    r"(?i)^(?P<name>[A-Z][\w&/,()' ]{1,80}?)(?:\s+-\s*|-\s+)(?P<due>(?:"
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(?:,?\s+\d{4})?"
+    r"|\d{1,2}/\d{1,2}/\d{2,4}"
+    r"|(?:bi-?)?(?:daily|weekly|monthly|quarterly|annually|yearly|semi-?annually)"
+    r"|\d+\s+(?:calendar\s+|business\s+|work(?:ing)?\s+)?(?:days?|weeks?|months?)\b"
+    r"|within\b|upon\b|prior\s+to\b|no\s+later\s+than\b|as\s+(?:required|needed|requested)\b"
+    r")[^.;:]{0,80})$"
+)
+
+
+def scheduled_deliverable(text: str, section: str) -> bool:
+    """A line of a deliverables schedule written as a list, not a table: a name and its due date
+    under a heading about deliverables, milestones or reporting (a deliverable, like a table's)."""
+    return bool(_SCHEDULE_SECTION.search(section)) and bool(_SCHEDULE_LINE.match(text.strip()))

@@ -35,6 +35,8 @@ _SHORT_RATIO = 0.7  # a line this much shorter than a full line, ending a senten
 #: A name and what goes with it, split by a spaced dash: "Hardware Documentation - January 5,
 #: 2001", "PPL- 2/1/2001", "Project Status Reports - Weekly" (a list line of a schedule).
 _NAME_DASH_DUE = re.compile(r"\w(?:\s+-\s*|-\s+)\w")
+#: A hyphen run into a capitalised word at a line's start: a bullet without its space.
+_GLUED_BULLET = re.compile(r"^-[A-Z][a-z]")
 _LIST_RATIO = 0.5  # a line this short ends a paragraph even without punctuation (see below)
 #: Words a line can end with only inside a sentence ("... the" / "Contractor shall ...").
 _CONTINUES = frozenset(
@@ -245,6 +247,8 @@ def _raw_lines(pages: list[list[_Line]]) -> list[RawLine]:
                     line.text = text = "- " + text[2:]
             if bullet:
                 line.text, bullet = "- " + text, False
+            elif _GLUED_BULLET.match(text):
+                line.text = text = "- " + text[1:]  # "-Project Status Reports - Weekly"
             if text[-2:-1] == " " and text[-1:] in _BULLETS and not _DASH_IN_SENTENCE.search(text):
                 line.text, bullet = text[:-2], True
             sub = item_depth >= 0 and bool(_SUB_BULLET.match(line.text))
@@ -351,7 +355,7 @@ def _ends_paragraph(text: str, full: float, following: str) -> bool:
         len(text) < full * _LIST_RATIO
         and text[-1:].isalnum()
         and last not in _CONTINUES
-        and following[:1].isupper()
+        and (following[:1].isupper() or following[:1] == "-")
         and bool(_NAME_DASH_DUE.search(text))
     )
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from agentorch.documents._blocks import Block
-from agentorch.documents._duties import is_imperative
+from agentorch.documents._duties import is_imperative, scheduled_deliverable
 from agentorch.documents._findings import (
     Candidate,
     ExcludedCandidate,
@@ -143,6 +143,10 @@ class _Shredder:
             self._close_leads()
             self._row(unit)
             return
+        if unit.kind in ("item", "text") and not self.leads:
+            if scheduled_deliverable(unit.text, unit.section):
+                self._add(unit, unit.text, "must", False)
+                return
         if unit.kind == "item":
             self._item(unit)
             return
