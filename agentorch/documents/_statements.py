@@ -82,6 +82,11 @@ _BUYER_HEAD = re.compile(
     r"|treasurer|solicitation)"
     r"|\b[A-Z][A-Z0-9&]{1,6}(?:/[A-Z]{2,6})?|\b(?:The|the)\s+Office)$",
 )
+#: "Activities are expected to continue ...": a forecast of how things go, not anyone's duty.
+_FORECAST = re.compile(
+    r"(?i)(?:is|are|will\s+be)\s+expected\s+to\s+(?:continue|begin|start|end|occur|last|take"
+    r"|remain|proceed|increase|decrease|grow|exceed|be\s+(?:completed|finished|available))\b"
+)
 #: A sentence about paying the contractor: "Payment of laborers will be based on ...".
 _PAYMENT = re.compile(r"(?i)^(?:the\s+)?(?:compensation|payments?|reimbursements?)\b")
 _CONDITION = re.compile(r"(?i)\b(?:if|when|unless|until|where|while|because)\s*$")
@@ -317,6 +322,8 @@ def classify(
             actor = "contractor"  # "may be used by the Contractor"
         elif _DONE_BY_BUYER.match(after):
             actor = "buyer"  # "must be identified and designated by the CO"
+        if actor == "thing" and _FORECAST.match(match.group() + after):
+            continue  # "Development activities are expected to continue ...": a forecast
         if kind == "must" and _CONTRACTOR.search(match.group()):
             actor = "contractor"  # "It is the responsibility of the contractor to ..."
         inherited = (
