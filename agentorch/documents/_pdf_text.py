@@ -40,8 +40,11 @@ _GLUED_BULLET = re.compile(r"^-[A-Z][a-z]")
 _LIST_RATIO = 0.5  # a line this short ends a paragraph even without punctuation (see below)
 #: Words a line can end with only inside a sentence ("... the" / "Contractor shall ...").
 _CONTINUES = frozenset(
-    "a an the and or of to for in on at by with from as that which who shall must will may"
-    " should is are be".split()
+    re.findall(
+        r"\w+",
+        "a an the and or of to for in on at by with from as that which who shall must will may"
+        " should is are be",
+    )
 )
 
 _Line = PdfLine

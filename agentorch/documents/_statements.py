@@ -60,7 +60,8 @@ _NOTHING_NEEDED = re.compile(
 _BINDING = re.compile(r"(?i)\b(?:shall|must)\b")
 #: "will be given ... by the COR": what the buyer will do, told in the passive.
 _BY_BUYER = re.compile(
-    r"(?i)^[^.;]*?\bby\s+the\s+(?:authorized\s+|designated\s+)?(?:government|contracting\s+officer|cor|co|city"
+    r"(?i)^[^.;]*?\bby\s+the\s+(?:authorized\s+|designated\s+)?"
+    r"(?:government|contracting\s+officer|cor|co|city"
     r"|county|agency|department)\b"
 )
 #: "will be <done>": a passive whose doer is left out (work the contractor does, as a rule).
@@ -93,7 +94,8 @@ _CONDITION = re.compile(r"(?i)\b(?:if|when|unless|until|where|while|because)\s*$
 #: Passive verbs of the buyer's own acts: "will be evaluated", "shall be considered".
 _BUYER_PASSIVE = re.compile(
     r"^\s*(?:not\s+)?be\s+(?:evaluated|considered|scored|rated|rejected|accepted|deemed|awarded"
-    r"|paid|compensated|reimbursed|returned|reviewed|inspected|determined|judged|disqualified|eliminated"
+    r"|paid|compensated|reimbursed|returned|reviewed|inspected|determined|judged|disqualified"
+    r"|eliminated"
     r"|found|answered|posted|issued|administered|published|given"
     r"|communicated|notified|announced|assessed|introduced|offered"
     r"|provided\s+by\s+the\s+government)\b"

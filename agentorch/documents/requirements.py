@@ -143,10 +143,10 @@ class _Shredder:
             self._close_leads()
             self._row(unit)
             return
-        if unit.kind in ("item", "text") and not self.leads:
-            if scheduled_deliverable(unit.text, unit.section):
-                self._add(unit, unit.text, "must", False)
-                return
+        scheduled = unit.kind in ("item", "text") and not self.leads
+        if scheduled and scheduled_deliverable(unit.text, unit.section):
+            self._add(unit, unit.text, "must", False)  # like a deliverables table's row
+            return
         if unit.kind == "item":
             self._item(unit)
             return
