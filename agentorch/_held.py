@@ -2,13 +2,19 @@
 
 A durable run commits a transaction at every boundary that needs one (a call's intent before the
 call runs). Writes with nothing outside the run after them need not be a transaction of their
-own: they are held and committed first in the run's next transaction, and at the latest when the
-event loop next runs something else -- before any awaited effect of the run. A crash before that
-leaves the store as a crash while the held write was being committed would today (a call
-journaled "started": charged at its reservation, or put in doubt, on resume), so no guarantee
-changes; a run makes about half as many transactions.
-"""
+own: they are held and committed first in the run's next transaction, and at the latest on the
+event loop's second turn after the first of them was held (the first turn lets the tasks the run
+started in this one reach their own writes). Every effect of the run waits for a transaction of
+its own (an intent, see below) or for the held writes (an approval, the run's end), so nothing
+outside the run happens before the held writes are committed. A crash before that leaves the store
+as a crash while the held write was being committed would (a call journaled "started": charged at
+its reservation, or put in doubt, on resume), so no guarantee changes.
 
+A write that must be durable before the caller goes on (a call's intent) is ``commit``-ted: it
+joins the held writes and the caller waits for the transaction that commits them. Calls of the
+run that reach their intent in the same turns of the event loop (parallel steps) share that one
+transaction (group commit); each still starts only once its intent is committed.
+"""
 from __future__ import annotations
 
 import asyncio
@@ -36,6 +42,10 @@ class HeldWrites:
         self._held_rows: dict[str, int] = {}
         self._depth = 0  # checkpoints open
         self._holding = 0  # ``held`` blocks open
+        #: Callers waiting for the held writes to be committed (``commit``).
+        self._waiters: list[asyncio.Future[None]] = []
+        #: A ``_commit_held`` is scheduled on the event loop.
+        self._scheduled = False
 
     def checkpoint(self) -> AbstractContextManager[None]:
         if self.store is None:
@@ -44,18 +54,26 @@ class HeldWrites:
 
     @contextmanager
     def _checkpoint(self, store: Store) -> Iterator[None]:
-        """One transaction: the held writes first, then the block's."""
-        with store.transaction():
-            self._depth += 1
-            try:
-                if self._held:
-                    held, self._held = self._held, []
-                    self._held_rows = {}
-                    for write in held:
-                        write()
-                yield
-            finally:
-                self._depth -= 1
+        """One transaction: the held writes first, then the block's; then the callers waiting
+        for the held writes hear whether they were committed."""
+        waiters: list[asyncio.Future[None]] = []
+        try:
+            with store.transaction():
+                self._depth += 1
+                try:
+                    if self._held:
+                        held, self._held = self._held, []
+                        self._held_rows = {}
+                        waiters, self._waiters = self._waiters, []
+                        for write in held:
+                            write()
+                    yield
+                finally:
+                    self._depth -= 1
+        except BaseException as exc:
+            _settle(waiters, exc)
+            raise
+        _settle(waiters, None)
 
     def _holds(self) -> bool:
         return self.store is not None and self.hold_writes and not self._depth
@@ -66,13 +84,37 @@ class HeldWrites:
         if not self._holds():
             write()
             return
-        if not self._held:
+        if not self._scheduled:
             try:
-                asyncio.get_running_loop().call_soon(self._commit_held)
+                loop = asyncio.get_running_loop()
+                loop.call_soon(loop.call_soon, self._commit_held)  # (the second turn)
             except RuntimeError:  # no event loop: nothing runs before the next write
                 write()
                 return
+            self._scheduled = True
         self._held.append(write)
+
+    async def commit(self, write: Callable[[], object]) -> None:
+        """Write ``write`` durably before returning (a call's intent, before the call).
+
+        It is held with the run's other writes and committed at the latest on the event loop's
+        second turn, in one transaction with the intents the run's other tasks reach meanwhile.
+        A caller that stops waiting (cancelled, or the transaction failed) never has its write
+        committed later: the call it announced does not run.
+        """
+        if not self._holds() or self._holding:
+            with self.checkpoint():
+                write()
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def announced() -> None:
+            if not waiter.done():
+                write()
+
+        self._waiters.append(waiter)
+        self.hold(announced)
+        await waiter
 
     @contextmanager
     def holding(self) -> Iterator[None]:
@@ -127,6 +169,7 @@ class HeldWrites:
         On failure they are held again, so the run's next write retries them and its caller
         hears of the error (a live view may then see their events twice).
         """
+        self._scheduled = False
         if self._depth:  # (a checkpoint is open in another thread: it commits them)
             return
         held, rows = list(self._held), dict(self._held_rows)
@@ -141,3 +184,35 @@ class HeldWrites:
         """Forget the held writes (the run stopped without the lease: nothing more is written)."""
         self._held = []
         self._held_rows = {}
+        waiters, self._waiters = self._waiters, []
+        if waiters:
+            run_id = str(getattr(self, "run_id", ""))
+            lost = LeaseLostError(
+                f"run {run_id}: this process lost its lease and wrote nothing more", run_id=run_id
+            )
+            _settle(waiters, lost)
+
+
+def _settle(waiters: list[asyncio.Future[None]], error: BaseException | None) -> None:
+    """Tell the callers waiting for a commit how it ended (on their loop's thread)."""
+    if not waiters:
+        return
+    try:
+        running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    for waiter in waiters:
+        loop = waiter.get_loop()
+        if loop is running:
+            _resolve(waiter, error)
+        else:
+            loop.call_soon_threadsafe(_resolve, waiter, error)
+
+
+def _resolve(waiter: asyncio.Future[None], error: BaseException | None) -> None:
+    if waiter.done():  # (its caller was cancelled)
+        return
+    if error is None:
+        waiter.set_result(None)
+    else:
+        waiter.set_exception(error)

@@ -86,6 +86,7 @@ class EmbeddedRuntime(HeldWrites, ApprovalGate, BaseRuntime):
         #: Decided approvals the audit log vouched for (checked before a decision is acted on).
         self._trusted: dict[str, ApprovalRecord] = {}
         self._journal: dict[str, JournalEntry] | None = None
+        self._no_steps = False
         #: The run's lease while a supervisor holds it; a lost lease stops every further call.
         self.lease: Lease | None = None
         self._init_held()
@@ -120,12 +121,19 @@ class EmbeddedRuntime(HeldWrites, ApprovalGate, BaseRuntime):
             self._journal = {e.key: e for e in self.store.journal(self.run_id)}
         return self._journal.get(key)
 
+    def created_run(self) -> None:
+        """This runtime's run is created in this process, under its lease: until it saves a
+        step, the store holds no step or journal entry of the run, so none is read back."""
+        self._journal = {}
+        self._no_steps = True
+
     def save_step(self, record: StepRecord) -> None:
         if self.store is not None:
+            self._no_steps = False
             self._write(partial(self.store.save_step, record), key=record.step_id)
 
     def load_steps(self) -> dict[str, StepRecord]:
-        if self.store is None:
+        if self.store is None or self._no_steps:
             return {}
         return {s.step_id: s for s in self.store.get_steps(self.run_id)}
 
@@ -170,9 +178,19 @@ class EmbeddedRuntime(HeldWrites, ApprovalGate, BaseRuntime):
         )
         request = capped(call.request, reservation)
         started = self.clock()
-        with self.checkpoint():
+        if self.store is None:
             self.emit(call_started(call, reservation))
-            self._journal_model_start(call, key, model, reservation, started, killed)
+        else:
+
+            def announce() -> None:
+                self.emit(call_started(call, reservation))
+                self._journal_model_start(call, key, model, reservation, started, killed)
+
+            try:
+                await self.commit(announce)  # the intent is durable before the call starts
+            except BaseException:
+                self.budget.release(reservation)  # the call never started
+                raise
         t0 = time.perf_counter()
         try:
             bounded = model if has_timeout(model) else TimeoutModel(model)
@@ -349,25 +367,30 @@ class EmbeddedRuntime(HeldWrites, ApprovalGate, BaseRuntime):
                 return outcome, False, True
         if self.lease is not None:
             self.lease.check()  # an approval may have waited long: never run after losing the run
-        with self.checkpoint():
-            store.journal_start(
-                JournalEntry(
-                    run_id=self.run_id,
-                    key=key,
-                    kind="tool",
-                    step_id=invocation.step_id,
-                    name=tool.name,
-                    request_hash=request_hash(arguments),
-                    status="started",
-                    idempotent=tool.idempotent,
-                    request={
-                        "agent": invocation.agent,
-                        "arguments": redacted_args(tool, arguments),
-                    },
-                    started_at=self.clock(),
-                )
-            )
+        entry = JournalEntry(
+            run_id=self.run_id,
+            key=key,
+            kind="tool",
+            step_id=invocation.step_id,
+            name=tool.name,
+            request_hash=request_hash(arguments),
+            status="started",
+            idempotent=tool.idempotent,
+            request={"agent": invocation.agent, "arguments": redacted_args(tool, arguments)},
+            started_at=self.clock(),
+        )
+
+        def announce() -> None:
+            store.journal_start(entry)
             self.emit(started)
+
+        if tool.idempotent and tool.risk == "read":
+            # Nothing outside the run changes if this call runs again: a crash before its
+            # intent is committed re-runs it on resume, as a crash after would. The intent is
+            # held and committed with the call's result (see ``hold``).
+            self.hold(announce)
+        else:
+            await self.commit(announce)  # durable before the side effect can happen
         try:
             content, is_error = await run_tool_guarded(tool, run)
         except ToolAbandoned as exc:

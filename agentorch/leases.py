@@ -58,6 +58,14 @@ class Lease:
     epoch: int = 0
     #: Set when a renewal found another owner: no model or tool call starts after that.
     lost: bool = False
+    #: Given up already, in the transaction of the run's last write (``end_in``).
+    released: bool = False
+
+    def end_in(self, store: Store) -> None:
+        """Give the lease up inside the caller's transaction (the run's last write): the run is
+        free for another process as soon as its outcome is committed, without a transaction of
+        its own. Set ``released`` once that transaction is committed."""
+        store.release_lease(self.run_id, self.owner)
 
     def check(self) -> None:
         """Raise ``LeaseLostError`` if the lease is known to be lost."""
@@ -165,4 +173,5 @@ async def held(
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await renewer
         store.unfence(run_id)
-        store.release_lease(run_id, lease.owner)
+        if not lease.released:
+            store.release_lease(run_id, lease.owner)

@@ -95,7 +95,8 @@ async def make_plan(
             errors = validate_plan(plan, agents, max_steps=limits.max_plan_steps)
             if not errors:
                 dumped = plan.model_dump(mode="json")
-                with rt.checkpoint():
+                # held for the run's next write: the steps' first intents (or the plan's review)
+                with rt.holding():
                     if record:
                         rt.update_run(plan=dumped)
                     rt.emit(PlanMade(plan=dumped, attempt=attempt, source="router"))
@@ -122,6 +123,8 @@ async def review_plan(
     max_steps: int,
 ) -> Plan:
     """Let a person (or code) approve, edit or cancel the plan before any step runs."""
+    with runtime.checkpoint():
+        pass  # the plan is committed before anyone is asked (the run may wait long)
     reviewed = reviewer(plan)
     if inspect.isawaitable(reviewed):
         reviewed = await reviewed

@@ -45,6 +45,7 @@ from agentorch.tools.registry import ToolRegistry
 
 if TYPE_CHECKING:
     from agentorch._new_run import NewRun
+    from agentorch.leases import Lease
     from agentorch.policy import Policy
     from agentorch.temporal import Temporal
     from agentorch.tools.base import Tool
@@ -268,6 +269,7 @@ class Supervisor:
         if store is not None:
             record.created_at = record.updated_at = runtime.now()
             create = functools.partial(store.create_run, record)
+            runtime.created_run()  # nothing of it is in the store to read back
 
         def started() -> None:
             runtime.emit(
@@ -501,7 +503,9 @@ class Supervisor:
                 try:
                     if then is None:
                         begin()
-                    return await self._drive_leased(runtime, bus, budget, spec, declared, store)
+                    return await self._drive_leased(
+                        runtime, bus, budget, spec, declared, store, lease
+                    )
                 except LeaseLostError:
                     # Another process owns the run now: write nothing, report it here.
                     await bus.drain(timeout=1.0)
@@ -522,7 +526,10 @@ class Supervisor:
         spec: RunSpec,
         declared: Plan | None,
         store: Store | None,
+        lease: Lease | None = None,
     ) -> RunResult:
+        """Plan, run the steps, synthesize, and write the run's outcome (its last write, which
+        gives up ``lease`` in the same transaction)."""
         outcome: Outcome | None = None
         output: Any = None
         status, error = "failed", None
@@ -581,6 +588,10 @@ class Supervisor:
             usage = report.model_dump(mode="json")
             runtime.update_run(status=status, output=dump_output(output), error=error, usage=usage)
             runtime.emit(RunFinished(status=status, error=error, usage=usage))
+            if lease is not None and store is not None:
+                lease.end_in(store)
+        if lease is not None and store is not None:
+            lease.released = True
         await bus.drain()
         pending = store.approvals(runtime.run_id, pending_only=True) if store is not None else []
         return RunResult(

@@ -431,8 +431,13 @@ class SQLLedgerStore(SQLRecordStore):
         raise _locked(run_id, holder, now)
 
     def release_lease(self, run_id: str, owner: str) -> None:
-        """Give the lease up; a no-op if ``owner`` does not hold it."""
+        """Give the lease up; a no-op if ``owner`` does not hold it.
+
+        Inside a transaction (a run's last write), the records appended so far are written
+        first: they move the audit head under the lease, before it is given up.
+        """
         with self._tx():
+            self._flush_audit()
             self._tx_rows.pop(run_id, None)
             self._x(
                 "UPDATE runs SET lease_owner = NULL, lease_until = NULL "

@@ -57,16 +57,17 @@ async def test_a_runs_writes_are_grouped_at_their_boundaries(tmp_path: Path) -> 
     assert first[0].startswith("INSERT INTO runs") and "lease_epoch" in first[1]
     assert _kinds(first) == ["run_started"]  # the row, its lease and its first event
     planned = next(t for t in txs if "plan_made" in _kinds(t))
-    # the router's answer (held from its call) and the plan on the run's record
+    # the router's answer (held from its call) and the plan on the run's record, held for the
+    # step's start and its first call's intent, committed before the call runs
     assert _kinds(planned) == [
         "state_recorded",
         "model_call_finished",
         "state_recorded",
         "plan_made",
+        "state_recorded",
+        "step_started",
+        "model_call_started",
     ]
-    started = next(t for t in txs if "step_started" in _kinds(t))
-    # a step's start waits for its first call's intent, committed before the call runs
-    assert _kinds(started) == ["state_recorded", "step_started", "model_call_started"]
     finished = next(t for t in txs if "step_finished" in _kinds(t))
     assert sum(s.startswith("INSERT INTO steps") for s in finished) == 1
     # the step's result (its row written once, settled) with the run's outcome, held for it
@@ -86,9 +87,11 @@ async def test_a_runs_writes_are_grouped_at_their_boundaries(tmp_path: Path) -> 
     store.close()
 
 
-async def test_a_held_result_is_committed_before_the_event_loop_turns(tmp_path: Path) -> None:
-    """A call's result waits for the run's next write, at the latest the loop's next turn: no
-    awaited effect of the run can come before it."""
+async def test_a_held_result_is_committed_within_two_turns_of_the_event_loop(
+    tmp_path: Path,
+) -> None:
+    """A call's result waits for the run's next write, at the latest the loop's second turn (the
+    first lets the run's other tasks reach their writes and share the transaction)."""
     from agentorch import FunctionModel
     from agentorch.engine import EmbeddedRuntime
     from agentorch.events.bus import EventBus
@@ -117,6 +120,8 @@ async def test_a_held_result_is_committed_before_the_event_loop_turns(tmp_path: 
     )
     await runtime.call_model(call)
     assert [e.status for e in store.journal("r1")] == ["started"]  # held
+    await asyncio.sleep(0)
+    assert [e.status for e in store.journal("r1")] == ["started"]
     await asyncio.sleep(0)
     assert [e.status for e in store.journal("r1")] == ["completed"]
     assert [e.kind for e in store.events("r1")][-1] == "state_recorded"  # the row's record
@@ -154,9 +159,196 @@ async def test_a_held_write_that_fails_on_the_loops_turn_is_retried_by_the_next_
     with runtime.holding():
         runtime.save_step(StepRecord(run_id="r1", step_id="s", agent="a", status="running"))
         runtime.save_step(StepRecord(run_id="r1", step_id="s", agent="a", status="done"))
-    await asyncio.sleep(0)  # the loop's turn: the commit fails, the writes stay held
+    for _ in range(2):  # the loop's second turn: the commit fails, the writes stay held
+        await asyncio.sleep(0)
     assert store.get_steps("r1") == []
     runtime.update_run(status="succeeded")  # the next write commits them first
     assert [s.status for s in store.get_steps("r1")] == ["done"]  # the step's last state only
+    assert store.verify_audit("r1").ok
+    store.close()
+
+
+def _runtime(store: object) -> object:
+    from agentorch.engine import EmbeddedRuntime
+    from agentorch.events.bus import EventBus
+    from agentorch.tools.registry import ToolRegistry
+
+    runtime = EmbeddedRuntime(
+        run_id="r1",
+        budget=Budget(allow_unpriced=True),
+        bus=EventBus(),
+        registry=ToolRegistry(()),
+        approver=None,
+        store=store,  # type: ignore[arg-type]
+    )
+    runtime.hold_writes = True
+    return runtime
+
+
+def _call(key: str, answer: object) -> object:
+    from agentorch import FunctionModel
+    from agentorch.models.types import ModelRequest, UserMessage
+    from agentorch.runtime import ModelCall
+
+    return ModelCall(
+        key=key,
+        agent="solo",
+        step_id="s",
+        model=FunctionModel(answer, name="answer"),  # type: ignore[arg-type]
+        request=ModelRequest(messages=(UserMessage(content="question"),)),
+    )
+
+
+def _committed(path: Path) -> list[tuple[str, str]]:
+    """The journal as another process sees it (committed rows only)."""
+    with sqlite3.connect(path) as other:
+        return other.execute("SELECT key, status FROM journal ORDER BY key").fetchall()
+
+
+async def test_parallel_steps_commit_their_intents_together_and_each_call_waits_for_it(
+    tmp_path: Path,
+) -> None:
+    """Group commit: the intents parallel steps reach in one turn of the event loop share one
+    transaction, and no call starts before its own intent is committed."""
+    from agentorch import FunctionModel
+
+    path = tmp_path / "runs.db"
+    seen: dict[str, list[tuple[str, str]]] = {}
+
+    def specialist(name: str) -> Agent:
+        def answer(request: object) -> str:
+            seen[name] = _committed(path)  # what a crash right now would leave
+            return f"{name} answered"
+
+        return Agent(name=name, description="Answers.", model=FunctionModel(answer, name=name))
+
+    plan = Plan(
+        steps=[Step(id=f"s{i}", agent=f"a{i}", instruction="answer") for i in range(3)],
+    )
+    store = open_store(str(path))
+    supervisor = Supervisor(
+        [specialist(f"a{i}") for i in range(3)],
+        model=ScriptedModel([json_response(plan), "all answered"]),
+        budget=Budget(allow_unpriced=True),
+        store=store,
+    )
+    conn: sqlite3.Connection = store._conn  # type: ignore[attr-defined]
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    try:
+        result = await supervisor.run("answer", run_id="r1")
+    finally:
+        conn.set_trace_callback(None)
+    assert result.status == "succeeded", result.error
+    for i in range(3):
+        assert (f"model:s{i}/r0/m0", "started") in seen[f"a{i}"], seen
+    txs = [t for t in _transactions(statements) if t]
+    started = [t for t in txs if "step_started" in _kinds(t)]
+    assert len(started) == 1  # the three steps' starts and first intents: one transaction
+    assert _kinds(started[0]).count("model_call_started") == 3
+    assert store.verify_audit("r1").ok
+    store.close()
+
+
+async def test_a_call_whose_intent_cannot_be_committed_never_runs(tmp_path: Path) -> None:
+    from agentorch.errors import StoreError
+    from agentorch.store import RunRecord
+
+    store = open_store(str(tmp_path / "runs.db"))
+    store.create_run(RunRecord(run_id="r1", task="t", status="running"))
+    runtime = _runtime(store)
+    ran: list[object] = []
+
+    def refuse(entry: object) -> None:
+        raise StoreError("the disk is full")
+
+    store.journal_start = refuse  # type: ignore[method-assign]
+    with pytest.raises(StoreError, match="disk is full"):
+        await runtime.call_model(_call("s/r0/m0", lambda request: ran.append(request) or "x"))  # type: ignore[attr-defined]
+    assert ran == []
+    assert runtime.budget.open_reservations == 0  # type: ignore[attr-defined]
+    await asyncio.sleep(0)
+    assert store.journal("r1") == []
+    store.close()
+
+
+async def test_a_call_cancelled_before_its_intent_is_committed_leaves_no_intent(
+    tmp_path: Path,
+) -> None:
+    from agentorch.store import RunRecord
+
+    store = open_store(str(tmp_path / "runs.db"))
+    store.create_run(RunRecord(run_id="r1", task="t", status="running"))
+    runtime = _runtime(store)
+    ran: list[object] = []
+    task = asyncio.create_task(
+        runtime.call_model(_call("s/r0/m0", lambda request: ran.append(request) or "x"))  # type: ignore[attr-defined]
+    )
+    await asyncio.sleep(0)  # the call reached its intent and waits for the commit
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    for _ in range(2):  # the held writes' commit
+        await asyncio.sleep(0)
+    assert ran == [] and store.journal("r1") == []
+    assert runtime.budget.open_reservations == 0  # type: ignore[attr-defined]
+    assert store.verify_audit("r1").ok
+    store.close()
+
+
+async def test_a_read_tools_intent_is_held_and_a_write_tools_committed_before_it_runs(
+    tmp_path: Path,
+) -> None:
+    """A read-only call that runs again after a crash changes nothing: its intent is committed
+    with its result. A call with an effect runs only once its intent is committed."""
+    from agentorch import FunctionModel, tool
+    from agentorch.models.testing import tool_call_response
+    from agentorch.models.types import ModelRequest, ToolResultMessage
+
+    path = tmp_path / "runs.db"
+    seen: dict[str, list[tuple[str, str]]] = {}
+
+    @tool
+    async def look_up(query: str) -> str:
+        """Look a fact up."""
+        seen["look_up"] = _committed(path)
+        return "the fact"
+
+    @tool(risk="write")
+    def file_it(text: str) -> str:
+        """File the text."""
+        seen["file_it"] = _committed(path)
+        return "filed"
+
+    def answer(request: ModelRequest) -> object:
+        done = [m for m in request.messages if isinstance(m, ToolResultMessage)]
+        if not done:
+            return tool_call_response(("look_up", {"query": "q"}))
+        if len(done) == 1:
+            return tool_call_response(("file_it", {"text": "t"}))
+        return "done"
+
+    plan = Plan(steps=[Step(id="s1", agent="clerk", instruction="file it")], final_step="s1")
+    store = open_store(str(path))
+    supervisor = Supervisor(
+        [
+            Agent(
+                name="clerk",
+                description="Files.",
+                model=FunctionModel(answer, name="clerk"),
+                tools=["look_up", "file_it"],
+            )
+        ],
+        model=ScriptedModel([json_response(plan)]),
+        tools=[look_up, file_it],
+        budget=Budget(allow_unpriced=True),
+        store=store,
+    )
+    result = await supervisor.run("file it", run_id="r1")
+    assert result.status == "succeeded", result.error
+    assert not any(key.startswith("tool:") for key, _ in seen["look_up"])
+    assert [s for k, s in seen["file_it"] if k.startswith("tool:")] == ["completed", "started"], seen
+    tools = {e.name: e.status for e in store.journal("r1", kind="tool")}
+    assert tools == {"look_up": "completed", "file_it": "completed"}
     assert store.verify_audit("r1").ok
     store.close()
