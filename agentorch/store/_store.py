@@ -54,6 +54,21 @@ _FINISH_JOURNAL = (
     "finished_at = ? WHERE run_id = ? AND key = ? AND status <> 'completed'"
 )
 _FINISH_JOURNAL_RETURNING = f"{_FINISH_JOURNAL} RETURNING {JOURNAL.select}"
+#: The journal's columns ``journal_finish`` leaves as ``journal_start`` wrote them (``usage``
+#: only when the finish brings none), and where each is in a row.
+_KEPT = ("kind", "step_id", "name", "request_hash", "idempotent", "request", "started_at")
+_COL = {c: i for i, c in enumerate((*JOURNAL.cols, "extra"))}
+#: ``_FINISH_JOURNAL`` for a row this process started: it matches only if the row is still the
+#: one started, so the row as written is known without reading it back (SQLite's ``IS``: equal,
+#: NULL included).
+_FINISH_STARTED = (
+    _FINISH_JOURNAL
+    + "".join(f" AND {c} IS ?" for c in _KEPT)
+    + " AND extra IS ? AND usage IS ?"
+)
+#: Rows started and not yet finished that ``journal_finish`` can rebuild instead of reading
+#: them back; beyond this many (calls that never finished) the oldest are forgotten.
+_STARTED_CAP = 4096
 _INSERT_APPROVAL = _insert(APPROVALS, "ON CONFLICT (request_id) DO NOTHING")
 _SELECT_JOURNAL_ROW = f"SELECT {JOURNAL.select} FROM journal WHERE run_id = ? AND key = ?"
 _DECIDE_APPROVAL = (
@@ -68,6 +83,10 @@ class SQLRecordStore(SQLStore):
     Every write of a row that decides also records the row in the run's audit chain (``_seal``),
     in the same transaction.
     """
+
+    #: A finished journal row this process started is rebuilt from what it wrote, not read back
+    #: (where ``RETURNING`` costs more than the update itself: SQLite).
+    rebuilds_rows: bool = False
 
     @abstractmethod
     def _seal(
@@ -186,6 +205,12 @@ class SQLRecordStore(SQLStore):
                     f"journal entry {entry.key!r} of run {entry.run_id!r} is already completed; "
                     "a completed activity is never overwritten (replay its recorded result)"
                 )
+        if not self.rebuilds_rows:
+            return
+        started = self.__dict__.setdefault("_started", {})
+        if len(started) >= _STARTED_CAP:
+            del started[next(iter(started))]
+        started[(entry.run_id, entry.key)] = params
 
     def journal_finish(
         self,
@@ -203,9 +228,13 @@ class SQLRecordStore(SQLStore):
                 f"journal_finish: status must be 'completed' or 'failed', not {status!r}"
             )
         params = (status, dumps(result), error, dumps(usage), finished_at, run_id, key)
+        started = self.__dict__.get("_started", {}).pop((run_id, key), None)
         with self._tx():
             self._check_fence(run_id)
-            if self.returning:  # the row as written, in the same statement
+            row = None if started is None else self._finish_started(started, params)
+            if row is not None:
+                pass
+            elif self.returning:  # the row as written, in the same statement
                 rows = self._x(_FINISH_JOURNAL_RETURNING, params).fetchall()
                 row = rows[0] if rows else None
             elif self._x(_FINISH_JOURNAL, params).rowcount:
@@ -226,6 +255,23 @@ class SQLRecordStore(SQLStore):
             f"journal entry {key!r} of run {run_id!r} is already completed; "
             "a completed activity is never overwritten"
         )
+
+    def _finish_started(self, started: list[Any], params: tuple[Any, ...]) -> list[Any] | None:
+        """Finish a row this process started, and return it as written: ``None`` if the row is
+        no longer the one started (then it is read back, see ``journal_finish``)."""
+        kept = [started[_COL[c]] for c in _KEPT]
+        sql_params = (*params, *kept, started[_COL["extra"]], started[_COL["usage"]])
+        if not self._x(_FINISH_STARTED, sql_params).rowcount:
+            return None
+        row = list(started)
+        status, result, error, usage, finished_at = params[:5]
+        row[_COL["status"]] = status
+        row[_COL["result"]] = result
+        row[_COL["error"]] = error
+        if usage is not None:
+            row[_COL["usage"]] = usage
+        row[_COL["finished_at"]] = finished_at
+        return row
 
     def journal(self, run_id: str, *, kind: JournalKind | None = None) -> list[JournalEntry]:
         sql = f"SELECT {JOURNAL.select} FROM journal WHERE run_id = ?"

@@ -45,6 +45,7 @@ class SQLiteStore(SQLLedgerStore):
     dialect = "sqlite"
     returning = sqlite3.sqlite_version_info >= (3, 35, 0)
     own_head_checks = True  # BEGIN IMMEDIATE: the write lock is held from the first statement
+    rebuilds_rows = True
 
     def __init__(
         self,
