@@ -154,24 +154,27 @@ async def held(
         store.unfence(run_id)  # nothing of it was committed
         raise
 
-    async def renew() -> None:
-        while True:
-            await asyncio.sleep(ttl / 3)
-            try:
-                store.renew_lease(run_id, lease.owner, ttl=ttl, now=clock())
-            except RunLockedError:
-                lease.lost = True  # another owner took the run: stop before the next call
-                return
-            except StoreError:
-                continue  # the store is unreachable: the fence still refuses stale writes
+    loop = asyncio.get_running_loop()
+    renewal: asyncio.TimerHandle | None = None
 
-    renewer = asyncio.create_task(renew())
+    def renew() -> None:  # every ttl/3 on the loop (a timer: no task to start and cancel)
+        nonlocal renewal
+        try:
+            store.renew_lease(run_id, lease.owner, ttl=ttl, now=clock())
+        except RunLockedError:
+            lease.lost = True  # another owner took the run: stop before the next call
+            return
+        except StoreError:
+            pass  # the store is unreachable: the fence still refuses stale writes
+        except Exception:
+            return  # (as a renewing task that failed: the lease lapses, the fence holds)
+        renewal = loop.call_later(ttl / 3, renew)
+
+    renewal = loop.call_later(ttl / 3, renew)
     try:
         yield lease
     finally:
-        renewer.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await renewer
+        renewal.cancel()  # (the handle of the latest renewal scheduled)
         store.unfence(run_id)
         if not lease.released:
             store.release_lease(run_id, lease.owner)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import json.encoder
 import math
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
@@ -25,6 +26,16 @@ GENESIS_HASH = "0" * 64
 
 _CANONICAL = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=to_jsonable_python
+)
+#: The C encoder ``_CANONICAL.encode`` builds on every call, built once (the same output; no
+#: check for cycles, which event payloads cannot have). ``None``: a Python without json's C code.
+_make_encoder: Any = getattr(json.encoder, "c_make_encoder", None)
+_C_CANONICAL: Any = (
+    None
+    if _make_encoder is None
+    else _make_encoder(
+        None, to_jsonable_python, json.encoder.encode_basestring, None, ":", ",", True, False, True
+    )
 )
 #: A string as JSON (non-ASCII kept as is), without building an encoder per call.
 json_str = json.JSONEncoder(ensure_ascii=False).encode
@@ -45,7 +56,9 @@ def canonical_json(value: Any) -> str:
     Values JSON cannot hold natively (pydantic models, datetimes, sets...) are converted the way
     pydantic serialises them, so the stored payload is exactly what was hashed.
     """
-    return _CANONICAL.encode(value)
+    if _C_CANONICAL is None or type(value) is not dict:
+        return _CANONICAL.encode(value)
+    return "".join(_C_CANONICAL(value, 0))
 
 
 def record_hash(run_id: str, seq: int, kind: str, ts: float, payload: Any, prev_hash: str) -> str:

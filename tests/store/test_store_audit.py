@@ -308,3 +308,37 @@ def test_the_seal_payload_text_is_its_canonical_json() -> None:
         assert text == canonical_json(seal_payload(run_id, ts, table, key, values, status))
 
     check()
+
+
+class _Point(BaseModel):
+    x: int
+    y: int
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {
+            "b": 1,
+            "a": [1.5, 1e-05, 1e16, -0.0, None, True, 2**70],
+            "c": {"z": "é\n\u2028", "y": {}},
+        },
+        {},
+        {"nan": float("nan"), "inf": float("-inf")},
+        {"when": datetime(2026, 11, 30, tzinfo=UTC), "model": _Point(x=1, y=2)},
+    ],
+)
+def test_canonical_json_is_the_documented_spelling(payload: dict[str, object]) -> None:
+    """The spelling that is hashed: json's, with sorted keys, compact, non-ASCII kept, values
+    JSON cannot hold as pydantic serialises them (the encoder kept between calls changes no
+    byte)."""
+    from pydantic_core import to_jsonable_python
+
+    documented = json.dumps(
+        payload,
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=to_jsonable_python,
+    )
+    assert canonical_json(payload) == documented
