@@ -165,6 +165,8 @@ class SQLLedgerStore(SQLRecordStore):
         return head
 
     def _check_fence(self, run_id: str) -> None:
+        if run_id in self._fence_checked:  # (every record of a transaction asks again)
+            return
         if (
             self.own_head_checks
             and run_id in self._audit_heads

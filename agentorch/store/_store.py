@@ -62,9 +62,7 @@ _COL = {c: i for i, c in enumerate((*JOURNAL.cols, "extra"))}
 #: one started, so the row as written is known without reading it back (SQLite's ``IS``: equal,
 #: NULL included).
 _FINISH_STARTED = (
-    _FINISH_JOURNAL
-    + "".join(f" AND {c} IS ?" for c in _KEPT)
-    + " AND extra IS ? AND usage IS ?"
+    _FINISH_JOURNAL + "".join(f" AND {c} IS ?" for c in _KEPT) + " AND extra IS ? AND usage IS ?"
 )
 #: Rows started and not yet finished that ``journal_finish`` can rebuild instead of reading
 #: them back; beyond this many (calls that never finished) the oldest are forgotten.
