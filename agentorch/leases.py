@@ -157,7 +157,9 @@ async def held(
     loop = asyncio.get_running_loop()
     renewal: asyncio.TimerHandle | None = None
 
-    def renew() -> None:  # every ttl/3 on the loop (a timer: no task to start and cancel)
+    def renew(again: Callable[..., None]) -> None:
+        """Every ttl/3 on the loop (a timer: no task to start and cancel). It is given itself
+        to reschedule: a closure naming itself would be a reference cycle."""
         nonlocal renewal
         try:
             store.renew_lease(run_id, lease.owner, ttl=ttl, now=clock())
@@ -168,13 +170,14 @@ async def held(
             pass  # the store is unreachable: the fence still refuses stale writes
         except Exception:
             return  # (as a renewing task that failed: the lease lapses, the fence holds)
-        renewal = loop.call_later(ttl / 3, renew)
+        renewal = loop.call_later(ttl / 3, again, again)
 
-    renewal = loop.call_later(ttl / 3, renew)
+    renewal = loop.call_later(ttl / 3, renew, renew)
     try:
         yield lease
     finally:
         renewal.cancel()  # (the handle of the latest renewal scheduled)
+        renewal = None  # (it refers to ``renew``, whose closure refers to it: no cycle left)
         store.unfence(run_id)
         if not lease.released:
             store.release_lease(run_id, lease.owner)
