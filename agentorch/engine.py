@@ -135,6 +135,7 @@ class EmbeddedRuntime(HeldWrites, ApprovalGate, BaseRuntime):
     def load_steps(self) -> dict[str, StepRecord]:
         if self.store is None or self._no_steps:
             return {}
+        self.write_held()  # the store is read: it holds what the run wrote so far
         return {s.step_id: s for s in self.store.get_steps(self.run_id)}
 
     def update_run(self, **fields: Any) -> None:

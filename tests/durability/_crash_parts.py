@@ -85,6 +85,13 @@ def research(request: ModelRequest) -> str:
 
 def bookkeeper(request: ModelRequest):  # type: ignore[no-untyped-def]
     results = [m for m in request.messages if isinstance(m, ToolResultMessage)]
+    # The first moments after the research step's end and after the tool's result are durable:
+    # each is committed with this call's intent (group commit), so the call is in flight.
+    if results:
+        die("after_tool")
+    else:
+        die("between_steps")
+        die("between_inner_steps")
     log("calls.txt", f"bookkeeper:{len(results)}")
     if not results:
         return tool_call_response(("append_line", {"text": "invoice 42"}))

@@ -15,7 +15,6 @@ from _crash_parts import (
     append_line,
     bookkeeper,
     decide,
-    die,
     research,
     run_or_resume,
     store_url,
@@ -24,12 +23,6 @@ from _crash_parts import (
 
 from agentorch import Budget, CallbackApprover, FunctionModel, Plan, Step, Supervisor
 
-
-def on_event(event) -> None:  # type: ignore[no-untyped-def]
-    if event.kind == "step_finished" and event.step_id == "research":
-        die("between_steps")
-    if event.kind == "tool_call_finished":
-        die("after_tool")
 
 
 plan = Plan(
@@ -51,7 +44,6 @@ sup = Supervisor(
     tools=[append_line],
     plan=plan,
     store=store_url,
-    on_event=on_event,
     budget=Budget(usd=1.0, prices=PRICES),
     approver=CallbackApprover(decide),
 )

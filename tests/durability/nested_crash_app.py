@@ -15,7 +15,6 @@ from _crash_parts import (
     append_line,
     bookkeeper,
     decide,
-    die,
     research,
     run_or_resume,
     store_url,
@@ -24,12 +23,6 @@ from _crash_parts import (
 
 from agentorch import Budget, CallbackApprover, FunctionModel, Plan, Step, Supervisor
 
-
-def on_event(event) -> None:  # type: ignore[no-untyped-def]
-    if event.kind == "step_finished" and event.step_id == "ops.research":
-        die("between_inner_steps")
-    if event.kind == "tool_call_finished":
-        die("after_tool")
 
 
 inner = Supervisor(
@@ -58,7 +51,6 @@ sup = Supervisor(
         final_step="sum",
     ),
     store=store_url,
-    on_event=on_event,
     budget=Budget(usd=1.0, prices=PRICES),
 )
 run_or_resume(

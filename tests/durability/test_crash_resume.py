@@ -18,6 +18,8 @@ APP = Path(__file__).with_name("crash_app.py")
 
 #: Killed after the tool ran and before its result was durable: a person decides on resume.
 IN_DOUBT = ("in_tool", "tool_result_unsaved", "before_next_intent")
+#: Killed while a model call was in flight: it is charged at its reservation and made again.
+IN_FLIGHT = ("in_model", "between_steps", "after_tool")
 
 run_app = partial(crash_runner.run_app, APP)  # run_app(tmp_path, *args, crash_at=...)
 
@@ -72,8 +74,9 @@ def test_killed_run_resumes_without_rerunning_or_repaying(
     new_calls = calls[len(calls_before) :]
     assert "research" not in new_calls or point == "in_model"
     # cost is never double-counted: a resumed run pays for as many model calls as a clean run, except
-    # that a call killed mid-flight is charged at its reservation (it may have been billed)
-    if point == "in_model":
+    # that a call killed mid-flight is charged at its reservation (it may have been billed); a step's
+    # end and a tool's result are committed with the next call's intent (between_steps, after_tool)
+    if point in IN_FLIGHT:
         assert result["requests"] == clean["requests"] + 1
         assert result["cost"] > clean["cost"]
     elif point in IN_DOUBT:  # the person's "mark done" changes what the model sees next

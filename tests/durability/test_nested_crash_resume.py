@@ -67,8 +67,9 @@ def test_a_killed_nested_run_resumes_without_rerunning_or_repaying(
     assert calls.count("bookkeeper:0") == 1
     assert calls.count("summary") == 1
     # a call killed in flight is charged at its reservation (after_nested: the summary's call,
-    # whose intent is committed with the nested step's result)
-    if point in ("in_model", "after_nested"):
+    # whose intent is committed with the nested step's result; between_inner_steps, after_tool:
+    # the bookkeeper's, committed with the research step's end or the tool's result)
+    if point in ("in_model", "after_nested", "between_inner_steps", "after_tool"):
         assert result["requests"] == clean["requests"] + 1
         assert result["cost"] > clean["cost"]
     else:
