@@ -2,19 +2,20 @@
 
 A durable run commits a transaction at every boundary that needs one (a call's intent before the
 call runs). Writes with nothing outside the run after them need not be a transaction of their
-own: they are held and committed first in the run's next transaction, and at the latest on the
-event loop's second turn after the first of them was held (the first turn lets the tasks the run
-started in this one reach their own writes). Every effect of the run waits for a transaction of
-its own (an intent, see below) or for the held writes (an approval, the run's end), so nothing
-outside the run happens before the held writes are committed. A crash before that leaves the store
-as a crash while the held write was being committed would (a call journaled "started": charged at
-its reservation, or put in doubt, on resume), so no guarantee changes.
+own: they are held and committed first in the run's next transaction, and at the latest
+``HOLD_FOR`` seconds after the first of them was held. Every effect of the run waits for a
+transaction (a call's intent, see below) or commits the held writes first (an approval asked, the
+run's end), so nothing outside the run happens before the held writes are committed. A crash
+before that leaves the store as a crash while the held write was being committed would (a call
+journaled "started": charged at its reservation, or put in doubt, on resume), so no guarantee
+changes.
 
 A write that must be durable before the caller goes on (a call's intent) is ``commit``-ted: it
-joins the held writes and the caller waits for the transaction that commits them. Calls of the
-run that reach their intent in the same turns of the event loop (parallel steps) share that one
-transaction (group commit); each still starts only once its intent is committed.
+joins the held writes and the caller waits for the transaction that commits them, on the event
+loop's second turn. The intents the run's other tasks reach meanwhile (parallel steps) share that
+transaction (group commit); each call still starts only once its own intent is committed.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -26,6 +27,10 @@ from agentorch.errors import LeaseLostError
 
 if TYPE_CHECKING:
     from agentorch.store.base import Store
+
+#: Seconds a held write nobody waits for may wait for the run's next transaction: what a crash
+#: can lose of the run's progress (re-done on resume), in exchange for fewer transactions.
+HOLD_FOR = 0.01
 
 
 class HeldWrites:
@@ -44,8 +49,10 @@ class HeldWrites:
         self._holding = 0  # ``held`` blocks open
         #: Callers waiting for the held writes to be committed (``commit``).
         self._waiters: list[asyncio.Future[None]] = []
-        #: A ``_commit_held`` is scheduled on the event loop.
-        self._scheduled = False
+        #: The commit of held writes nobody waits for (``HOLD_FOR``), when one is scheduled.
+        self._timer: asyncio.TimerHandle | None = None
+        #: A commit on the event loop's second turn is scheduled (a caller waits for it).
+        self._soon = False
 
     def checkpoint(self) -> AbstractContextManager[None]:
         if self.store is None:
@@ -84,21 +91,20 @@ class HeldWrites:
         if not self._holds():
             write()
             return
-        if not self._scheduled:
+        if self._timer is None and not self._soon:
             try:
                 loop = asyncio.get_running_loop()
-                loop.call_soon(loop.call_soon, self._commit_held)  # (the second turn)
             except RuntimeError:  # no event loop: nothing runs before the next write
                 write()
                 return
-            self._scheduled = True
+            self._timer = loop.call_later(HOLD_FOR, self._commit_held)
         self._held.append(write)
 
     async def commit(self, write: Callable[[], object]) -> None:
         """Write ``write`` durably before returning (a call's intent, before the call).
 
-        It is held with the run's other writes and committed at the latest on the event loop's
-        second turn, in one transaction with the intents the run's other tasks reach meanwhile.
+        It is held with the run's other writes and committed on the event loop's second turn, in
+        one transaction with the intents the run's other tasks reach meanwhile.
         A caller that stops waiting (cancelled, or the transaction failed) never has its write
         committed later: the call it announced does not run.
         """
@@ -114,6 +120,10 @@ class HeldWrites:
 
         self._waiters.append(waiter)
         self.hold(announced)
+        if not self._soon:
+            loop = waiter.get_loop()
+            loop.call_soon(loop.call_soon, self._commit_held)  # (the second turn)
+            self._soon = True
         await waiter
 
     @contextmanager
@@ -164,12 +174,15 @@ class HeldWrites:
                 pass
 
     def _commit_held(self) -> None:
-        """The event loop's turn came before the run's next write: commit the held writes alone.
+        """The held writes' time came before the run's next write: commit them alone.
 
         On failure they are held again, so the run's next write retries them and its caller
         hears of the error (a live view may then see their events twice).
         """
-        self._scheduled = False
+        self._soon = False
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         if self._depth:  # (a checkpoint is open in another thread: it commits them)
             return
         held, rows = list(self._held), dict(self._held_rows)
@@ -184,6 +197,9 @@ class HeldWrites:
         """Forget the held writes (the run stopped without the lease: nothing more is written)."""
         self._held = []
         self._held_rows = {}
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         waiters, self._waiters = self._waiters, []
         if waiters:
             run_id = str(getattr(self, "run_id", ""))
