@@ -23,8 +23,6 @@ from _crash_parts import (
 
 from agentorch import Budget, CallbackApprover, FunctionModel, Plan, Step, Supervisor
 
-
-
 plan = Plan(
     steps=[
         Step(id="research", agent="researcher", instruction="Research"),

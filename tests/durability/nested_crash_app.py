@@ -23,8 +23,6 @@ from _crash_parts import (
 
 from agentorch import Budget, CallbackApprover, FunctionModel, Plan, Step, Supervisor
 
-
-
 inner = Supervisor(
     [Researcher(model=FunctionModel(research)), Bookkeeper(model=FunctionModel(bookkeeper))],
     tools=[append_line],
