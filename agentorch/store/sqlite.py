@@ -239,6 +239,12 @@ def _check_header(file: Path) -> None:
         return
     except IsADirectoryError as exc:
         raise StoreError(f"{file} is a folder, not a store file") from exc
+    except NotADirectoryError as exc:
+        blocking = next((p for p in file.parents if p.is_file()), file.parent)
+        raise StoreError(
+            f"cannot use the store {file}: {blocking} is a file, not a folder",
+            hint="point the store at a file inside a folder (or a path where one can be made)",
+        ) from exc
     except OSError as exc:
         raise StoreError(f"cannot read the store {file}: {exc}") from exc
     if head and head != _HEADER:

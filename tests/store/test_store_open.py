@@ -176,6 +176,14 @@ def test_a_folder_is_not_a_store(tmp_path: Path) -> None:
         open_store(str(tmp_path / "dir.db"))
 
 
+def test_a_file_where_a_folder_is_needed_is_named(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("notes")
+    with pytest.raises(StoreError, match="afile is a file, not a folder") as info:
+        SQLiteStore(tmp_path / "afile" / "sub" / "runs.db")
+    assert "Errno" not in str(info.value)
+    assert (tmp_path / "afile").read_text() == "notes"
+
+
 def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
     open_store(str(tmp_path / "runs.db")).close()
     conn = sqlite3.connect(tmp_path / "runs.db")
