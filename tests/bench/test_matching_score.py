@@ -32,3 +32,14 @@ def test_a_malformed_set_is_one_clear_line(tmp_path: Path) -> None:
     with pytest.raises(scorer.PairsError, match=r"rows\.jsonl:1: expected must be a list"):
         scorer.load(bad)
     assert scorer.main(["--rows", str(bad)]) == 2
+
+
+def test_the_report_section_is_written_between_its_markers(tmp_path: Path) -> None:
+    report = tmp_path / "BENCHMARKS.md"
+    report.write_text("# Benchmarks\n\n<!-- matching:start -->\nold\n<!-- matching:end -->\n")
+    block = scorer.markdown_block(RESULT)
+    assert block.startswith(scorer.BLOCK_START) and scorer.BLOCK_END in block
+    assert "| heldout |" in block and f"{RESULT['heldout']['recall']:.1%}" in block
+    assert scorer.main(["--write", str(report)]) == 0
+    text = report.read_text()
+    assert "old" not in text and text.count(scorer.BLOCK_START) == 1
