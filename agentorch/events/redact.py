@@ -79,8 +79,11 @@ DEFAULT_PATTERNS: tuple[SecretPattern, ...] = (
     SecretPattern(r"://(?P<secret>[^\s:/@]+:[^\s/@]+)@", ("://",)),  # user:password in URLs
 )
 
-_CLEAN_CACHE_MAX_LEN = 200
+#: Strings found clean are remembered (ids and names repeat in every event; a model's answer is
+#: written again as a step's output and the run's): up to this many, this long, this much in all.
+_CLEAN_CACHE_MAX_LEN = 65_536
 _CLEAN_CACHE_SIZE = 4096
+_CLEAN_CACHE_CHARS = 1_000_000
 
 #: Secret values shorter than this are ignored: redacting them would mangle ordinary text.
 MIN_ENV_SECRET_LENGTH = 8
@@ -181,8 +184,9 @@ class Redactor:
         #: Known secret values, longest first (one containing another is replaced whole).
         self._secrets: tuple[str, ...] = ()
         self._min_len = 0
-        # Recently seen short strings without secrets (ids and names repeat in every event).
+        # Recently seen strings without secrets, and their total length (``_CLEAN_CACHE_*``).
         self._clean: dict[str, None] = {}
+        self._clean_chars = 0
         values = list(secrets)
         if env:
             values.extend(secrets_from_env())
@@ -224,6 +228,7 @@ class Redactor:
             lengths.append(1 if custom else 7)  # "://a:b@"
         self._min_len = min(lengths) if lengths else 1 << 30
         self._clean = {}
+        self._clean_chars = 0
 
     def redact_text(self, text: str) -> str:
         """``text`` with every secret replaced; the same object when nothing matched."""
@@ -242,10 +247,13 @@ class Redactor:
                     continue
             text = pattern.rx.sub(pattern.repl, text)
         if text == original:
-            if len(text) <= _CLEAN_CACHE_MAX_LEN:
-                if len(self._clean) >= _CLEAN_CACHE_SIZE:
+            size = len(text)
+            if size <= _CLEAN_CACHE_MAX_LEN:
+                if len(self._clean) >= _CLEAN_CACHE_SIZE or self._clean_chars > _CLEAN_CACHE_CHARS:
                     self._clean.clear()
+                    self._clean_chars = 0
                 self._clean[text] = None
+                self._clean_chars += size
             return original
         return text
 

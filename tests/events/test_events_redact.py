@@ -186,3 +186,19 @@ def test_key_based_redaction_can_be_turned_off() -> None:
 def test_invalid_custom_pattern_fails_at_construction() -> None:
     with pytest.raises(ConfigError, match="invalid redaction pattern"):
         Redactor(env=False, patterns=["(unclosed"])
+
+
+def test_a_long_clean_text_is_remembered_until_a_secret_is_added() -> None:
+    redactor = Redactor(env=False)
+    text = "The vendor met its targets. " * 400 + "token-abcdef123456"
+    assert redactor.redact_text(text) is text  # clean, and remembered as clean
+    assert redactor.redact_text(text) is text
+    redactor.add("token-abcdef123456")  # what was clean may not be any more
+    assert redactor.redact_text(text).endswith("[REDACTED]")
+
+
+def test_the_memory_of_clean_texts_is_bounded() -> None:
+    redactor = Redactor(env=False)
+    for i in range(40):
+        redactor.redact_text(f"{i} " + "x" * 60_000)
+    assert redactor._clean_chars <= 1_100_000
