@@ -121,6 +121,9 @@ class EmbeddedRuntime(HeldWrites, ApprovalGate, BaseRuntime):
             self._journal = {e.key: e for e in self.store.journal(self.run_id)}
         return self._journal.get(key)
 
+    #: The run's row, lease and first event wait for its first transaction (``leases.held``).
+    create_with_first_write = False
+
     def created_run(self) -> None:
         """This runtime's run is created in this process, under its lease: until it saves a
         step, the store holds no step or journal entry of the run, so none is read back."""

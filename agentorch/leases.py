@@ -130,29 +130,40 @@ async def held(
     ttl: float | None = None,
     first: Callable[[], None] | None = None,
     then: Callable[[], None] | None = None,
+    hold: Callable[[Callable[[], None]], None] | None = None,
 ) -> AsyncIterator[Lease]:
     """Hold the run's lease for the duration of the block, renewing it in the background.
 
     The store is fenced for the run while the block runs: its writes of the run succeed only
     while this lease is the current one. ``first`` (e.g. creating the run's row) and ``then``
     (the run's first event, under the fence) are written in the transaction that takes the lease.
+    With ``hold`` (a runtime's ``hold``), that write waits for the run's next transaction, ahead
+    of the run's other writes: for a run this process creates with a new id, which no other
+    process can know of (or take) before its row exists.
     """
     lease = Lease(run_id, new_owner())
     if store is None:
         yield lease
         return
     ttl = default_ttl() if ttl is None else ttl
-    try:
-        with store.transaction() if first or then else contextlib.nullcontext():
+
+    def take() -> None:
+        try:
             if first is not None:
                 first()
             lease.epoch = acquire(store, run_id, lease.owner, now=clock(), ttl=ttl)
             store.fence(run_id, lease.owner, lease.epoch)
             if then is not None:
                 then()
-    except BaseException:
-        store.unfence(run_id)  # nothing of it was committed
-        raise
+        except BaseException:
+            store.unfence(run_id)  # nothing of it was committed
+            raise
+
+    if hold is not None:
+        hold(take)
+    else:
+        with store.transaction() if first or then else contextlib.nullcontext():
+            take()
 
     loop = asyncio.get_running_loop()
     renewal: asyncio.TimerHandle | None = None

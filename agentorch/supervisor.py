@@ -260,7 +260,7 @@ class Supervisor:
             )
         new = self.new_run(task, files, inputs, plan, state, run_id, workflow)
         spec, declared, budget, record = new.spec, new.declared, new.budget, new.record
-        run_id = record.run_id
+        fresh_id, run_id = run_id is None, record.run_id
         registry = self.registry()
         store = self.store
         runtime, bus = self._runtime(run_id, budget, registry, store)
@@ -270,6 +270,9 @@ class Supervisor:
             record.created_at = record.updated_at = runtime.now()
             create = functools.partial(store.create_run, record)
             runtime.created_run()  # nothing of it is in the store to read back
+            # A new id nobody else knows: the run's row, lease and first event can wait for
+            # its first transaction (an id the caller chose may be taken: checked at once).
+            runtime.create_with_first_write = fresh_id
 
         def started() -> None:
             runtime.emit(
@@ -489,15 +492,17 @@ class Supervisor:
     ) -> RunResult:
         """Take the run's lease, write the run's first event (``begin``) under it, and run.
 
-        A new run's row (``create``), its lease and its first event are one transaction.
+        A new run's row (``create``), its lease and its first event are one transaction: the
+        run's first (with its first call's intent, say) for a run with a new id.
         """
         from agentorch import leases
         from agentorch.models.wrappers import close_model
 
         first, then = (create, begin) if create is not None else (None, None)
+        hold = runtime.hold if create is not None and runtime.create_with_first_write else None
         try:
             async with leases.held(
-                store, runtime.run_id, clock=runtime.now, first=first, then=then
+                store, runtime.run_id, clock=runtime.now, first=first, then=then, hold=hold
             ) as lease:
                 runtime.lease = lease
                 try:
