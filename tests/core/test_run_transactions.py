@@ -7,12 +7,14 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from agentorch import Agent, Budget, Plan, ScriptedModel, Step, Supervisor
 from agentorch.models.testing import json_response
-from agentorch.store import open_store
+from agentorch.result import RunResult
+from agentorch.store import Store, open_store
 
 
 @pytest.fixture(autouse=True)
@@ -38,7 +40,11 @@ def _kinds(tx: list[str]) -> list[str]:
     return [s.split("VALUES (")[1].split(", ")[2].strip("'") for s in tx if "INTO events" in s]
 
 
-async def test_a_runs_writes_are_grouped_at_their_boundaries(tmp_path: Path) -> None:
+async def _traced_run(
+    tmp_path: Path, run_id: str | None = None
+) -> tuple[RunResult, list[list[str]], Store]:
+    """A one-step planned run on a SQLite store: its result, its non-empty transactions (the
+    statements of each) and the store (to close)."""
     plan = Plan(steps=[Step(id="s1", agent="writer", instruction="write it")], final_step="s1")
     store = open_store(str(tmp_path / "runs.db"))
     supervisor = Supervisor(
@@ -47,15 +53,27 @@ async def test_a_runs_writes_are_grouped_at_their_boundaries(tmp_path: Path) -> 
         budget=Budget(allow_unpriced=True),
         store=store,
     )
+    result, txs = await _traced(supervisor, store, "write the text", run_id)
+    return result, txs, store
+
+
+async def _traced(
+    supervisor: Supervisor, store: Store, task: str, run_id: str | None
+) -> tuple[RunResult, list[list[str]]]:
+    """Run ``task``; its result (checked succeeded) and its non-empty transactions."""
     conn: sqlite3.Connection = store._conn  # type: ignore[attr-defined]
     statements: list[str] = []
     conn.set_trace_callback(statements.append)
     try:
-        result = await supervisor.run("write the text", run_id="r1")
+        result = await supervisor.run(task, run_id=run_id)
     finally:
         conn.set_trace_callback(None)
     assert result.status == "succeeded", result.error
-    txs = [t for t in _transactions(statements) if t]
+    return result, [t for t in _transactions(statements) if t]
+
+
+async def test_a_runs_writes_are_grouped_at_their_boundaries(tmp_path: Path) -> None:
+    _, txs, store = await _traced_run(tmp_path, run_id="r1")
     first = txs[0]
     assert first[0].startswith("INSERT INTO runs") and "lease_epoch" in first[1]
     assert _kinds(first) == ["run_started"]  # the row, its lease and its first event
@@ -96,23 +114,8 @@ async def test_a_runs_writes_are_grouped_at_their_boundaries(tmp_path: Path) -> 
 async def test_a_run_with_a_new_id_is_created_in_its_first_calls_transaction(
     tmp_path: Path,
 ) -> None:
-    plan = Plan(steps=[Step(id="s1", agent="writer", instruction="write it")], final_step="s1")
-    store = open_store(str(tmp_path / "runs.db"))
-    supervisor = Supervisor(
-        [Agent(name="writer", description="Writes.", model=ScriptedModel(["the text"]))],
-        model=ScriptedModel([json_response(plan)]),
-        budget=Budget(allow_unpriced=True),
-        store=store,
-    )
-    conn: sqlite3.Connection = store._conn  # type: ignore[attr-defined]
-    statements: list[str] = []
-    conn.set_trace_callback(statements.append)
-    try:
-        result = await supervisor.run("write the text")  # an id nobody else can know yet
-    finally:
-        conn.set_trace_callback(None)
-    assert result.status == "succeeded", result.error
-    first = next(t for t in _transactions(statements) if t)
+    result, txs, store = await _traced_run(tmp_path)  # an id nobody else can know yet
+    first = txs[0]
     # the row, its lease and its first event, then the planner's intent: one transaction,
     # committed before the planner's call runs
     assert first[0].startswith("INSERT INTO runs") and "lease_epoch" in first[1]
@@ -123,42 +126,23 @@ async def test_a_run_with_a_new_id_is_created_in_its_first_calls_transaction(
     store.close()
 
 
+#: The time bound on held writes in the tests of that bound (the others raise it: ``_key``).
+SHORT_HOLD = 0.01
+
+
 async def test_a_held_result_is_committed_with_the_next_write_or_after_a_short_while(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A call's result waits for the run's next write, at the latest ``HOLD_FOR`` seconds."""
-    from agentorch import FunctionModel
-
-    HOLD_FOR = 0.01
-    monkeypatch.setattr("agentorch._held.HOLD_FOR", HOLD_FOR)
-    from agentorch.engine import EmbeddedRuntime
-    from agentorch.events.bus import EventBus
-    from agentorch.models.types import ModelRequest, UserMessage
-    from agentorch.runtime import ModelCall
     from agentorch.store import RunRecord
-    from agentorch.tools.registry import ToolRegistry
 
+    monkeypatch.setattr("agentorch._held.HOLD_FOR", SHORT_HOLD)
     store = open_store(str(tmp_path / "runs.db"))
     store.create_run(RunRecord(run_id="r1", task="t", status="running"))
-    runtime = EmbeddedRuntime(
-        run_id="r1",
-        budget=Budget(allow_unpriced=True),
-        bus=EventBus(),
-        registry=ToolRegistry(()),
-        approver=None,
-        store=store,
-    )
-    runtime.hold_writes = True
-    call = ModelCall(
-        key="s/r0/m0",
-        agent="solo",
-        step_id="s",
-        model=FunctionModel(lambda request: "the answer", name="answer"),
-        request=ModelRequest(messages=(UserMessage(content="question"),)),
-    )
-    await runtime.call_model(call)
+    runtime: Any = _runtime(store)
+    await runtime.call_model(_call("s/r0/m0", lambda request: "the answer"))
     assert [e.status for e in store.journal("r1")] == ["started"]  # held
-    await asyncio.sleep(HOLD_FOR * 2)
+    await asyncio.sleep(SHORT_HOLD * 2)
     assert [e.status for e in store.journal("r1")] == ["completed"]
     assert [e.kind for e in store.events("r1")][-1] == "state_recorded"  # the row's record
     assert store.verify_audit("r1").ok
@@ -168,25 +152,13 @@ async def test_a_held_result_is_committed_with_the_next_write_or_after_a_short_w
 async def test_a_held_write_that_fails_on_the_loops_turn_is_retried_by_the_next_write(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    HOLD_FOR = 0.01
-    monkeypatch.setattr("agentorch._held.HOLD_FOR", HOLD_FOR)
-    from agentorch.engine import EmbeddedRuntime
     from agentorch.errors import StoreError
-    from agentorch.events.bus import EventBus
     from agentorch.store import RunRecord, StepRecord
-    from agentorch.tools.registry import ToolRegistry
 
+    monkeypatch.setattr("agentorch._held.HOLD_FOR", SHORT_HOLD)
     store = open_store(str(tmp_path / "runs.db"))
     store.create_run(RunRecord(run_id="r1", task="t", status="running"))
-    runtime = EmbeddedRuntime(
-        run_id="r1",
-        budget=Budget(allow_unpriced=True),
-        bus=EventBus(),
-        registry=ToolRegistry(()),
-        approver=None,
-        store=store,
-    )
-    runtime.hold_writes = True
+    runtime: Any = _runtime(store)
     failures = [StoreError("the store is busy")]
 
     def flaky() -> None:
@@ -197,7 +169,7 @@ async def test_a_held_write_that_fails_on_the_loops_turn_is_retried_by_the_next_
     with runtime.holding():
         runtime.save_step(StepRecord(run_id="r1", step_id="s", agent="a", status="running"))
         runtime.save_step(StepRecord(run_id="r1", step_id="s", agent="a", status="done"))
-    await asyncio.sleep(HOLD_FOR * 2)  # the held writes' time: the commit fails, they stay held
+    await asyncio.sleep(SHORT_HOLD * 2)  # the held writes' time: the commit fails, they stay held
     assert store.get_steps("r1") == []
     runtime.update_run(status="succeeded")  # the next write commits them first
     assert [s.status for s in store.get_steps("r1")] == ["done"]  # the step's last state only
@@ -269,17 +241,9 @@ async def test_parallel_steps_commit_their_intents_together_and_each_call_waits_
         budget=Budget(allow_unpriced=True),
         store=store,
     )
-    conn: sqlite3.Connection = store._conn  # type: ignore[attr-defined]
-    statements: list[str] = []
-    conn.set_trace_callback(statements.append)
-    try:
-        result = await supervisor.run("answer", run_id="r1")
-    finally:
-        conn.set_trace_callback(None)
-    assert result.status == "succeeded", result.error
+    _, txs = await _traced(supervisor, store, "answer", "r1")
     for i in range(3):
         assert (f"model:s{i}/r0/m0", "started") in seen[f"a{i}"], seen
-    txs = [t for t in _transactions(statements) if t]
     started = [t for t in txs if "step_started" in _kinds(t)]
     assert len(started) == 1  # the three steps' starts and first intents: one transaction
     assert _kinds(started[0]).count("model_call_started") == 3
