@@ -13,5 +13,9 @@ from __future__ import annotations
 #: A step waiting for a person gives its concurrency slot back while it waits.
 SLOT_RELEASE = "agentorch-slot-release-while-waiting"
 
+#: A step's escalation waits for its person beside the other steps: the run's loop goes on
+#: starting and taking in the steps that do not depend on it (before, it waited for the decision).
+ESCALATION_ALONGSIDE = "agentorch-escalation-waits-alongside"
+
 #: Every change, oldest first: a workflow asks about each one when it starts.
-ALL: tuple[str, ...] = (SLOT_RELEASE,)
+ALL: tuple[str, ...] = (SLOT_RELEASE, ESCALATION_ALONGSIDE)

@@ -17,7 +17,8 @@ from pydantic import BaseModel
 
 from agentorch._slots import StepSlots
 from agentorch.agent import Agent, Dependency, StepContext, render_value
-from agentorch.changes import SLOT_RELEASE
+from agentorch.approvals import ApprovalDecision
+from agentorch.changes import ESCALATION_ALONGSIDE, SLOT_RELEASE
 from agentorch.errors import (
     ApprovalPending,
     BudgetExceeded,
@@ -104,6 +105,8 @@ class Orchestrator(Reviewing):
         #: Whether a step waiting for a person gives its slot back (a run recorded on Temporal
         #: before that change keeps its slot, as it did then: its history must replay).
         self._release = self.concurrency is not None and runtime.uses_change(SLOT_RELEASE)
+        self._alongside = runtime.uses_change(ESCALATION_ALONGSIDE)
+        self._deciding: dict[str, asyncio.Task[ApprovalDecision]] = {}
         self.executions = 0
         self.total_revisions = 0
         #: step id -> (stored output, typed output): a finished step's output is typed once, not
@@ -136,17 +139,20 @@ class Orchestrator(Reviewing):
                 record.status = "pending"
         running: dict[str, asyncio.Task[Any]] = {}
         stop: BaseException | None = None
-        for (
-            step
-        ) in plan.steps:  # resumed: settle what finished but was waiting for review or a person
-            if (
-                not step.reviews
-                and self.records[step.id].status == "done"
-                and not self.records[step.id].settled
-            ):
-                with contextlib.suppress(ApprovalPending):
-                    await self._review(plan, step)
         try:
+            for (
+                step
+            ) in plan.steps:  # resumed: settle what finished but waited for review or a person
+                if (
+                    not step.reviews
+                    and self.records[step.id].status == "done"
+                    and not self.records[step.id].settled
+                ):
+                    if not self._alongside:
+                        with contextlib.suppress(ApprovalPending):
+                            await self._review(plan, step)
+                    elif (escalation := self._review_now(plan, step)) is not None:
+                        await self._put_to_person(plan, step, escalation)
             while True:
                 if stop is None:
                     for step in self._startable(plan, running):
@@ -161,9 +167,9 @@ class Orchestrator(Reviewing):
                         running[step.id] = asyncio.create_task(
                             self._run_step(plan, step), name=step.id
                         )
-                if not running:
+                if not running and not self._deciding:
                     break
-                waits: list[asyncio.Future[Any]] = list(running.values())
+                waits: list[asyncio.Future[Any]] = [*running.values(), *self._deciding.values()]
                 if self._release:  # a step that waits for a person frees a slot for another
                     waits.append(self._slots.woken())
                 done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
@@ -174,6 +180,9 @@ class Orchestrator(Reviewing):
                     error = await self._finish_step(plan, plan.step(step_id), task)
                     if error is not None and stop is None:
                         stop = error
+                # then the decided escalations, in the order they were asked
+                for step_id in [sid for sid, task in self._deciding.items() if task in done]:
+                    self._take_decision(plan, plan.step(step_id), self._deciding.pop(step_id))
         except asyncio.CancelledError:
             for task in running.values():
                 task.cancel()
@@ -187,6 +196,14 @@ class Orchestrator(Reviewing):
                 task.cancel()
             await asyncio.gather(*running.values(), return_exceptions=True)
             raise
+        finally:
+            # an escalation still undecided when the run stops is asked again when it resumes
+            # (its step stays done and unsettled); nothing of it was written yet
+            deciding, self._deciding = list(self._deciding.values()), {}
+            for pending in deciding:
+                pending.cancel()
+            if deciding:
+                await asyncio.gather(*deciding, return_exceptions=True)
         return self._outcome(plan, stop)
 
     def _startable(self, plan: Plan, running: Mapping[str, Any]) -> list[Step]:
@@ -391,7 +408,10 @@ class Orchestrator(Reviewing):
         except (RunError, Exception) as exc:
             self._fail(plan, step, exc)
             if step.reviews:  # a reviewer that failed does not hold its target forever
-                await self._review_guarded(plan, plan.step(step.reviews))
+                target = plan.step(step.reviews)
+                escalation = self._review_now(plan, target)
+                if escalation is not None:
+                    await self._put_to_person(plan, target, escalation)
             return None
         finally:
             # A step's error carries this frame in its traceback, and the task holds the error:
@@ -451,7 +471,7 @@ class Orchestrator(Reviewing):
                 )
             escalation = self._review_now(plan, target)
         if escalation is not None:
-            await self._review_guarded(plan, target, escalation)
+            await self._put_to_person(plan, target, escalation)
         return None
 
     def _fail(self, plan: Plan, step: Step, exc: BaseException) -> None:

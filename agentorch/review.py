@@ -6,13 +6,14 @@ done. Like the rest of the orchestration it reaches the world only through the `
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from agentorch.agent import render_value
-from agentorch.approvals import ApprovalRequest
+from agentorch.approvals import ApprovalDecision, ApprovalRequest
 from agentorch.errors import ApprovalPending, MaxStepsExceeded
 from agentorch.events.types import Escalated, RevisionRequested, StepWaiting
 from agentorch.plan import Plan, Step, Verdict
@@ -52,6 +53,10 @@ class Reviewing(ABC):
     escalation: EscalationPolicy
     records: dict[str, StepRecord]
     total_revisions: int
+    #: Whether an escalation waits beside the other steps (``changes.ESCALATION_ALONGSIDE``).
+    _alongside: bool
+    #: Escalations a person is deciding, by the step they are about (in the order asked).
+    _deciding: dict[str, asyncio.Task[ApprovalDecision]]
 
     @abstractmethod
     def _save(self, record: StepRecord) -> None: ...
@@ -82,14 +87,42 @@ class Reviewing(ABC):
             else:
                 await self._escalate(plan, target, *escalation)
         except ApprovalPending as exc:
-            self.rt.emit(
-                StepWaiting(
-                    step_id=target.id,
-                    agent=target.agent,
-                    request_id=exc.request_id,
-                    reason=str(exc),
-                )
+            self._left_waiting(target, exc)
+
+    async def _put_to_person(
+        self, plan: Plan, target: Step, escalation: tuple[list[str], list[tuple[Step, Verdict]]]
+    ) -> None:
+        """Escalate ``target``: its decision is awaited in a task of its own, which the run's loop
+        takes in beside its steps (``_take_decision``); a run recorded before that change
+        (``ESCALATION_ALONGSIDE``) waits for it here, holding up every other step."""
+        if not self._alongside:
+            await self._review_guarded(plan, target, escalation)
+            return
+        request = self._escalation_request(target, *escalation)
+        self._deciding[target.id] = asyncio.create_task(
+            self.rt.request_approval(request), name=f"{target.id}:escalation"
+        )
+
+    def _take_decision(
+        self, plan: Plan, target: Step, task: asyncio.Task[ApprovalDecision]
+    ) -> None:
+        """Act on the decided escalation of ``target``; a deferred one leaves the step waiting."""
+        try:
+            decision = task.result()
+        except ApprovalPending as exc:
+            self._left_waiting(target, exc)
+            return
+        self._apply_decision(plan, target, decision)
+
+    def _left_waiting(self, target: Step, exc: ApprovalPending) -> None:
+        self.rt.emit(
+            StepWaiting(
+                step_id=target.id,
+                agent=target.agent,
+                request_id=exc.request_id,
+                reason=str(exc),
             )
+        )
 
     def _review_now(
         self, plan: Plan, target: Step
@@ -160,6 +193,14 @@ class Reviewing(ABC):
     async def _escalate(
         self, plan: Plan, target: Step, reasons: list[str], verdicts: list[tuple[Step, Verdict]]
     ) -> None:
+        request = self._escalation_request(target, reasons, verdicts)
+        decision = await self.rt.request_approval(request)
+        self._apply_decision(plan, target, decision)
+
+    def _escalation_request(
+        self, target: Step, reasons: list[str], verdicts: list[tuple[Step, Verdict]]
+    ) -> ApprovalRequest:
+        """The question put to a person about ``target``'s result (announced as ``Escalated``)."""
         record = self.records[target.id]
         request = ApprovalRequest(
             request_id=f"{self.rt.run_id}:{target.id}:r{record.revision}:escalation",
@@ -196,7 +237,11 @@ class Reviewing(ABC):
                 request_id=request.request_id,
             )
         )
-        decision = await self.rt.request_approval(request)
+        return request
+
+    def _apply_decision(self, plan: Plan, target: Step, decision: ApprovalDecision) -> None:
+        """Settle ``target`` (approved), or send it back for revision or fail it (denied)."""
+        record = self.records[target.id]
         who = decision.approver
         if decision.approved:
             note = f"escalation of {target.id} approved by {who}" + (

@@ -88,3 +88,60 @@ def desk_supervisor(workflow: Path, db: Any) -> Any:
         str(workflow), "offline", RunOptions(), DeferredApprover(), None, db, None
     )
     return prepared.supervisor
+
+
+#: A step a person must accept (high risk) beside a chain of steps that need nobody: the
+#: ``desk-escalation`` history was recorded with it (change it only with it).
+ESCALATING = '''
+"""A quote a person must accept, and notes that need nobody."""
+
+import asyncio
+
+from agentorch import Agent, Plan, Step
+from agentorch.models.testing import FunctionModel
+from agentorch.workflow import Workflow
+
+
+async def note_model(request):
+    await asyncio.sleep(0.3)
+    return "noted"
+
+
+def quote_model(request):
+    return "SUP-1 costs 1200 a year."
+
+
+class Notes(Agent):
+    name = "notes"
+    description = "Takes notes."
+    instructions = "Take the note."
+
+    def offline_model(self):
+        return FunctionModel(note_model, name="notes")
+
+
+class Quoter(Agent):
+    name = "quoter"
+    description = "Quotes prices."
+    instructions = "Quote the price."
+
+    def offline_model(self):
+        return FunctionModel(quote_model, name="quoter")
+
+
+steps = [
+    Step(id="quote", agent="quoter", instruction="Quote SUP-1.", risk="high"),
+    Step(id="follow", agent="notes", instruction="Note the quote.", depends_on=["quote"]),
+    Step(id="note0", agent="notes", instruction="Note 0."),
+    Step(id="note1", agent="notes", instruction="Note 1.", depends_on=["note0"]),
+]
+workflow = Workflow(name="desk", task="Quote SKU SUP-1 and take notes.", agents=[Notes, Quoter],
+                    plan=Plan(steps=steps))
+'''
+
+
+def escalating_project(root: Path) -> Path:
+    """The ``desk`` project with ``ESCALATING`` as its workflow (and no tools)."""
+    (root / "desk").mkdir(parents=True)
+    (root / "desk" / "desk.py").write_text(textwrap.dedent(ESCALATING))
+    return root / "desk" / "desk.py"
