@@ -13,8 +13,9 @@ from collections import deque
 from contextvars import ContextVar
 from types import TracebackType
 
-#: The slots of the level whose step the current task runs (set in each step's own task).
-_CURRENT: ContextVar[StepSlots | None] = ContextVar("agentorch_step_slots", default=None)
+#: The slot of the step the current task runs (set in each step's own task; tasks the step
+#: starts, such as a nested supervisor's escalations, share it).
+_CURRENT: ContextVar[_Hold | None] = ContextVar("agentorch_step_slots", default=None)
 
 
 class StepSlots:
@@ -49,7 +50,7 @@ class StepSlots:
 
     def enter(self) -> None:
         """Make these the slots of the current task's step (called first thing in its task)."""
-        _CURRENT.set(self)
+        _CURRENT.set(_Hold(self))
 
     def _park(self) -> None:
         self.busy -= 1
@@ -84,20 +85,34 @@ class StepSlots:
             turn.set_result(None)
 
 
+class _Hold:
+    """One step's slot: given back once however many of the step's tasks wait for a person at
+    the same time (a nested supervisor's escalations), taken again when the last is decided."""
+
+    def __init__(self, slots: StepSlots) -> None:
+        self.slots = slots
+        self.waiting = 0
+        self.given_back = False
+
+
 class PersonWait:
     """``async with PersonWait() as wait: ... wait.park() ...``: from ``park()`` until the block
     ends, the current step holds no slot; leaving the block takes one again (waiting for it if
     the level is full; at once when the block ends with an error, as the step then ends)."""
 
     def __init__(self) -> None:
-        self.slots = _CURRENT.get()
+        self.hold = _CURRENT.get()
         self.parked = False
 
     def park(self) -> None:
         """The step is about to wait for a person: give its slot back (once)."""
-        if self.slots is not None and not self.parked:
+        hold = self.hold
+        if hold is not None and not self.parked:
             self.parked = True
-            self.slots._park()
+            hold.waiting += 1
+            if not hold.given_back:
+                hold.given_back = True
+                hold.slots._park()
 
     async def __aenter__(self) -> PersonWait:
         return self
@@ -108,10 +123,15 @@ class PersonWait:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if not self.parked or self.slots is None:
+        hold = self.hold
+        if not self.parked or hold is None:
             return
         self.parked = False
+        hold.waiting -= 1
+        if hold.waiting or not hold.given_back:
+            return  # another of the step's waits still keeps its slot given back
+        hold.given_back = False
         if exc_type is None:
-            await self.slots._unpark()
+            await hold.slots._unpark()
         else:
-            self.slots.busy += 1
+            hold.slots.busy += 1

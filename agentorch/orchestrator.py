@@ -140,19 +140,16 @@ class Orchestrator(Reviewing):
         running: dict[str, asyncio.Task[Any]] = {}
         stop: BaseException | None = None
         try:
-            for (
-                step
-            ) in plan.steps:  # resumed: settle what finished but waited for review or a person
+            # resumed: settle what finished but waited for review or a person before any step
+            # starts (its decision is usually recorded already: every dependant can start at once)
+            for step in plan.steps:
                 if (
                     not step.reviews
                     and self.records[step.id].status == "done"
                     and not self.records[step.id].settled
                 ):
-                    if not self._alongside:
-                        with contextlib.suppress(ApprovalPending):
-                            await self._review(plan, step)
-                    elif (escalation := self._review_now(plan, step)) is not None:
-                        await self._put_to_person(plan, step, escalation)
+                    with contextlib.suppress(ApprovalPending):
+                        await self._review(plan, step)
             while True:
                 if stop is None:
                     for step in self._startable(plan, running):

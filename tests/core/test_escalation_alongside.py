@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from run_events import peak_steps
 
 from agentorch import Agent, FunctionModel, Plan, Step, Supervisor
 from agentorch.approvals import (
@@ -215,3 +216,51 @@ async def test_cancelling_the_run_while_a_person_decides_leaves_nothing_running(
     # the quote stays done and unsettled (asked again on resume); its dependant never started
     assert steps["quote"].status == "done" and not steps["quote"].settled
     assert "follow" not in steps or steps["follow"].status == "pending"
+
+
+async def test_a_nested_level_s_escalations_give_its_step_s_slot_back_once() -> None:
+    """Two escalations waiting at once inside a nested supervisor give the outer step's one slot
+    back once: the outer level's other steps still run one at a time under its limit of 1."""
+    quoter = Agent(name="quoter", description="Quotes prices.", model=FunctionModel(_quote))
+    inner = Supervisor(
+        [quoter],
+        plan=Plan(
+            steps=[
+                Step(id=f"q{i}", agent="quoter", instruction=f"Quote {i}.", risk="high")
+                for i in range(2)
+            ]
+        ),
+        name="desk",
+        description="The quoting desk.",
+    )
+    events: list[BaseEvent] = []
+    notes_done = asyncio.Event()
+
+    async def person(request: ApprovalRequest) -> bool:
+        await asyncio.wait_for(notes_done.wait(), timeout=10)
+        return True
+
+    def watch(event: BaseEvent) -> None:
+        events.append(event)
+        if isinstance(event, StepFinished) and event.step_id == "n2":
+            notes_done.set()
+
+    notes = Agent(name="notes", description="Takes notes.", model=FunctionModel(_note))
+    outer = Supervisor(
+        [inner.as_agent(), notes],
+        plan=Plan(
+            steps=[
+                Step(id="desk", agent="desk", instruction="Quote both."),
+                *(Step(id=f"n{i}", agent="notes", instruction=f"Note {i}.") for i in range(3)),
+            ]
+        ),
+        approver=CallbackApprover(person, name="person"),
+        limits=Limits(max_concurrent_steps=1),
+    )
+    outer.subscribe(watch)
+    result = await outer.run("quote and take notes")
+    assert result.status == "succeeded", result.error
+    outer_events = [e for e in events if "." not in (getattr(e, "step_id", "") or ".")]
+    order = _order(outer_events)
+    assert order.index("-n2") < order.index("-desk")  # the notes ran while the desk waited
+    assert peak_steps(e for e in outer_events if getattr(e, "step_id", "") != "desk") == 1
