@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 import socket
 import time
 import uuid
@@ -96,17 +97,39 @@ def _owner_is_dead(owner: str) -> bool:
         return True
     except PermissionError:
         return False
-    return _is_zombie(pid)
+    return _is_dying(pid)
 
 
-def _is_zombie(pid: int) -> bool:
-    """A killed process its parent has not reaped yet (still in the process table, but dead):
-    e.g. an orphan whose new parent, a container's init, reaps late."""
+#: ``PF_EXITING`` in the flags of ``/proc/PID/stat``: the process has begun to exit.
+_EXITING = 0x4
+#: SIGKILL's bit in the pending-signal masks of ``/proc/PID/status``.
+_KILL_PENDING = 1 << (signal.SIGKILL - 1)
+
+
+def _is_dying(pid: int) -> bool:
+    """Killed, even if still in the process table (see ``_killed``)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
+        status = Path(f"/proc/{pid}/status").read_text()
     except OSError:  # no /proc (macOS), or the process is gone since
         return False
-    return stat.rpartition(")")[2].split()[:1] == ["Z"]
+    return _killed(stat, status)
+
+
+def _killed(stat: str, status: str) -> bool:
+    """From a process's ``/proc/PID/stat`` and ``status``: SIGKILL pending, exiting (a process
+    freeing a large memory stays in state R for a second or more after ``kill -9``), or a
+    zombie its parent has not reaped yet (an orphan whose new parent, a container's init, reaps
+    late). None of these runs another instruction of the program."""
+    fields = stat.rpartition(")")[2].split()
+    if fields[0] in ("Z", "X") or int(fields[6]) & _EXITING:
+        return True
+    pending = (
+        int(line.partition(":")[2], 16)
+        for line in status.splitlines()
+        if line.startswith(("SigPnd:", "ShdPnd:"))
+    )
+    return any(mask & _KILL_PENDING for mask in pending)
 
 
 def acquire(store: Store, run_id: str, owner: str, *, now: float, ttl: float = TTL) -> int:

@@ -148,7 +148,7 @@ def test_a_killed_owner_not_yet_reaped_counts_as_dead() -> None:
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     try:
         deadline = time.monotonic() + 30
-        while leases._is_zombie(child.pid) is False and time.monotonic() < deadline:
+        while leases._is_dying(child.pid) is False and time.monotonic() < deadline:
             time.sleep(0.05)
         owner = f"{socket.gethostname()}:{child.pid}:feedbeef"
         assert leases._owner_is_dead(owner)  # exited, not reaped: dead
@@ -157,3 +157,50 @@ def test_a_killed_owner_not_yet_reaped_counts_as_dead() -> None:
     assert leases._owner_is_dead(owner)  # reaped: gone
     alive = f"{socket.gethostname()}:{os.getpid()}:feedbeef"
     assert not leases._owner_is_dead(alive)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_a_killed_owner_counts_as_dead_while_it_is_still_exiting() -> None:
+    """``kill -9`` then ``agentorch resume`` at once: the killed process stays in state R while
+    the kernel frees its memory (a second or more for a large one). From the kill on, its
+    lease is free to take at every moment."""
+    import signal
+    import socket
+
+    from agentorch import leases
+
+    code = "import sys; x = bytearray(400 * 10**6); print(1, flush=True); sys.stdin.read()"
+    with subprocess.Popen(
+        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    ) as child:
+        owner = f"{socket.gethostname()}:{child.pid}:feedbeef"
+        assert child.stdout is not None and child.stdout.readline() == b"1\n"
+        assert not leases._owner_is_dead(owner)  # running
+        os.kill(child.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while True:  # from the kill until it is a zombie (this test reaps it)
+            try:
+                state = Path(f"/proc/{child.pid}/stat").read_text().rpartition(")")[2].split()[0]
+            except OSError:
+                break
+            assert leases._owner_is_dead(owner), state
+            if state == "Z":
+                break
+            assert time.monotonic() < deadline
+
+
+def test_what_counts_as_killed_in_proc() -> None:
+    from agentorch.leases import _killed
+
+    def stat(state: str, flags: int) -> str:
+        return f"123 (python (x)) {state} 1 123 123 0 -1 {flags} 0 0 0 0"
+
+    quiet = "Name:\tpython\nSigPnd:\t0000000000000000\nShdPnd:\t0000000000000000\n"
+    kill_pending = quiet.replace("ShdPnd:\t0000000000000000", "ShdPnd:\t0000000000000100")
+    term_pending = quiet.replace("ShdPnd:\t0000000000000000", "ShdPnd:\t0000000000004000")
+    assert not _killed(stat("S", 0x400000), quiet)  # asleep
+    assert not _killed(stat("R", 0x400040), term_pending)  # SIGTERM: it may handle it
+    assert _killed(stat("R", 0x400000), kill_pending)  # SIGKILL delivered, not acted on yet
+    assert _killed(stat("R", 0x40040C), kill_pending)  # freeing its memory
+    assert _killed(stat("D", 0x40040C), quiet)  # exiting
+    assert _killed(stat("Z", 0x40840C), quiet)  # exited, not reaped
