@@ -399,8 +399,14 @@ async def test_missing_key_fails_at_request_time() -> None:
         await m.request(ask())
 
 
-async def test_sdk_warnings_pass_through_unchanged(mock_http: MockHTTP) -> None:
+async def test_sdk_warnings_pass_through_unchanged(
+    mock_http: MockHTTP, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Which names the SDK calls deprecated changes from release to release: name one here.
+    from anthropic._data import DEPRECATED_MODELS
+
+    monkeypatch.setitem(DEPRECATED_MODELS, "claude-retired-test", "January 1st, 2026")
     mock_http.add(httpx2.Response(200, json=message([{"type": "text", "text": "ok"}])))
-    old = AnthropicModel("claude-sonnet-4-5", api_key="sk-ant-test", http_client=mock_http.client)
+    old = AnthropicModel("claude-retired-test", api_key="sk-ant-test", http_client=mock_http.client)
     with pytest.warns(DeprecationWarning, match="deprecated"):
         assert (await old.request(ask())).text == "ok"
