@@ -294,9 +294,27 @@ class BudgetOverrun(BaseEvent):
 # --- audit ---------------------------------------------------------------------------------------
 
 
+class RecordedRow(BaseModel):
+    """One row a transaction wrote, as ``RowsRecorded`` names it."""
+
+    table: Literal["runs", "steps", "journal", "approvals"]
+    key: str
+    sha256: str
+    status: str | None = None
+
+
+class RowsRecorded(BaseEvent):
+    """Written by the store, not emitted: the rows that decide (run, step, journal entry,
+    approval) one transaction wrote for the run, each with the digest of what was stored, as the
+    transaction's last record. The audit log covers the tables with them."""
+
+    kind: Literal["rows_recorded"] = "rows_recorded"
+    rows: list[RecordedRow]
+
+
 class StateRecorded(BaseEvent):
-    """Written by the store, not emitted: a row that decides (run, step, journal entry, approval)
-    was written, with the digest of what was stored, so the audit log covers the tables."""
+    """One row's digest per record: what stores wrote before ``RowsRecorded`` (still read and
+    verified in older logs)."""
 
     kind: Literal["state_recorded"] = "state_recorded"
     table: Literal["runs", "steps", "journal", "approvals"]
@@ -334,6 +352,7 @@ Event = Annotated[
     | BudgetWarning
     | BudgetExceededEvent
     | BudgetOverrun
+    | RowsRecorded
     | StateRecorded,
     Field(discriminator="kind"),
 ]

@@ -32,11 +32,12 @@ from agentorch.store._records import (
     event_from_row,
 )
 from agentorch.store._seals import (
-    SEAL_KIND,
+    ROWS_KIND,
     check_rows,
     is_fresh_run,
     latest_seals,
-    seal_payload_json,
+    row_digest,
+    rows_payload_json,
 )
 from agentorch.store._sql import _run_not_found
 from agentorch.store._store import SQLRecordStore
@@ -96,6 +97,9 @@ class SQLLedgerStore(SQLRecordStore):
         self._pending: list[tuple[Any, ...]] = []
         #: Runs whose head moved in the current transaction and is not yet written.
         self._dirty: dict[str, None] = {}
+        #: Per run, the rows that decide written in the current transaction: ``(table, key)``
+        #: to ``(digest, status)`` of the row's last write, recorded at its end.
+        self._sealed: dict[str, dict[tuple[str, str], tuple[str, str | None]]] = {}
         #: Heads written in the current transaction (remembered once it commits).
         self._written: dict[str, tuple[int, str]] = {}
         #: Runs chained from the cached head in the current transaction, with that head (checked
@@ -179,7 +183,14 @@ class SQLLedgerStore(SQLRecordStore):
         super()._check_fence(run_id)
 
     def _flush_audit(self) -> None:
-        """Write the records appended so far in this transaction and the heads they moved."""
+        """Write the records appended so far in this transaction (each run's rows recorded
+        last) and the heads they moved."""
+        if self._sealed:
+            ts = time.time()
+            for run_id, rows in self._sealed.items():
+                written = ((table, key, *seal) for (table, key), seal in rows.items())
+                self._append(run_id, ROWS_KIND, ts, rows_payload_json(run_id, ts, written))
+            self._sealed = {}
         if self._deferred:
             for run_id in self._deferred:
                 if run_id not in self._bases:  # no head to move here: read the lease
@@ -254,18 +265,19 @@ class SQLLedgerStore(SQLRecordStore):
         super()._tx_reset()
         if self._tx_heads:
             self._tx_heads = {}
-        if self._pending or self._dirty or self._written:
-            self._pending, self._dirty, self._written = [], {}, {}
+        if self._pending or self._dirty or self._written or self._sealed:
+            self._pending, self._dirty, self._written, self._sealed = [], {}, {}, {}
         if self._bases or self._deferred:
             self._bases, self._deferred = {}, {}
 
     def _savepoint_state(self) -> Any:
-        # Called right after a flush: nothing is pending, so the heads are all there is to keep.
+        # Called right after a flush: nothing is pending (no record, no row), so the heads are
+        # all there is to keep.
         return {run_id: list(head) for run_id, head in self._tx_heads.items()}, dict(self._written)
 
     def _restore_savepoint(self, state: Any) -> None:
         self._tx_heads, self._written = state
-        self._pending, self._dirty = [], {}
+        self._pending, self._dirty, self._sealed = [], {}, {}
         self._bases = {}  # (the flush before the savepoint checked every one)
 
     def _seal(
@@ -276,10 +288,12 @@ class SQLLedgerStore(SQLRecordStore):
         values: Sequence[Any],
         status: str | None = None,
     ) -> None:
-        ts = time.time()
-        self._append(
-            run_id, SEAL_KIND, ts, seal_payload_json(run_id, ts, table, key, values, status)
-        )
+        rows = self._sealed.get(run_id)
+        if rows is None:
+            rows = self._sealed[run_id] = {}
+        else:
+            rows.pop((table, key), None)  # (in the order of the rows' last writes)
+        rows[(table, key)] = (row_digest(values), status)
 
     def _sign_genesis(self, run_id: str) -> str:
         return sign_head(self._signing_key(), run_id, 0, GENESIS_HASH)

@@ -1,6 +1,7 @@
-"""Rows in the chain: each write of a row that decides (a run's status, output and cost, a step's
-result, a journaled call's result, an approval request and its decision) appends a
-``state_recorded`` record with the row's digest, in the same transaction as the write.
+"""Rows in the chain: the rows that decide (a run's status, output and cost, a step's result, a
+journaled call's result, an approval request and its decision) a transaction writes are recorded
+with their digests in one ``rows_recorded`` record per run, the transaction's last (older logs
+hold a ``state_recorded`` record per row write: both are read).
 
 Verification recomputes the digest of every row and compares it with the last record the chain
 holds for that row, so a row changed, added or deleted straight in the database is named.
@@ -17,6 +18,7 @@ from agentorch.store._audit import json_name, json_number
 from agentorch.store.base import AuditRecord
 
 SEAL_KIND = "state_recorded"
+ROWS_KIND = "rows_recorded"
 
 #: What a table's rows are called in messages.
 _NAMES = {"runs": "run", "steps": "step", "journal": "journal entry", "approvals": "approval"}
@@ -48,41 +50,50 @@ def row_digest(values: Sequence[Any]) -> str:
     return sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
-def seal_payload(
-    run_id: str, ts: float, table: str, key: str, values: Sequence[Any], status: str | None
+def rows_payload(
+    run_id: str, ts: float, rows: Iterable[tuple[str, str, str, str | None]]
 ) -> dict[str, Any]:
-    """The record's payload, shaped like the ``state_recorded`` event (so readers parse it)."""
-    payload = {
-        "kind": SEAL_KIND,
-        "run_id": run_id,
-        "ts": ts,
-        "table": table,
-        "key": key,
-        "sha256": row_digest(values),
-    }
-    if status is not None:
-        payload["status"] = status
-    return payload
+    """A ``rows_recorded`` record's payload: ``rows`` are ``(table, key, digest, status)``."""
+    listed = []
+    for table, key, digest, status in rows:
+        row = {"table": table, "key": key, "sha256": digest}
+        if status is not None:
+            row["status"] = status
+        listed.append(row)
+    return {"kind": ROWS_KIND, "run_id": run_id, "ts": ts, "rows": listed}
 
 
-def seal_payload_json(
-    run_id: str, ts: float, table: str, key: str, values: Sequence[Any], status: str | None
+def rows_payload_json(
+    run_id: str, ts: float, rows: Iterable[tuple[str, str, str, str | None]]
 ) -> str:
-    """``canonical_json(seal_payload(...))``, spelled directly (it is written on every decision)."""
-    status_part = f'"status":{json_name(status)},' if status is not None else ""
+    """``canonical_json(rows_payload(...))``, spelled directly (once per transaction)."""
+    parts = []
+    for table, key, digest, status in rows:
+        status_part = f',"status":{json_name(status)}' if status is not None else ""
+        parts.append(
+            f'{{"key":{json_name(key)},"sha256":"{digest}"{status_part},'
+            f'"table":{json_name(table)}}}'
+        )
     return (
-        f'{{"key":{json_name(key)},"kind":"{SEAL_KIND}","run_id":{json_name(run_id)},'
-        f'"sha256":"{row_digest(values)}",{status_part}"table":{json_name(table)},'
+        f'{{"kind":"{ROWS_KIND}","rows":[{",".join(parts)}],"run_id":{json_name(run_id)},'
         f'"ts":{json_number(float(ts))}}}'
     )
 
 
 def latest_seals(records: Iterable[AuditRecord]) -> dict[tuple[str, str], dict[str, Any]]:
-    """The last ``state_recorded`` payload per ``(table, key)``."""
+    """The last digest the chain holds per ``(table, key)``: a ``rows_recorded`` row or a
+    ``state_recorded`` payload, each with ``sha256`` and ``status``."""
     seals: dict[tuple[str, str], dict[str, Any]] = {}
     for rec in records:
         payload = rec.payload
-        if rec.kind == SEAL_KIND and isinstance(payload, dict):
+        if not isinstance(payload, dict):
+            continue
+        if rec.kind == ROWS_KIND:
+            rows = payload.get("rows")
+            for row in rows if isinstance(rows, list) else ():
+                if isinstance(row, dict):
+                    seals[(str(row.get("table")), str(row.get("key")))] = row
+        elif rec.kind == SEAL_KIND:
             seals[(str(payload.get("table")), str(payload.get("key")))] = payload
     return seals
 

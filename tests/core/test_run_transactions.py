@@ -40,6 +40,14 @@ def _kinds(tx: list[str]) -> list[str]:
     return [s.split("VALUES (")[1].split(", ")[2].strip("'") for s in tx if "INTO events" in s]
 
 
+def _rows(store: Store, tx: list[str]) -> list[tuple[str, str | None]]:
+    """``(table, status)`` of each row the transaction's ``rows_recorded`` record names."""
+    (insert,) = [s for s in tx if "INTO events" in s and "'rows_recorded'" in s]
+    run_id, seq = (v.strip("'") for v in insert.split("VALUES (")[1].split(", ")[:2])
+    (record,) = [r for r in store.events(run_id) if r.seq == int(seq)]
+    return [(row["table"], row.get("status")) for row in record.payload["rows"]]
+
+
 async def _traced_run(
     tmp_path: Path, run_id: str | None = None
 ) -> tuple[RunResult, list[list[str]], Store]:
@@ -79,32 +87,32 @@ async def test_a_runs_writes_are_grouped_at_their_boundaries(tmp_path: Path) -> 
     assert _kinds(first) == ["run_started"]  # the row, its lease and its first event
     planned = next(t for t in txs if "plan_made" in _kinds(t))
     # the router's answer (held from its call) and the plan on the run's record, held for the
-    # step's start and its first call's intent, committed before the call runs
+    # step's start and its first call's intent, committed before the call runs; the rows the
+    # transaction wrote (the answer's journal entry, the run, the step) recorded last
     assert _kinds(planned) == [
-        "state_recorded",
         "model_call_finished",
-        "state_recorded",
         "plan_made",
-        "state_recorded",
         "step_started",
         "model_call_started",
+        "rows_recorded",
     ]
+    assert _rows(store, planned) == [("journal", "completed"), ("runs", None), ("steps", None)]
     finished = next(t for t in txs if "step_finished" in _kinds(t))
     assert sum(s.startswith("INSERT INTO steps") for s in finished) == 1
     # the step's answer and result (its row written once, settled) with the run's outcome,
     # held for it
     assert _kinds(finished) == [
-        "state_recorded",
         "model_call_finished",
-        "state_recorded",
         "step_finished",
-        "state_recorded",
         "run_finished",
+        "rows_recorded",
     ]
+    assert _rows(store, finished) == [("journal", "completed"), ("steps", None), ("runs", None)]
     # every call's intent is committed (the transaction ends) before the call runs
     intents = [t for t in txs if any(s.startswith("INSERT INTO journal") for s in t)]
     assert len(intents) == 2  # the plan and the step's answer
-    assert all(_kinds(t)[-1] == "model_call_started" for t in intents)
+    assert all(_kinds(t)[-1] in ("model_call_started", "rows_recorded") for t in intents)
+    assert all("model_call_started" in _kinds(t) for t in intents)
     results = [t for t in txs if any(s.startswith("UPDATE journal") for s in t)]
     assert len(results) == 2 and all("model_call_finished" in _kinds(t) for t in results)
     assert store.verify_audit("r1").ok
@@ -144,7 +152,7 @@ async def test_a_held_result_is_committed_with_the_next_write_or_after_a_short_w
     assert [e.status for e in store.journal("r1")] == ["started"]  # held
     await asyncio.sleep(SHORT_HOLD * 2)
     assert [e.status for e in store.journal("r1")] == ["completed"]
-    assert [e.kind for e in store.events("r1")][-1] == "state_recorded"  # the row's record
+    assert [e.kind for e in store.events("r1")][-1] == "rows_recorded"  # the row's record
     assert store.verify_audit("r1").ok
     store.close()
 

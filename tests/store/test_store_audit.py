@@ -285,27 +285,24 @@ def test_hash_of_the_payload_text_equals_the_hash_of_the_record() -> None:
     check()
 
 
-def test_the_seal_payload_text_is_its_canonical_json() -> None:
+def test_the_rows_payload_text_is_its_canonical_json() -> None:
     from hypothesis import given
     from hypothesis import strategies as st
 
-    from agentorch.store._seals import seal_payload, seal_payload_json
+    from agentorch.store._seals import row_digest, rows_payload, rows_payload_json
 
     cells = st.none() | st.integers() | st.floats(allow_nan=False) | st.text() | st.booleans()
-
-    @given(
-        st.text(),
-        st.floats(0, 2e9, allow_nan=False),
+    row = st.tuples(
         st.sampled_from(["runs", "steps", "journal", "approvals"]),
         st.text(),
-        st.lists(cells, max_size=6),
+        st.lists(cells, max_size=6).map(row_digest),
         st.none() | st.text(),
     )
-    def check(
-        run_id: str, ts: float, table: str, key: str, values: list[object], status: str | None
-    ) -> None:
-        text = seal_payload_json(run_id, ts, table, key, values, status)
-        assert text == canonical_json(seal_payload(run_id, ts, table, key, values, status))
+
+    @given(st.text(), st.floats(0, 2e9, allow_nan=False), st.lists(row, max_size=5))
+    def check(run_id: str, ts: float, rows: list[tuple[str, str, str, str | None]]) -> None:
+        text = rows_payload_json(run_id, ts, rows)
+        assert text == canonical_json(rows_payload(run_id, ts, rows))
 
     check()
 

@@ -109,6 +109,66 @@ def test_a_deleted_row_fails_verify(store: Store, raw: Raw) -> None:
     assert not result.ok and any("ap-1" in p for p in result.problems), result.problems
 
 
+def _rows_recorded(store: Store) -> list[list[tuple[str, str]]]:
+    """``(table, key)`` of each ``rows_recorded`` record's rows, record by record."""
+    return [
+        [(row["table"], row["key"]) for row in record.payload["rows"]]
+        for record in store.events("run-1")
+        if record.kind == "rows_recorded"
+    ]
+
+
+def test_a_transaction_records_its_rows_once_as_its_last_record(store: Store, raw: Raw) -> None:
+    make_run(store)
+    with store.transaction():
+        store.update_run("run-1", status="running")
+        store.save_step(make_step(status="running", started_at=1001))
+        store.append_event("run-1", "step_started", 1001.0, {"step_id": "s1"})
+        store.save_step(make_step(status="done", output="draft", started_at=1001))
+        store.append_event("run-1", "step_finished", 1002.0, {"step_id": "s1"})
+    kinds = [r.kind for r in store.events("run-1")]
+    assert kinds == ["step_started", "step_finished", "rows_recorded"]
+    # the step written twice is recorded once, as committed
+    assert _rows_recorded(store) == [[("runs", "run-1"), ("steps", "s1")]]
+    assert store.verify_audit("run-1").ok
+    raw("UPDATE steps SET output = '\"forged\"' WHERE step_id = 's1'")
+    result = store.verify_audit("run-1")
+    assert not result.ok and result.chain_intact and not result.tables_consistent
+    assert any("step s1 differs" in p for p in result.problems), result.problems
+
+
+def test_rows_written_in_a_rolled_back_block_are_not_recorded(store: Store) -> None:
+    make_run(store)
+    with store.transaction():
+        store.save_step(make_step("run-1", "s1", status="done"))
+        with pytest.raises(RuntimeError), store.transaction():
+            store.save_step(make_step("run-1", "s2", status="done"))
+            raise RuntimeError("undo the inner block")
+    assert [row for rows in _rows_recorded(store) for row in rows] == [("steps", "s1")]
+    assert store.verify_audit("run-1").ok
+
+
+def test_an_older_log_with_a_record_per_row_write_still_verifies(store: Store, raw: Raw) -> None:
+    """Logs written before ``rows_recorded`` hold a ``state_recorded`` record per row write: the
+    chain still vouches for the rows they name."""
+    make_run(store)
+    store.save_step(make_step(status="done", output="draft"))
+    (batch,) = [r for r in store.events("run-1") if r.kind == "rows_recorded"]
+    (row,) = batch.payload["rows"]
+    older = {"kind": "state_recorded", "run_id": "run-1", "ts": batch.ts, **row}
+    store.append_event("run-1", "state_recorded", batch.ts, older)
+    raw("UPDATE steps SET output = '\"forged\"' WHERE step_id = 's1'")
+    assert not store.verify_audit("run-1").ok  # (the older record names the same digest)
+    raw("UPDATE steps SET output = '\"draft\"' WHERE step_id = 's1'")
+    assert store.verify_audit("run-1").ok
+    # the older record alone (the batch's row gone) still names the step
+    raw("DELETE FROM events WHERE kind = 'rows_recorded'")
+    from agentorch.store._seals import latest_seals
+
+    seals = latest_seals(store.events("run-1"))
+    assert seals[("steps", "s1")]["sha256"] == row["sha256"]
+
+
 def _truncate_and_fix_head(raw: Raw, keep: int) -> None:
     last = raw("SELECT hash FROM events WHERE run_id = 'run-1' AND seq = ?", keep)[0][0]
     raw("DELETE FROM events WHERE run_id = 'run-1' AND seq > ?", keep)

@@ -41,8 +41,8 @@ def test_records_chain_onto_a_head_another_process_moved(store_url: str, store: 
     assert [r.seq for r in records] == list(range(1, len(records) + 1))
     assert [r.kind for r in records][-4:] == [
         "note",
-        "state_recorded",
         "step_finished",
+        "rows_recorded",
         "run_finished",
     ]
     result = store.verify_audit("run-1")
