@@ -64,9 +64,8 @@ async def test_runs_end_to_end_on_two_worker_processes(workers, tmp_path: Path) 
     assert record.status == "succeeded" and record.spec["temporal"]["task_queue"] == "two"
     assert db.verify_audit(run_id).ok
     kinds = [e.kind for e in db.events(run_id)]
-    assert (kinds[0] == "run_started" and kinds[-2:] == ["run_finished", "state_recorded"]) or (
-        kinds[-1] == "run_finished"
-    )
+    assert kinds[0] == "run_started"
+    assert kinds[-2:] == ["run_finished", "rows_recorded"] or kinds[-1] == "run_finished"
     shown = _cli("show", run_id, "--store", store)
     assert shown.returncode == 0, shown.stderr
     assert "succeeded" in shown.stdout
@@ -200,12 +199,12 @@ async def test_every_nesting_level_is_a_child_workflow_and_stores_what_embedded_
 
     def stored(where: Any, rid: str) -> tuple[dict[str, str], list[tuple[str, str | None]]]:
         steps = {s.step_id: s.status for s in where.get_steps(rid)}
-        # (the store seals each state write with a ``state_recorded`` record: workers write the
-        # journal in more transactions than one process does, so those are not compared)
+        # (each transaction ends with a ``rows_recorded`` record: workers write the journal in
+        # more transactions than one process does, so those are not compared)
         events = sorted(
             (e.kind, e.payload.get("step_id"))
             for e in where.events(rid)
-            if e.kind != "state_recorded"
+            if e.kind != "rows_recorded"
         )
         return steps, events
 
