@@ -178,4 +178,7 @@ async def test_a_price_error_under_a_dollar_limit_is_a_failed_run_with_its_event
     record = supervisor.store.get_run(result.run_id)  # type: ignore[union-attr]
     assert record.status == "failed" and (record.error or "").startswith("PriceError:")
     kinds = [r.payload.get("kind") for r in supervisor.store.events(result.run_id)]  # type: ignore[union-attr]
-    assert kinds[-1] == "run_finished"
+    assert kinds[-2:] == [
+        "run_finished",
+        "rows_recorded",
+    ]  # the audit record closes the transaction
