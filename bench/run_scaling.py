@@ -10,7 +10,8 @@ calls and 4 tool calls per run), every figure the median of several fresh proces
 2. Concurrent runs: N runs at once in one process (10 ms model), plain and durable, each size in
    fresh processes, the sizes interleaved round by round (load that drifts during the measure
    weighs on every size alike); CPU per run, the garbage collector's share of it, wall time, peak
-   memory per run. Target: CPU per run at the largest size within 1.25x of the smallest (flat).
+   memory per run. A process runs at least ``MIN_RUNS`` runs: a smaller size runs in rounds of N
+   at once (wall time is one round's). Target: CPU per run at the largest size within 1.25x of the smallest (flat).
    The processes tune the garbage collector the way the ``agentorch`` command does
    (``agentorch.tune_gc``).
 
@@ -37,6 +38,10 @@ from bench._env import child_env
 from bench.measures import store_health
 
 SIZES = (100, 500, 1000, 2000)
+#: Each concurrent-runs process runs at least this many runs: a smaller size runs in rounds of N
+#: runs at once, so every sample holds seconds of CPU (100 runs alone are ~0.4 s, at the mercy of
+#: a shared machine's noise).
+MIN_RUNS = 1000
 COST_TARGET = 2.0
 FLAT_TARGET = 1.25
 LATENCY = 0.01
@@ -139,9 +144,9 @@ def one_cost(runs: int) -> dict[str, Any]:
     }
 
 
-def one_concurrent(runs: int, durable: bool) -> dict[str, Any]:
-    """One process: ``runs`` runs at once; CPU (and the collector's part of it), wall time, peak
-    memory per run."""
+def one_concurrent(runs: int, durable: bool, min_runs: int = MIN_RUNS) -> dict[str, Any]:
+    """One process: ``runs`` runs at once, in as many rounds as make ``min_runs``; CPU (and the
+    collector's part of it) per run, one round's wall time, peak memory per run at once."""
     import gc
     import resource
 
@@ -163,6 +168,8 @@ def one_concurrent(runs: int, durable: bool) -> dict[str, Any]:
             else:
                 collector[0] += time.process_time() - collector[1]
 
+        rounds = max(1, -(-min_runs // runs))
+
         async def go() -> tuple[float, float, int]:
             await scenario.run()  # imports, caches
             agentorch.tune_gc()  # as the agentorch command does
@@ -171,24 +178,27 @@ def one_concurrent(runs: int, durable: bool) -> dict[str, Any]:
             gc.callbacks.append(timed)
             cpu, wall = time.process_time(), time.perf_counter()
             try:
-                await asyncio.gather(*(scenario.run() for _ in range(runs)))
+                for _ in range(rounds):
+                    await asyncio.gather(*(scenario.run() for _ in range(runs)))
                 return time.process_time() - cpu, time.perf_counter() - wall, baseline
             finally:
                 gc.callbacks.remove(timed)
 
         cpu, wall, baseline = asyncio.run(go())
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        workload.check(scenario, SPECIALISTS, True, runs + 1)
+        total = runs * rounds
+        workload.check(scenario, SPECIALISTS, True, total + 1)
         if durable:
-            store_health(scenario.store, runs + 1)
+            store_health(scenario.store, total + 1)
             if scenario.close is not None:
                 scenario.close()
     return {
         "runs": runs,
         "durable": durable,
-        "cpu_ms_per_run": cpu * 1000 / runs,
-        "gc_ms_per_run": collector[0] * 1000 / runs,
-        "wall_s": wall,
+        "rounds": rounds,
+        "cpu_ms_per_run": cpu * 1000 / total,
+        "gc_ms_per_run": collector[0] * 1000 / total,
+        "wall_s": wall / rounds,
         "kb_per_run": max(peak - baseline, 0) / runs,
     }
 
@@ -287,8 +297,9 @@ def render(result: dict[str, Any]) -> str:
         *_why_durable(c),
         f"Concurrent runs in one process ({LATENCY * 1000:.0f} ms model, the garbage collector "
         "tuned as the `agentorch` command tunes it; the sizes measured round by round, "
-        "interleaved). The collector column is the CPU spent in garbage collections, part of "
-        "the CPU per run:",
+        f"interleaved). Each process runs at least {MIN_RUNS:,} runs: a smaller size runs in "
+        "rounds of that many runs at once, and its wall time is one round's. The collector "
+        "column is the CPU spent in garbage collections, part of the CPU per run:",
         "",
         "| runs at once | store | CPU per run (ms) | collector (ms per run) | wall (s) "
         "| peak KiB per run |",
