@@ -14,6 +14,7 @@ by side, and so is one missing with nothing in the library; none of them is ever
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +27,27 @@ from ._types import COVERAGE, CommitmentCheck, ComplianceReport, DraftAnswer, Ma
 #: With no value to check and no requirement text to match terms in, "covered" needs an answer
 #: clearly on the requirement's subject.
 SURE_RELEVANCE = 0.6
+
+
+#: Who or what a proposal instruction is about: the offer itself and whoever makes it, never the
+#: contractor's work ("Proposals shall remain valid ...", "Offerors shall submit ...").
+_OFFER = re.compile(
+    r"\b(?:offerors?|quoters?|bidders?|proposers?|respondents?|proposals?|quotations?|quotes?|"
+    r"bids?)\b",
+    re.IGNORECASE,
+)
+
+
+def is_paperwork(category: str, req: dict[str, Any]) -> bool:
+    """A proposal instruction or form: in the "other" category and about the offer itself.
+
+    Its missing answer is an open issue (it still blocks submission), not a reason to stop the
+    section. "Other" is also where a clause lands when nothing names its category: a contractor's
+    duty there ("The contractor will work in a Government facility") is not paperwork.
+    """
+    if category != "other":
+        return False
+    return bool(_OFFER.search(f"{req.get('title') or ''} {req.get('text') or ''}"))
 
 
 def status_for(
@@ -129,9 +151,7 @@ def build_report(
             if hit is not None and answer is not None and answer.status == "no_source":
                 fixes.append(suggestion(rid, str(hit["id"]), str(hit.get("title", ""))))
                 note = f"approved answer {hit['id']} may cover it"
-            elif modality == "must" and category != "other":
-                # Proposal instructions and forms ("other") are the bid team's paperwork: open
-                # issues (they still block submission), not a reason to stop the section.
+            elif modality == "must" and not is_paperwork(category, req):
                 escalate.append(f"{rid} ({label}) is missing: nothing approved covers it")
                 points.append(
                     ReviewPoint(
