@@ -11,9 +11,9 @@ calls and 4 tool calls per run), every figure the median of several fresh proces
    fresh processes, the sizes interleaved round by round (load that drifts during the measure
    weighs on every size alike); CPU per run, the garbage collector's share of it, wall time, peak
    memory per run. A process runs at least ``MIN_RUNS`` runs: a smaller size runs in rounds of N
-   at once (wall time is one round's). Target: CPU per run at the largest size within 1.25x of the smallest (flat).
-   The processes tune the garbage collector the way the ``agentorch`` command does
-   (``agentorch.tune_gc``).
+   at once (wall time is one round's). Target: CPU per run at the largest size within 1.25x of
+   the smallest (flat). The processes tune the garbage collector the way the ``agentorch``
+   command does (``agentorch.tune_gc``).
 
 No figure is reported from an unhealthy run: every run must succeed with exactly the workload's
 calls, and a durable run's store must hold every run as succeeded with an intact audit chain.
